@@ -1,0 +1,127 @@
+/*
+ * admin.c - /metrics, /healthz and /readyz on a separate port.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "admin.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+struct admin_server {
+    struct MHD_Daemon *daemon; /* one internal thread */
+    admin_ready_fn *ready;     /* /readyz callback */
+    void *arg;                 /* its argument */
+};
+
+/*
+ * Parse "host:port" into an IPv4 address.  "localhost" means 127.0.0.1; an
+ * empty host or "*" means every interface.  Returns 0 or -1.
+ */
+int admin_parse_addr(const char *addr, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = addr ? strrchr(addr, ':') : NULL;
+    if (!colon || (size_t)(colon - addr) >= sizeof(host))
+        return -1;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end || port < 0 || port > 65535)
+        return -1;
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    if (!*host || strcmp(host, "*") == 0)
+        sa->sin_addr.s_addr = htonl(INADDR_ANY);
+    else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return -1;
+    return 0;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                             const char *body)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct admin_server *a = cls;
+    static const char text[] = "text/plain; charset=utf-8";
+    if (*upload_data_size) { /* nothing here takes a body */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        char *body = metrics_render();
+        if (!body)
+            return reply(conn, 500, text, "out of memory\n");
+        enum MHD_Result rc = reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", body);
+        free(body);
+        return rc;
+    }
+    if (strcmp(url, "/healthz") == 0)
+        return reply(conn, 200, text, "ok\n");
+    if (strcmp(url, "/readyz") == 0)
+        return a->ready(a->arg) ? reply(conn, 200, text, "ready\n")
+                                : reply(conn, 503, text, "not ready\n");
+    return reply(conn, 404, text, "not found\n");
+}
+
+/*
+ * Start the admin server on 'addr' with one internal thread.  'ready' is
+ * called on that thread for each /readyz.  NULL with 'err' set on failure.
+ */
+struct admin_server *admin_start(const char *addr, admin_ready_fn *ready, void *arg,
+                                 struct err *err)
+{
+    struct sockaddr_in sa;
+    if (admin_parse_addr(addr, &sa) < 0) {
+        err_set(err, -1, "invalid admin address '%s' (want host:port)", addr);
+        return NULL;
+    }
+    struct admin_server *a = calloc(1, sizeof(*a));
+    if (!a) {
+        err_set(err, -1, "out of memory");
+        return NULL;
+    }
+    a->ready = ready;
+    a->arg = arg;
+    a->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+                                 on_request, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    if (!a->daemon) {
+        err_set(err, -1, "cannot listen on %s (address in use?)", addr);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void admin_stop(struct admin_server *a)
+{
+    if (!a)
+        return;
+    MHD_stop_daemon(a->daemon);
+    free(a);
+}

@@ -1,0 +1,67 @@
+/*
+ * auth.h - bearer JWT verification (OAuth 2.1 resource server) and dev tokens.
+ *
+ * The verifier checks signature (JWKS file, ES256/RS256 allow-list), iss,
+ * aud, exp/nbf with leeway, and yields a principal and its scopes.  The
+ * JWKS file is re-read when its mtime changes.  Keygen and minting exist for
+ * local development and tests ('taskwire token'); production tokens come
+ * from a real authorization server.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef TASKWIRE_AUTH_H
+#define TASKWIRE_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define AUTH_MAX_HEADER 8192 /* bytes of an Authorization header we look at */
+
+enum auth_error {
+    AUTH_EMISSING = 1, /* no Authorization header, or not a Bearer one */
+    AUTH_EMALFORMED,   /* not three base64url segments, bad JSON, too long */
+    AUTH_EINVALID,     /* bad signature, unknown kid, alg not allowed, wrong iss/aud */
+    AUTH_EEXPIRED,     /* exp passed, or nbf not reached (beyond leeway) */
+    AUTH_ECONFIG,      /* verifier or key files unusable */
+    AUTH_ENOMEM,
+};
+
+struct auth_config {
+    const char *jwks_file; /* path of a JWKS document ({"keys":[...]}) */
+    const char *issuer;    /* required exact "iss" */
+    const char *audience;  /* required member of "aud" (string or array) */
+    int leeway_s;          /* clock skew allowed on exp/nbf/iat */
+};
+
+struct auth_principal {
+    char subject[256];   /* "sub": the task owner */
+    char client_id[256]; /* "client_id" or "azp", may be empty */
+    char scopes[1024];   /* space-separated "scope" claim, may be empty */
+    int64_t expires_at;  /* "exp", Unix seconds */
+};
+
+struct auth_verifier;
+
+/* Load the JWKS and keep a copy of 'cfg' strings.  Returns NULL with 'err' set. */
+struct auth_verifier *auth_verifier_new(const struct auth_config *cfg, struct err *err);
+/* Release; NULL is a no-op. */
+void auth_verifier_free(struct auth_verifier *v);
+/* Verify a full "Authorization" header value ("Bearer <jwt>") at Unix time 'now_s'.
+ * Thread-safe.  Returns 0 and fills *out, or -AUTH_E* with 'err' set. */
+MUST_CHECK int auth_verify(struct auth_verifier *v, const char *authorization, int64_t now_s,
+                           struct auth_principal *out, struct err *err);
+/* True when the principal's space-separated scopes contain 'scope' exactly. */
+bool auth_has_scope(const struct auth_principal *p, const char *scope);
+
+/* Create a new P-256 key: the private JWK at 'private_path' (mode 0600) and a
+ * JWKS with its public half at 'jwks_path' (mode 0644).  Both get the same kid. */
+MUST_CHECK int auth_keygen(const char *private_path, const char *jwks_path, struct err *err);
+/* Sign an ES256 access token (typ at+jwt) with the private JWK at 'private_path'.
+ * 'scope' may be NULL.  Returns 0 and a new malloc'd string in *token. */
+MUST_CHECK int auth_mint(const char *private_path, const char *issuer, const char *audience,
+                         const char *subject, const char *scope, int64_t now_s, int64_t ttl_s,
+                         char **token, struct err *err);
+
+#endif

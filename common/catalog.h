@@ -1,0 +1,46 @@
+/*
+ * catalog.h - the tools taskwire serves: names, schemas and task policy.
+ *
+ * Frontends use the catalog to answer tools/list and to validate tools/call
+ * before a task row exists; workers use the same catalog to find the code
+ * that runs each tool.  Built once at start-up, then read-only, so it is
+ * shared between threads without locks.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef TASKWIRE_CATALOG_H
+#define TASKWIRE_CATALOG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* Whether a tool runs as a task (server-side policy; not a wire field in 2026-07-28). */
+enum tool_policy {
+    TOOL_TASK_NEVER,    /* always answered synchronously */
+    TOOL_TASK_OPTIONAL, /* a task for clients that declare the extension, else synchronous */
+    TOOL_TASK_REQUIRED, /* only as a task; other clients get -32021 */
+};
+
+struct tool_desc {
+    const char *name;        /* unique, [A-Za-z0-9_.-]{1,128} */
+    json_t *definition;      /* the Tool object for tools/list (name, description,
+                                inputSchema, ...); owned by the catalog */
+    const json_t *input_schema; /* borrowed from definition */
+    enum tool_policy policy; /* task policy */
+    int max_attempts;        /* claims allowed before a lost task fails */
+};
+
+struct catalog;
+
+/* The built-in tools.  Returns NULL with err set on failure. */
+struct catalog *catalog_new(struct err *err);
+void catalog_free(struct catalog *c);
+/* The tool called 'name', or NULL. */
+const struct tool_desc *catalog_find(const struct catalog *c, const char *name);
+/* The tools/list "tools" array, sorted by name; a new reference. */
+json_t *catalog_list(const struct catalog *c);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * log.h - JSON-lines logging to stderr.
+ *
+ * One line per event, written with a single write(2) so lines from several
+ * threads never interleave.  No allocation on the logging path.  Context is
+ * given as NULL-terminated key/value string pairs.  Never pass tokens,
+ * arguments or results: log sizes and ids instead.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef TASKWIRE_LOG_H
+#define TASKWIRE_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
+
+/* Set the service name ("frontend", "worker", "taskwire"), the threshold and the format.
+ * Call once from main() before any thread starts. */
+void log_init(const char *svc, enum log_level min, bool text);
+/* Parse "debug|info|warn|error" into *out; returns 0 or -1. */
+int log_level_parse(const char *s, enum log_level *out);
+/* Write one line: msg, then key/value pairs of strings, ended by a NULL key.
+ * A NULL value is written as null.  Lines past 4 KiB are truncated and marked. */
+void log_msg(enum log_level level, const char *msg, ...);
+
+#define LOG_DEBUG(...) log_msg(LOGL_DEBUG, __VA_ARGS__, (const char *)0)
+#define LOG_INFO(...)  log_msg(LOGL_INFO, __VA_ARGS__, (const char *)0)
+#define LOG_WARN(...)  log_msg(LOGL_WARN, __VA_ARGS__, (const char *)0)
+#define LOG_ERROR(...) log_msg(LOGL_ERROR, __VA_ARGS__, (const char *)0)
+
+#endif

@@ -1,0 +1,505 @@
+/*
+ * store.c - the task store over libpq.
+ *
+ * All SQL lives here, as prepared statements created once per connection.
+ * Every write is one statement (one commit); worker writes are conditional
+ * on (worker_id, attempt, status) so a stale worker can never overwrite an
+ * outcome.  Timestamps come from PostgreSQL's clock, never from ours.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define ROW_COLS                                                                                  \
+    "id::text, status, owner, tool, args::text, status_message, progress, progress_total, "      \
+    "result::text, error::text, input_requests::text, input_responses::text, attempt, "          \
+    "max_attempts, worker_id, trace, " TS("created_at") ", " TS("updated_at")                      \
+    ", ttl_ms, poll_interval_ms"
+#define OWNED "id = $1::uuid AND worker_id = $2 AND attempt = $3::int AND status = 'running'"
+#define LEASE(p) "now() + (" p "::bigint * interval '1 millisecond')"
+
+enum stmt {
+    S_CREATE,
+    S_GET,
+    S_CANCEL,
+    S_CLAIM,
+    S_CLAIM_NEXT,
+    S_HEARTBEAT,
+    S_FINISH,
+    S_RELEASE,
+    S_SWEEP_LEASES,
+    S_SWEEP_EXPIRED,
+    S_COUNT
+};
+
+static const struct {
+    const char *name; /* prepared statement name */
+    const char *sql;  /* its text */
+} stmts[S_COUNT] = {
+    [S_CREATE] = {"tw_create",
+                  "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms,"
+                  " max_attempts, expires_at) VALUES ($1::uuid, $2, $3, $4::jsonb, $5,"
+                  " $6::bigint, $7::int, $8::int, " LEASE("$6") ") RETURNING " ROW_COLS},
+    [S_GET] = {"tw_get", "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
+                         " AND ($2::text IS NULL OR owner = $2) AND expires_at > now()"},
+    [S_CANCEL] = {"tw_cancel",
+                  "UPDATE tasks SET status = 'cancelled', status_message = 'cancelled by client',"
+                  " worker_id = NULL, lease_until = NULL, input_requests = NULL,"
+                  " updated_at = now() WHERE id = $1::uuid AND owner = $2 AND expires_at > now()"
+                  " AND status IN ('queued', 'running', 'input_required') RETURNING id"},
+    [S_CLAIM] = {"tw_claim",
+                 "UPDATE tasks SET status = 'running', worker_id = $2, attempt = attempt + 1,"
+                 " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
+                 " AND status = 'queued' AND expires_at > now() RETURNING " ROW_COLS},
+    [S_CLAIM_NEXT] = {"tw_claim_next",
+                      "UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
+                      " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
+                      "SELECT id FROM tasks WHERE status = 'queued' AND expires_at > now()"
+                      " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " ROW_COLS},
+    [S_HEARTBEAT] = {"tw_heartbeat",
+                     "UPDATE tasks SET lease_until = " LEASE("$4") ","
+                     " status_message = coalesce($5, status_message),"
+                     " progress = coalesce($6::float8, progress),"
+                     " progress_total = coalesce($7::float8, progress_total),"
+                     " updated_at = CASE WHEN $5 IS NULL AND $6::float8 IS NULL THEN updated_at"
+                     " ELSE now() END WHERE " OWNED},
+    [S_FINISH] = {"tw_finish",
+                  "UPDATE tasks SET status = $4, result = $5::jsonb, error = $6::jsonb,"
+                  " status_message = coalesce($7, status_message), lease_until = NULL,"
+                  " updated_at = now() WHERE " OWNED},
+    [S_RELEASE] = {"tw_release",
+                   "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
+                   " attempt = attempt - 1, dispatched_at = now(), updated_at = now()"
+                   " WHERE " OWNED},
+    [S_SWEEP_LEASES] = {"tw_sweep_leases",
+                        "UPDATE tasks t SET worker_id = NULL, lease_until = NULL,"
+                        " updated_at = now(), dispatched_at = now(),"
+                        " status = CASE WHEN t.attempt >= t.max_attempts THEN 'failed'"
+                        " ELSE 'queued' END,"
+                        " error = CASE WHEN t.attempt >= t.max_attempts THEN jsonb_build_object("
+                        "'code', -32603, 'message', 'task failed: its worker stopped responding "
+                        "on each of ' || t.attempt || ' attempts') END,"
+                        " status_message = CASE WHEN t.attempt >= t.max_attempts THEN"
+                        " 'worker lost; gave up' ELSE 'worker lost; retrying' END"
+                        " FROM (SELECT id FROM tasks WHERE status = 'running'"
+                        " AND lease_until < now() LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
+                        " WHERE t.id = s.id RETURNING t.status"},
+    [S_SWEEP_EXPIRED] = {"tw_sweep_expired",
+                         "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
+                         " expires_at <= now() LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
+};
+
+struct store {
+    PGconn *conn;   /* NULL until the first call, or after a connection failure */
+    char *dsn;      /* libpq conninfo */
+    char *app_name; /* application_name shown in pg_stat_activity */
+};
+
+/*
+ * A store that connects on first use.  Returns NULL only when out of memory.
+ * The store is not thread-safe: give each thread its own.
+ */
+struct store *store_new(const char *dsn, const char *app_name)
+{
+    struct store *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    st->dsn = strdup(dsn ? dsn : "");
+    st->app_name = strdup(app_name ? app_name : "taskwire");
+    if (!st->dsn || !st->app_name) {
+        store_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void store_free(struct store *st)
+{
+    if (!st)
+        return;
+    if (st->conn)
+        PQfinish(st->conn);
+    free(st->dsn);
+    free(st->app_name);
+    free(st);
+}
+
+static void drop_conn(struct store *st)
+{
+    if (st->conn)
+        PQfinish(st->conn);
+    st->conn = NULL;
+}
+
+/* Open the connection, set session limits and prepare every statement. */
+static int connect_store(struct store *st, struct err *err)
+{
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+    const char *vals[] = {st->dsn, st->app_name, "5", NULL};
+    /* expand_dbname=1: the dsn is parsed as a conninfo string; later keys
+     * only fill what it left out. */
+    st->conn = PQconnectdbParams(keys, vals, 1);
+    if (!st->conn || PQstatus(st->conn) != CONNECTION_OK) {
+        const char *msg = st->conn ? PQerrorMessage(st->conn) : "out of memory";
+        err_set(err, -STORE_EUNAVAILABLE, "database unreachable: %.*s",
+                (int)strcspn(msg, "\n"), msg);
+        drop_conn(st);
+        return -STORE_EUNAVAILABLE;
+    }
+    PGresult *r = PQexec(st->conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s'");
+    PQclear(r);
+    for (int i = 0; i < S_COUNT; i++) {
+        r = PQprepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            const char *msg = PQresultErrorMessage(r);
+            int rc = err_set(err, -STORE_EINTERNAL, "prepare %s: %.*s (schema not migrated?)",
+                             stmts[i].name, (int)strcspn(msg, "\n"), msg);
+            PQclear(r);
+            drop_conn(st);
+            return rc;
+        }
+        PQclear(r);
+    }
+    return 0;
+}
+
+/* True when a failed result means the connection is gone (or going). */
+static bool conn_lost(struct store *st, const PGresult *r)
+{
+    if (PQstatus(st->conn) != CONNECTION_OK)
+        return true;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    /* 08: connection exception; 57P: operator intervention (shutdown). */
+    return !state || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
+}
+
+/*
+ * Run prepared statement 's'.  On success *out holds the result (caller
+ * PQclear()s it).  A connection that died is re-opened and the statement
+ * sent once more: every statement here is safe to repeat (a repeated
+ * conditional write matches nothing; a repeated insert reports a duplicate).
+ */
+static int run(struct store *st, enum stmt s, int n, const char *const *params, PGresult **out,
+               struct err *err)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        int rc;
+        if (!st->conn && (rc = connect_store(st, err)) < 0)
+            return rc;
+        PGresult *r = PQexecPrepared(st->conn, stmts[s].name, n, params, NULL, NULL, 0);
+        ExecStatusType status = PQresultStatus(r);
+        if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+            *out = r;
+            return 0;
+        }
+        if (conn_lost(st, r)) {
+            PQclear(r);
+            drop_conn(st);
+            err_set(err, -STORE_EUNAVAILABLE, "database connection lost");
+            continue;
+        }
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const char *msg = PQresultErrorMessage(r);
+        /* 22: data exception (bad JSON, bad uuid); 23: integrity constraint. */
+        rc = state && (state[0] == '2' && (state[1] == '2' || state[1] == '3'))
+                 ? -STORE_EINVALID
+                 : -STORE_EINTERNAL;
+        err_set(err, rc, "%s: %.*s", stmts[s].name, (int)strcspn(msg, "\n"), msg);
+        PQclear(r);
+        return rc;
+    }
+    return -STORE_EUNAVAILABLE;
+}
+
+/* Copy a nullable text column into a new string; NULL for SQL NULL. */
+static int dup_col(const PGresult *r, int row, int col, char **out)
+{
+    *out = NULL;
+    if (PQgetisnull(r, row, col))
+        return 0;
+    *out = strdup(PQgetvalue(r, row, col));
+    return *out ? 0 : -1;
+}
+
+static void copy_fixed(char *dst, size_t cap, const PGresult *r, int row, int col)
+{
+    snprintf(dst, cap, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
+}
+
+/* Fill *t from row 'row' of a result selected with ROW_COLS. */
+static int read_row(const PGresult *r, int row, struct task_row *t, struct err *err)
+{
+    memset(t, 0, sizeof(*t));
+    copy_fixed(t->id, sizeof(t->id), r, row, 0);
+    if (taskstate_parse(PQgetvalue(r, row, 1), &t->status) < 0)
+        return err_set(err, -STORE_EINTERNAL, "unknown status in row");
+    int bad = dup_col(r, row, 2, &t->owner) | dup_col(r, row, 3, &t->tool) |
+              dup_col(r, row, 4, &t->args) | dup_col(r, row, 5, &t->status_message) |
+              dup_col(r, row, 8, &t->result) | dup_col(r, row, 9, &t->error) |
+              dup_col(r, row, 10, &t->input_requests) | dup_col(r, row, 11, &t->input_responses) |
+              dup_col(r, row, 14, &t->worker_id) | dup_col(r, row, 15, &t->trace);
+    if (bad) {
+        task_row_fini(t);
+        return err_set(err, -STORE_EINTERNAL, "out of memory reading a task");
+    }
+    if (!PQgetisnull(r, row, 6)) {
+        t->has_progress = true;
+        t->progress = strtod(PQgetvalue(r, row, 6), NULL);
+        t->progress_total = PQgetisnull(r, row, 7) ? 0 : strtod(PQgetvalue(r, row, 7), NULL);
+    }
+    t->attempt = atoi(PQgetvalue(r, row, 12));
+    t->max_attempts = atoi(PQgetvalue(r, row, 13));
+    copy_fixed(t->created_at, sizeof(t->created_at), r, row, 16);
+    copy_fixed(t->updated_at, sizeof(t->updated_at), r, row, 17);
+    t->ttl_ms = strtoll(PQgetvalue(r, row, 18), NULL, 10);
+    t->poll_interval_ms = strtoll(PQgetvalue(r, row, 19), NULL, 10);
+    return 0;
+}
+
+/* Run a statement expected to return zero or one task row. */
+static int run_row(struct store *st, enum stmt s, int n, const char *const *params,
+                   struct task_row *out, struct err *err)
+{
+    PGresult *r;
+    int rc = run(st, s, n, params, &r, err);
+    if (rc < 0)
+        return rc;
+    if (PQntuples(r) == 0)
+        rc = err_set(err, -STORE_ENOTFOUND, "no such task");
+    else
+        rc = out ? read_row(r, 0, out, err) : 0;
+    PQclear(r);
+    return rc;
+}
+
+/* Run a conditional write; zero rows affected is -STORE_ELOST. */
+static int run_owned(struct store *st, enum stmt s, int n, const char *const *params,
+                     struct err *err)
+{
+    PGresult *r;
+    int rc = run(st, s, n, params, &r, err);
+    if (rc < 0)
+        return rc;
+    if (strcmp(PQcmdTuples(r), "0") == 0)
+        rc = err_set(err, -STORE_ELOST, "task no longer owned (cancelled or lease lost)");
+    PQclear(r);
+    return rc;
+}
+
+/*
+ * True when the server answers "SELECT 1" now.  Opens the connection if
+ * needed.  Used by /readyz.
+ */
+bool store_ping(struct store *st)
+{
+    if (!st->conn && connect_store(st, NULL) < 0)
+        return false;
+    PGresult *r = PQexec(st->conn, "SELECT 1");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok && conn_lost(st, r))
+        drop_conn(st);
+    PQclear(r);
+    return ok;
+}
+
+/*
+ * Insert task 't' as queued and fill *out with the stored row (timestamps
+ * from the database).  The INSERT has committed when this returns 0.  A
+ * duplicate id (only possible when a retry follows a lost connection whose
+ * INSERT had committed) reads the row back instead.
+ */
+int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
+                      struct err *err)
+{
+    char ttl[24], poll[24], att[16];
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)t->ttl_ms);
+    snprintf(poll, sizeof(poll), "%lld", (long long)t->poll_interval_ms);
+    snprintf(att, sizeof(att), "%d", t->max_attempts);
+    const char *p[] = {t->id, t->owner, t->tool, t->args, t->trace, ttl, poll, att};
+    struct err e = {0};
+    int rc = run_row(st, S_CREATE, 8, p, out, &e);
+    if (rc == -STORE_EINVALID && strstr(e.msg, "duplicate key"))
+        return store_task_get(st, t->id, t->owner, out, err);
+    if (rc < 0 && err)
+        *err = e;
+    return rc;
+}
+
+/*
+ * Read task 'id' if it exists, is not past its TTL and (when 'owner' is not
+ * NULL) belongs to 'owner'.  Anything else is -STORE_ENOTFOUND, so a foreign
+ * task reads exactly like an unknown one.
+ */
+int store_task_get(struct store *st, const char *id, const char *owner, struct task_row *out,
+                   struct err *err)
+{
+    if (!taskid_valid(id))
+        return err_set(err, -STORE_ENOTFOUND, "no such task");
+    const char *p[] = {id, owner};
+    return run_row(st, S_GET, 2, p, out, err);
+}
+
+/*
+ * Move a non-terminal task of 'owner' to cancelled.  Returns 0 when it is
+ * now cancelled or was already terminal (tasks/cancel is idempotent), with
+ * *changed true only in the first case; -STORE_ENOTFOUND otherwise.
+ */
+int store_task_cancel(struct store *st, const char *id, const char *owner, bool *changed,
+                      struct err *err)
+{
+    *changed = false;
+    if (!taskid_valid(id))
+        return err_set(err, -STORE_ENOTFOUND, "no such task");
+    const char *p[] = {id, owner};
+    int rc = run_row(st, S_CANCEL, 2, p, NULL, err);
+    if (rc == 0) {
+        *changed = true;
+        return 0;
+    }
+    if (rc != -STORE_ENOTFOUND)
+        return rc;
+    struct task_row row;
+    rc = store_task_get(st, id, owner, &row, err);
+    if (rc == 0)
+        task_row_fini(&row);
+    return rc;
+}
+
+/*
+ * Claim queued task 'id' for 'worker' with a lease of 'lease_ms'; fills *out
+ * with the row as claimed (attempt already incremented).  -STORE_ENOTFOUND
+ * when it is not queued any more (claimed elsewhere, cancelled, expired).
+ */
+int store_task_claim(struct store *st, const char *id, const char *worker, int64_t lease_ms,
+                     struct task_row *out, struct err *err)
+{
+    if (!taskid_valid(id))
+        return err_set(err, -STORE_ENOTFOUND, "no such task");
+    char lease[24];
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+    const char *p[] = {id, worker, lease};
+    return run_row(st, S_CLAIM, 3, p, out, err);
+}
+
+/*
+ * Claim the oldest queued task, skipping rows other claimers hold locked.
+ * -STORE_ENOTFOUND when the queue is empty.
+ */
+int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
+                          struct task_row *out, struct err *err)
+{
+    char lease[24];
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+    const char *p[] = {worker, lease};
+    return run_row(st, S_CLAIM_NEXT, 2, p, out, err);
+}
+
+/*
+ * Renew the lease of a task this worker runs and, optionally, record a new
+ * status message and progress.  -STORE_ELOST when the task was cancelled or
+ * the lease was lost: the caller must stop the tool.
+ */
+int store_task_heartbeat(struct store *st, const char *id, const char *worker, int attempt,
+                         int64_t lease_ms, const char *status_message, double progress,
+                         double total, struct err *err)
+{
+    char att[16], lease[24], prog[32], tot[32];
+    snprintf(att, sizeof(att), "%d", attempt);
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+    snprintf(prog, sizeof(prog), "%.17g", progress);
+    snprintf(tot, sizeof(tot), "%.17g", total);
+    const char *p[] = {id,
+                       worker,
+                       att,
+                       lease,
+                       status_message,
+                       progress >= 0 ? prog : NULL,
+                       progress >= 0 && total > 0 ? tot : NULL};
+    return run_owned(st, S_HEARTBEAT, 7, p, err);
+}
+
+/*
+ * Record the outcome of a task this worker runs: TASK_COMPLETED with a
+ * CallToolResult, or TASK_FAILED with a JSON-RPC error object.  Exactly one
+ * outcome can ever be stored: -STORE_ELOST when it was cancelled or the lease
+ * moved on, and the result is discarded.
+ */
+int store_task_finish(struct store *st, const char *id, const char *worker, int attempt,
+                      enum task_status status, const char *json, const char *status_message,
+                      struct err *err)
+{
+    if (status != TASK_COMPLETED && status != TASK_FAILED)
+        return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
+    char att[16];
+    snprintf(att, sizeof(att), "%d", attempt);
+    const char *p[] = {id,
+                       worker,
+                       att,
+                       taskstate_name(status),
+                       status == TASK_COMPLETED ? json : NULL,
+                       status == TASK_FAILED ? json : NULL,
+                       status_message};
+    return run_owned(st, S_FINISH, 7, p, err);
+}
+
+/*
+ * Put a task this worker runs back to queued, giving back its attempt (used
+ * on graceful shutdown, where the task did nothing wrong).
+ */
+int store_task_release(struct store *st, const char *id, const char *worker, int attempt,
+                       struct err *err)
+{
+    char att[16];
+    snprintf(att, sizeof(att), "%d", attempt);
+    const char *p[] = {id, worker, att};
+    return run_owned(st, S_RELEASE, 3, p, err);
+}
+
+/*
+ * One sweeper pass over at most 'batch' rows per kind: expired leases go back
+ * to queued (or to failed at max attempts), rows past their TTL are deleted.
+ * Safe to run in every process at once (FOR UPDATE SKIP LOCKED).
+ */
+int store_sweep(struct store *st, int batch, struct sweep_counts *out, struct err *err)
+{
+    char b[16];
+    snprintf(b, sizeof(b), "%d", batch);
+    const char *p[] = {b};
+    PGresult *r;
+    memset(out, 0, sizeof(*out));
+    int rc = run(st, S_SWEEP_LEASES, 1, p, &r, err);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (strcmp(PQgetvalue(r, i, 0), "failed") == 0)
+            out->failed++;
+        else
+            out->requeued++;
+    }
+    PQclear(r);
+    if ((rc = run(st, S_SWEEP_EXPIRED, 1, p, &r, err)) < 0)
+        return rc;
+    out->expired = atoi(PQcmdTuples(r));
+    PQclear(r);
+    return 0;
+}
+
+void task_row_fini(struct task_row *t)
+{
+    free(t->owner);
+    free(t->tool);
+    free(t->args);
+    free(t->status_message);
+    free(t->result);
+    free(t->error);
+    free(t->input_requests);
+    free(t->input_responses);
+    free(t->worker_id);
+    free(t->trace);
+    memset(t, 0, sizeof(*t));
+}

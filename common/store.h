@@ -1,0 +1,120 @@
+/*
+ * store.h - the task store: every read and write of the tasks table.
+ *
+ * PostgreSQL is the single source of truth.  Each struct store owns one
+ * libpq connection and is used by one thread at a time.  Every worker write
+ * is conditional on the worker still owning the task (worker id + attempt +
+ * status), so a lost lease or a cancel turns the write into -STORE_ELOST
+ * instead of a second outcome.  A dropped connection is re-opened on the
+ * next call; while PostgreSQL is down calls return -STORE_EUNAVAILABLE.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef TASKWIRE_STORE_H
+#define TASKWIRE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "taskid.h"
+#include "taskstate.h"
+
+enum store_error {
+    STORE_ENOTFOUND = 1, /* no such task for this owner, or expired */
+    STORE_ELOST,         /* conditional write matched nothing: cancelled or lease lost */
+    STORE_EUNAVAILABLE,  /* PostgreSQL unreachable or restarting */
+    STORE_EINVALID,      /* the database refused the values (e.g. invalid JSON) */
+    STORE_EINTERNAL,     /* anything else; err has PostgreSQL's message */
+};
+
+#define STORE_TS_LEN 24 /* "2026-11-22T00:47:48.123Z" */
+
+/* One task as read from the table.  Strings are owned; release with task_row_fini(). */
+struct task_row {
+    char id[TASKID_LEN + 1];           /* canonical UUID text */
+    enum task_status status;           /* internal status */
+    char *owner;                       /* principal that created it */
+    char *tool;                        /* tool name */
+    char *args;                        /* arguments, JSON text */
+    char *status_message;              /* may be NULL */
+    bool has_progress;                 /* progress/progress_total are set */
+    double progress, progress_total;   /* last progress report (total 0 = unknown) */
+    char *result;                      /* CallToolResult JSON text when completed, else NULL */
+    char *error;                       /* JSON-RPC error object JSON text when failed, else NULL */
+    char *input_requests;              /* outstanding inputRequests JSON text, or NULL */
+    char *input_responses;             /* answers received so far, JSON text, or NULL */
+    int attempt;                       /* claims so far */
+    int max_attempts;                  /* claims allowed before the sweeper fails it */
+    char *worker_id;                   /* current owner worker, or NULL */
+    char *trace;                       /* W3C traceparent of the creating request, or NULL */
+    char created_at[STORE_TS_LEN + 1]; /* ISO 8601 UTC, from PostgreSQL's clock */
+    char updated_at[STORE_TS_LEN + 1]; /* ISO 8601 UTC */
+    int64_t ttl_ms;                    /* lifetime from created_at */
+    int64_t poll_interval_ms;          /* suggested tasks/get interval */
+};
+
+/* What a frontend supplies to create a task. */
+struct task_new {
+    const char *id;           /* from taskid_new() */
+    const char *owner;        /* principal */
+    const char *tool;         /* tool name, already validated */
+    const char *args;         /* JSON text of the arguments object */
+    const char *trace;        /* may be NULL */
+    int64_t ttl_ms;           /* > 0 */
+    int64_t poll_interval_ms; /* > 0 */
+    int max_attempts;         /* >= 1 */
+};
+
+/* Counts returned by one sweeper pass. */
+struct sweep_counts {
+    int requeued;  /* running tasks whose lease expired, back to queued */
+    int failed;    /* expired leases at max attempts, failed */
+    int expired;   /* rows past their TTL, deleted */
+};
+
+struct store;
+
+/* A store for 'dsn' (libpq conninfo, "" = PG* variables).  Connects lazily. */
+struct store *store_new(const char *dsn, const char *app_name);
+/* Close and free; NULL is a no-op. */
+void store_free(struct store *st);
+/* True when a trivial query succeeds now (for /readyz). */
+bool store_ping(struct store *st);
+
+/* Insert a queued task and fill *out; the row is committed on return. */
+MUST_CHECK int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
+                                 struct err *err);
+/* Read a task visible to 'owner' (owner NULL = any, for workers and tests). */
+MUST_CHECK int store_task_get(struct store *st, const char *id, const char *owner,
+                              struct task_row *out, struct err *err);
+/* Cancel a non-terminal task of 'owner'.  0 also when it was already terminal
+ * (idempotent); *changed tells whether this call cancelled it. */
+MUST_CHECK int store_task_cancel(struct store *st, const char *id, const char *owner,
+                                 bool *changed, struct err *err);
+
+/* Claim task 'id' (queued -> running) for 'worker'; -STORE_ENOTFOUND when not claimable. */
+MUST_CHECK int store_task_claim(struct store *st, const char *id, const char *worker,
+                                int64_t lease_ms, struct task_row *out, struct err *err);
+/* Claim the oldest queued task; -STORE_ENOTFOUND when none is waiting. */
+MUST_CHECK int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
+                                     struct task_row *out, struct err *err);
+/* Renew the lease and record progress (NULL message / negative progress = unchanged). */
+MUST_CHECK int store_task_heartbeat(struct store *st, const char *id, const char *worker,
+                                    int attempt, int64_t lease_ms, const char *status_message,
+                                    double progress, double total, struct err *err);
+/* Finish: TASK_COMPLETED with result JSON, or TASK_FAILED with error JSON. */
+MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *worker,
+                                 int attempt, enum task_status status, const char *json,
+                                 const char *status_message, struct err *err);
+/* Give a running task back to the queue without counting the attempt. */
+MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
+                                  int attempt, struct err *err);
+/* One sweeper pass: requeue or fail expired leases, delete expired rows (batched). */
+MUST_CHECK int store_sweep(struct store *st, int batch, struct sweep_counts *out,
+                           struct err *err);
+
+/* Release the strings of a row; safe on a zeroed row. */
+void task_row_fini(struct task_row *row);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * mcp.c - MCP 2026-07-28 methods and the Tasks extension, over the store.
+ *
+ * tools/call on a task tool commits the task row first, then answers the
+ * flat CreateTaskResult, then pushes the job without blocking: a full or
+ * empty fabric leaves the task queued for an idle worker, never an error.
+ * Tasks are read with the caller as owner, so a foreign task is exactly as
+ * invisible as an unknown one (-32602).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "mcp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "schema.h"
+#include "taskid.h"
+#include "mcpdefs.h"
+
+METRIC_DEFINE(m_created, METRIC_COUNTER, "taskwire_tasks_created_total", NULL,
+              "Tasks committed by tools/call");
+METRIC_DEFINE(m_push_fail, METRIC_COUNTER, "taskwire_fabric_push_failures_total", NULL,
+              "Jobs left queued because no worker could take them at once");
+METRIC_DEFINE(m_cancels, METRIC_COUNTER, "taskwire_tasks_cancelled_total", NULL,
+              "Tasks moved to cancelled by tasks/cancel");
+METRIC_DEFINE(m_store_down, METRIC_COUNTER, "taskwire_store_unavailable_total", NULL,
+              "Requests answered 503 because PostgreSQL was unreachable");
+
+void mcp_metrics_register(void)
+{
+    metrics_register(&m_created);
+    metrics_register(&m_push_fail);
+    metrics_register(&m_cancels);
+    metrics_register(&m_store_down);
+}
+
+/* A result object of 'type' with _meta serverInfo; a new reference. */
+static json_t *result_new(const char *type)
+{
+    return json_pack("{s:s, s:{s:{s:s, s:s}}}", "resultType", type, "_meta", MCP_META_SERVER_INFO,
+                     "name", "taskwire", "version", TASKWIRE_VERSION);
+}
+
+static json_t *reply_error(const struct rpc_request *req, int *status, enum rpc_error e,
+                           const char *msg, json_t *data)
+{
+    *status = rpc_error_http_status(e);
+    return rpc_error_response(req->id, e, msg, data);
+}
+
+static json_t *reply_result(const struct rpc_request *req, int *status, json_t *result)
+{
+    *status = 200;
+    return rpc_result_response(req->id, result);
+}
+
+/* Map a store failure to a JSON-RPC error. */
+static json_t *reply_store_error(const struct rpc_request *req, int *status, int rc,
+                                 const struct err *e)
+{
+    switch (-rc) {
+    case STORE_ENOTFOUND:
+        return reply_error(req, status, RPC_EPARAMS, "Failed to retrieve task: Task not found",
+                           NULL);
+    case STORE_EUNAVAILABLE:
+        metrics_add(&m_store_down, 1);
+        return reply_error(req, status, RPC_EUNAVAILABLE,
+                           "Task store unavailable; retry shortly", NULL);
+    default:
+        LOG_ERROR("task store error", "error", e->msg, "method", req->method);
+        return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
+    }
+}
+
+static json_t *missing_tasks_capability(const struct rpc_request *req, int *status)
+{
+    json_t *data = json_pack("{s:{s:{s:{}}}}", "requiredCapabilities", "extensions",
+                             MCP_EXT_TASKS);
+    return reply_error(req, status, RPC_ECAPABILITY,
+                       "Missing required client capability: extensions." MCP_EXT_TASKS, data);
+}
+
+/* Add the Task fields of 'row' to object 'o'. */
+static void task_fields(json_t *o, const struct task_row *row)
+{
+    json_object_set_new(o, "taskId", json_string(row->id));
+    json_object_set_new(o, "status", json_string(taskstate_mcp(row->status)));
+    if (row->status_message)
+        json_object_set_new(o, "statusMessage", json_string(row->status_message));
+    json_object_set_new(o, "createdAt", json_string(row->created_at));
+    json_object_set_new(o, "lastUpdatedAt", json_string(row->updated_at));
+    json_object_set_new(o, "ttlMs", json_integer(row->ttl_ms));
+    json_object_set_new(o, "pollIntervalMs", json_integer(row->poll_interval_ms));
+}
+
+/* The DetailedTask of 'row' as a tasks/get result; a new reference. */
+static json_t *detailed_task(const struct task_row *row)
+{
+    json_t *r = result_new("complete");
+    task_fields(r, row);
+    if (row->has_progress) {
+        json_t *p = json_pack("{s:f}", "progress", row->progress);
+        if (row->progress_total > 0)
+            json_object_set_new(p, "total", json_real(row->progress_total));
+        json_object_set_new(json_object_get(r, "_meta"), TW_META_PROGRESS, p);
+    }
+    const char *text = row->status == TASK_COMPLETED         ? row->result
+                       : row->status == TASK_FAILED          ? row->error
+                       : row->status == TASK_INPUT_REQUIRED ? row->input_requests
+                                                             : NULL;
+    json_t *inner = text ? json_loads(text, 0, NULL) : NULL;
+    if (inner && row->status == TASK_COMPLETED) {
+        json_object_set_new(inner, "resultType", json_string("complete"));
+        json_object_set_new(r, "result", inner);
+    } else if (inner) {
+        json_object_set_new(r, row->status == TASK_FAILED ? "error" : "inputRequests", inner);
+    }
+    return r;
+}
+
+static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, int *status)
+{
+    json_t *r = result_new("complete");
+    json_object_set_new(r, "supportedVersions", json_pack("[s]", MCP_PROTOCOL_VERSION));
+    json_object_set_new(r, "capabilities",
+                        json_pack("{s:{}, s:{s:{}}}", "tools", "extensions", MCP_EXT_TASKS));
+    json_object_set_new(r, "instructions",
+                        json_string("Long-running tools run as durable tasks: call the tool, "
+                                    "then poll tasks/get with the returned taskId."));
+    json_object_set_new(r, "ttlMs", json_integer(c->srv->list_ttl_ms));
+    json_object_set_new(r, "cacheScope", json_string("public"));
+    return reply_result(req, status, r);
+}
+
+static json_t *do_tools_list(struct mcp_call *c, const struct rpc_request *req, int *status)
+{
+    json_t *r = result_new("complete");
+    json_object_set_new(r, "tools", catalog_list(c->srv->catalog));
+    json_object_set_new(r, "ttlMs", json_integer(c->srv->list_ttl_ms));
+    json_object_set_new(r, "cacheScope", json_string("public"));
+    return reply_result(req, status, r);
+}
+
+/* Push the job for a committed task; failure only costs latency. */
+static void push_job(const struct mcp_call *c, const struct task_row *row, const char *args)
+{
+    struct envelope env = {.version = ENVELOPE_VERSION, .args = (char *)args,
+                           .args_len = strlen(args)};
+    snprintf(env.task_id, sizeof(env.task_id), "%s", row->id);
+    snprintf(env.tool, sizeof(env.tool), "%s", row->tool);
+    snprintf(env.owner, sizeof(env.owner), "%s", row->owner);
+    snprintf(env.trace, sizeof(env.trace), "%s", c->traceparent ? c->traceparent : "");
+    if (dispatch_push(c->srv->fabric, &env) < 0)
+        metrics_add(&m_push_fail, 1);
+}
+
+static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, int *status)
+{
+    json_t *name = json_object_get(req->params, "name");
+    if (!json_is_string(name))
+        return reply_error(req, status, RPC_EPARAMS, "Invalid params: \"name\" must be a string",
+                           NULL);
+    const struct tool_desc *tool = catalog_find(c->srv->catalog, json_string_value(name));
+    if (!tool)
+        return reply_error(req, status, RPC_EPARAMS, "Unknown tool", NULL);
+    json_t *args = json_object_get(req->params, "arguments");
+    if (args && !json_is_object(args))
+        return reply_error(req, status, RPC_EPARAMS,
+                           "Invalid params: \"arguments\" must be an object", NULL);
+    json_t *empty = json_object();
+    struct err e = {0};
+    if (schema_validate(tool->input_schema, args ? args : empty, &e) < 0) {
+        json_decref(empty);
+        char msg[300];
+        snprintf(msg, sizeof(msg), "Invalid arguments: %s", e.msg);
+        return reply_error(req, status, RPC_EPARAMS, msg, NULL);
+    }
+    char *args_text = json_dumps(args ? args : empty, JSON_COMPACT);
+    json_decref(empty);
+    if (!args_text)
+        return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
+
+    json_t *reply;
+    if (!rpc_has_capability(req, "extensions/" MCP_EXT_TASKS)) {
+        /* Every served tool is task-required for now; see the README. */
+        reply = missing_tasks_capability(req, status);
+        goto out_free_args;
+    }
+    char id[TASKID_LEN + 1];
+    if (taskid_new(id) < 0) {
+        reply = reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
+        goto out_free_args;
+    }
+    struct task_new t = {.id = id, .owner = c->owner, .tool = tool->name, .args = args_text,
+                         .trace = c->traceparent, .ttl_ms = c->srv->task_ttl_ms,
+                         .poll_interval_ms = c->srv->poll_interval_ms,
+                         .max_attempts = tool->max_attempts};
+    struct task_row row;
+    int rc = store_task_create(c->store, &t, &row, &e);
+    if (rc < 0) {
+        reply = reply_store_error(req, status, rc, &e);
+        goto out_free_args;
+    }
+    metrics_add(&m_created, 1);
+    json_t *r = result_new("task");
+    task_fields(r, &row);
+    reply = reply_result(req, status, r);
+    push_job(c, &row, args_text);
+    LOG_INFO("task created", "task_id", row.id, "tool", row.tool);
+    task_row_fini(&row);
+out_free_args:
+    free(args_text);
+    return reply;
+}
+
+/* The taskId of a tasks method request, or NULL after building the error reply. */
+static const char *task_id_param(const struct rpc_request *req, int *status, json_t **reply)
+{
+    if (!rpc_has_capability(req, "extensions/" MCP_EXT_TASKS)) {
+        *reply = missing_tasks_capability(req, status);
+        return NULL;
+    }
+    const char *id = json_string_value(json_object_get(req->params, "taskId"));
+    if (!id)
+        *reply = reply_error(req, status, RPC_EPARAMS,
+                             "Invalid params: \"taskId\" must be a string", NULL);
+    return id;
+}
+
+static json_t *do_tasks_get(struct mcp_call *c, const struct rpc_request *req, int *status)
+{
+    json_t *reply = NULL;
+    const char *id = task_id_param(req, status, &reply);
+    if (!id)
+        return reply;
+    struct task_row row;
+    struct err e = {0};
+    int rc = store_task_get(c->store, id, c->owner, &row, &e);
+    if (rc < 0)
+        return reply_store_error(req, status, rc, &e);
+    reply = reply_result(req, status, detailed_task(&row));
+    task_row_fini(&row);
+    return reply;
+}
+
+static json_t *do_tasks_cancel(struct mcp_call *c, const struct rpc_request *req, int *status)
+{
+    json_t *reply = NULL;
+    const char *id = task_id_param(req, status, &reply);
+    if (!id)
+        return reply;
+    bool changed;
+    struct err e = {0};
+    int rc = store_task_cancel(c->store, id, c->owner, &changed, &e);
+    if (rc < 0)
+        return reply_store_error(req, status, rc, &e);
+    if (changed) {
+        metrics_add(&m_cancels, 1);
+        notify_publish(c->pub, NOTIFY_CANCEL, id);
+        LOG_INFO("task cancelled", "task_id", id);
+    }
+    return reply_result(req, status, result_new("complete"));
+}
+
+/*
+ * tasks/update: answers are accepted for a task of the caller; keys that are
+ * not outstanding are ignored, as the extension says.  No built-in tool asks
+ * for input yet, so there is never an outstanding key to store.
+ */
+static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req, int *status)
+{
+    json_t *reply = NULL;
+    const char *id = task_id_param(req, status, &reply);
+    if (!id)
+        return reply;
+    if (!json_is_object(json_object_get(req->params, "inputResponses")))
+        return reply_error(req, status, RPC_EPARAMS,
+                           "Invalid params: \"inputResponses\" must be an object", NULL);
+    struct task_row row;
+    struct err e = {0};
+    int rc = store_task_get(c->store, id, c->owner, &row, &e);
+    if (rc < 0)
+        return reply_store_error(req, status, rc, &e);
+    task_row_fini(&row);
+    return reply_result(req, status, result_new("complete"));
+}
+
+/*
+ * Dispatch one request whose envelope and headers were already checked.
+ * Returns the whole JSON-RPC response (new reference) and sets *http_status.
+ */
+json_t *mcp_handle(struct mcp_call *c, const struct rpc_request *req, int *http_status)
+{
+    static const struct {
+        const char *method;                                               /* JSON-RPC method */
+        json_t *(*fn)(struct mcp_call *, const struct rpc_request *, int *); /* its handler */
+    } methods[] = {
+        {"server/discover", do_discover}, {"tools/list", do_tools_list},
+        {"tools/call", do_tools_call},            {"tasks/get", do_tasks_get},
+        {"tasks/update", do_tasks_update},        {"tasks/cancel", do_tasks_cancel},
+    };
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strcmp(req->method, methods[i].method) == 0)
+            return methods[i].fn(c, req, http_status);
+    return reply_error(req, http_status, RPC_EMETHOD, "Method not found", NULL);
+}

@@ -1,0 +1,319 @@
+/*
+ * rpc.c - JSON-RPC 2.0 request parsing, MCP envelope checks, responses.
+ *
+ * Turns one HTTP body into a struct rpc_request and checks it in the order
+ * the official SDKs use: JSON-RPC shape, protocol version, _meta envelope,
+ * routing headers.  Capability and method checks belong to mcp.c.  Batches
+ * (JSON arrays) and posted responses are rejected with -32600.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "rpc.h"
+
+#include <string.h>
+
+#include "mcpdefs.h"
+
+/* The one table from our errors to JSON-RPC codes and HTTP statuses. */
+static const struct {
+    int code;   /* JSON-RPC error code */
+    int status; /* HTTP status */
+} error_map[RPC_ERROR_COUNT] = {
+    [RPC_EPARSE] = {MCP_EPARSE, 400},           [RPC_EINVALID] = {MCP_EINVALID_REQUEST, 400},
+    [RPC_EMETA] = {MCP_EPARAMS, 400},           [RPC_EHEADER] = {MCP_EHEADER, 400},
+    [RPC_EVERSION] = {MCP_EVERSION, 400},       [RPC_ECAPABILITY] = {MCP_ECAPABILITY, 400},
+    [RPC_EMETHOD] = {MCP_EMETHOD, 404},         [RPC_EPARAMS] = {MCP_EPARAMS, 200},
+    [RPC_EINTERNAL] = {MCP_EINTERNAL, 500},     [RPC_EUNAVAILABLE] = {MCP_EINTERNAL, 503},
+    [RPC_ETOOLARGE] = {MCP_EINVALID_REQUEST, 413},
+};
+
+int rpc_error_code(enum rpc_error e)
+{
+    return (unsigned)e < RPC_ERROR_COUNT && e ? error_map[e].code : MCP_EINTERNAL;
+}
+
+int rpc_error_http_status(enum rpc_error e)
+{
+    return (unsigned)e < RPC_ERROR_COUNT && e ? error_map[e].status : 500;
+}
+
+/*
+ * Parse exactly 'len' bytes at 'buf' as one JSON-RPC 2.0 request or
+ * notification.  Returns 0 and fills *req (release with rpc_request_fini),
+ * or -RPC_EPARSE / -RPC_EINVALID with 'err' set.  On failure *req may still
+ * hold the id of a well-formed object, so the error response can carry it.
+ * Thread-safe.
+ */
+int rpc_parse(const char *buf, size_t len, struct rpc_request *req, struct err *err)
+{
+    json_error_t jerr;
+    memset(req, 0, sizeof(*req));
+    req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!req->root)
+        return err_set(err, -RPC_EPARSE, "Parse error: %s (at byte %d)", jerr.text,
+                       jerr.position);
+    if (!json_is_object(req->root))
+        return err_set(err, -RPC_EINVALID, "Invalid request: the body must be one JSON-RPC "
+                                           "object (batches are not supported)");
+    json_t *id = json_object_get(req->root, "id");
+    if (id && (json_is_string(id) || json_is_integer(id)))
+        req->id = id;
+    const char *jsonrpc = json_string_value(json_object_get(req->root, "jsonrpc"));
+    if (!jsonrpc || strcmp(jsonrpc, "2.0") != 0)
+        return err_set(err, -RPC_EINVALID, "Invalid request: \"jsonrpc\" must be \"2.0\"");
+    if (id && !req->id)
+        return err_set(err, -RPC_EINVALID,
+                       "Invalid request: \"id\" must be a string or an integer");
+    json_t *method = json_object_get(req->root, "method");
+    if (!method) {
+        bool response = json_object_get(req->root, "result") || json_object_get(req->root, "error");
+        return err_set(err, -RPC_EINVALID, response ? "Invalid request: clients must not post "
+                                                      "JSON-RPC responses"
+                                                    : "Invalid request: \"method\" is missing");
+    }
+    if (!json_is_string(method) || json_string_length(method) == 0)
+        return err_set(err, -RPC_EINVALID, "Invalid request: \"method\" must be a string");
+    req->method = json_string_value(method);
+    json_t *params = json_object_get(req->root, "params");
+    if (params && !json_is_object(params))
+        return err_set(err, -RPC_EINVALID, "Invalid request: \"params\" must be an object");
+    if (!params) {
+        params = json_object();
+        if (!params || json_object_set_new(req->root, "params", params) < 0)
+            return err_set(err, -RPC_EINTERNAL, "out of memory");
+    }
+    req->params = params;
+    json_t *meta = json_object_get(params, "_meta");
+    if (json_is_object(meta)) {
+        req->meta = meta;
+        req->protocol_version =
+            json_string_value(json_object_get(meta, MCP_META_PROTOCOL_VERSION));
+        json_t *caps = json_object_get(meta, MCP_META_CLIENT_CAPS);
+        req->client_caps = json_is_object(caps) ? caps : NULL;
+    }
+    return 0;
+}
+
+void rpc_request_fini(struct rpc_request *req)
+{
+    json_decref(req->root);
+    memset(req, 0, sizeof(*req));
+}
+
+/* Trim HTTP optional white space (SP, HTAB) from both ends into [*b, *e). */
+static void trim_ows(const char *s, const char **b, const char **e)
+{
+    *b = s;
+    *e = s + strlen(s);
+    while (*b < *e && (**b == ' ' || **b == '\t'))
+        (*b)++;
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+        (*e)--;
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Strict standard base64 (padding required) of [b, e) into out; returns the
+ * decoded length or -1. 'cap' must be at least 3 * (e - b) / 4. */
+static long b64_decode(const char *b, const char *e, char *out, size_t cap)
+{
+    size_t n = (size_t)(e - b), o = 0;
+    if (n % 4 != 0)
+        return -1;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4], pad = 0;
+        for (int k = 0; k < 4; k++) {
+            if (b[i + k] == '=' && i + 4 == n && k >= 2) {
+                v[k] = 0;
+                pad++;
+                continue;
+            }
+            if (pad || (v[k] = b64_value((unsigned char)b[i + k])) < 0)
+                return -1;
+        }
+        unsigned triple = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 |
+                          (unsigned)v[3];
+        if (o + 3 - (size_t)pad > cap)
+            return -1;
+        out[o++] = (char)(triple >> 16);
+        if (pad < 2)
+            out[o++] = (char)(triple >> 8);
+        if (pad < 1)
+            out[o++] = (char)triple;
+    }
+    return (long)o;
+}
+
+/*
+ * True when header value 'header' carries 'body_value'.  Surrounding OWS is
+ * ignored; "=?base64?X?=" is decoded first; otherwise the value must be
+ * plain visible ASCII (spaces allowed inside) and equal byte for byte
+ * (values are case-sensitive).
+ */
+bool rpc_header_matches(const char *header, const char *body_value)
+{
+    const char *b, *e;
+    if (!header || !body_value)
+        return false;
+    trim_ows(header, &b, &e);
+    size_t n = (size_t)(e - b);
+    static const char pre[] = "=?base64?", post[] = "?=";
+    if (n >= sizeof(pre) - 1 + sizeof(post) - 1 && strncmp(b, pre, sizeof(pre) - 1) == 0 &&
+        strncmp(e - 2, post, 2) == 0) {
+        const char *pb = b + sizeof(pre) - 1, *pe = e - 2;
+        size_t cap = (size_t)(pe - pb) / 4 * 3 + 3;
+        char buf[4096];
+        if (cap > sizeof(buf))
+            return false;
+        long len = b64_decode(pb, pe, buf, sizeof(buf));
+        return len >= 0 && (size_t)len == strlen(body_value) &&
+               memcmp(buf, body_value, (size_t)len) == 0;
+    }
+    for (const char *p = b; p < e; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            return false;
+    return n == strlen(body_value) && memcmp(b, body_value, n) == 0;
+}
+
+/*
+ * Check the protocol version in the MCP-Protocol-Version header and in
+ * _meta, then the rest of the _meta envelope.  Order matters for clients that
+ * detect the protocol era from the error: a version mismatch between header
+ * and body is -32020, an unknown version -32022, a missing _meta field
+ * -32602.  Notifications are not checked (no header rules apply to them).
+ */
+int rpc_check_envelope(const struct rpc_request *req, const struct rpc_headers *h,
+                       struct err *err)
+{
+    const char *b, *e;
+    if (!req->id)
+        return 0;
+    const char *body = req->protocol_version, *hdr = h->protocol_version;
+    if (hdr && body && !rpc_header_matches(hdr, body))
+        return err_set(err, -RPC_EHEADER,
+                       "Header mismatch: MCP-Protocol-Version header does not match "
+                       "_meta protocolVersion '%.64s'",
+                       body);
+    const char *version = body;
+    char hbuf[64];
+    if (!version && hdr) {
+        trim_ows(hdr, &b, &e);
+        snprintf(hbuf, sizeof(hbuf), "%.*s", (int)(e - b), b);
+        version = hbuf;
+    }
+    if (version && strcmp(version, MCP_PROTOCOL_VERSION) != 0)
+        return err_set(err, -RPC_EVERSION, "Unsupported protocol version");
+    if (!req->meta)
+        return err_set(err, -RPC_EMETA, "Invalid params: params._meta is required");
+    if (!json_is_string(json_object_get(req->meta, MCP_META_PROTOCOL_VERSION)))
+        return err_set(err, -RPC_EMETA,
+                       "Invalid params: _meta[\"" MCP_META_PROTOCOL_VERSION "\"] is required");
+    if (!req->client_caps)
+        return err_set(err, -RPC_EMETA,
+                       "Invalid params: _meta[\"" MCP_META_CLIENT_CAPS "\"] must be an object");
+    if (!hdr)
+        return err_set(err, -RPC_EHEADER, "Header mismatch: MCP-Protocol-Version header is "
+                                          "required");
+    return 0;
+}
+
+/* The body value Mcp-Name must carry for 'method', or NULL when none applies.
+ * *required tells whether the header must be present. */
+static const char *name_for(const struct rpc_request *req, bool *required)
+{
+    static const struct {
+        const char *method; /* JSON-RPC method */
+        const char *param;  /* params member mirrored in Mcp-Name */
+        bool required;      /* core-table methods must send it */
+    } table[] = {
+        {"tools/call", "name", true},        {"prompts/get", "name", true},
+        {"resources/read", "uri", true},     {"tasks/get", "taskId", false},
+        {"tasks/update", "taskId", false},   {"tasks/cancel", "taskId", false},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(req->method, table[i].method) == 0) {
+            *required = table[i].required;
+            return json_string_value(json_object_get(req->params, table[i].param));
+        }
+    }
+    *required = false;
+    return NULL;
+}
+
+/*
+ * Check Mcp-Method (required, equal to the body method) and Mcp-Name (equal
+ * to params.name, params.uri or params.taskId; required on tools/call,
+ * prompts/get and resources/read; checked when present on the tasks methods).
+ */
+int rpc_check_headers(const struct rpc_request *req, const struct rpc_headers *h,
+                      struct err *err)
+{
+    if (!req->id)
+        return 0;
+    if (!h->method)
+        return err_set(err, -RPC_EHEADER, "Header mismatch: Mcp-Method header is required");
+    if (!rpc_header_matches(h->method, req->method))
+        return err_set(err, -RPC_EHEADER,
+                       "Header mismatch: Mcp-Method header does not match body method '%.64s'",
+                       req->method);
+    bool required;
+    const char *value = name_for(req, &required);
+    if (!h->name) {
+        if (required)
+            return err_set(err, -RPC_EHEADER, "Header mismatch: Mcp-Name header is required "
+                                              "for %s",
+                           req->method);
+        return 0;
+    }
+    if (value && !rpc_header_matches(h->name, value))
+        return err_set(err, -RPC_EHEADER,
+                       "Header mismatch: Mcp-Name header does not match body value '%.64s'",
+                       value);
+    if (!value && (required || strncmp(req->method, "tasks/", 6) == 0))
+        return err_set(err, -RPC_EHEADER,
+                       "Header mismatch: Mcp-Name header given but the body has no value");
+    return 0;
+}
+
+/*
+ * True when _meta clientCapabilities holds an object at 'path', a
+ * '/'-separated walk such as "elicitation" or "extensions/<id>"; the last
+ * step may contain '/' (extension ids do), so "extensions/" consumes the rest.
+ */
+bool rpc_has_capability(const struct rpc_request *req, const char *path)
+{
+    if (!req->client_caps)
+        return false;
+    if (strncmp(path, "extensions/", 11) == 0)
+        return json_is_object(
+            json_object_get(json_object_get(req->client_caps, "extensions"), path + 11));
+    return json_is_object(json_object_get(req->client_caps, path));
+}
+
+json_t *rpc_error_response(const json_t *id, enum rpc_error e, const char *message, json_t *data)
+{
+    json_t *error = json_pack("{s:i, s:s}", "code", rpc_error_code(e), "message", message);
+    if (error && data)
+        json_object_set_new(error, "data", data);
+    else
+        json_decref(data);
+    return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id, "error", error);
+}
+
+json_t *rpc_result_response(const json_t *id, json_t *result)
+{
+    return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+}

@@ -1,0 +1,628 @@
+/*
+ * runner.c - the worker runtime.
+ *
+ * Threads: the receive loop (runner_run), one thread per slot running tools,
+ * one heartbeat thread writing leases and coalesced progress, and the Redis
+ * subscriber delivering cancel events.  One mutex (r->mu) guards all slot
+ * state; it is never held across a database or network call.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "store.h"
+#include "tools.h"
+
+#define HEARTBEAT_TICK_MS 50
+#define SWEEP_BATCH 100
+#define RETRY_MS 500
+
+enum slot_state { SLOT_IDLE, SLOT_ASSIGNED, SLOT_BUSY };
+
+struct slot {
+    struct runner *r;         /* owner */
+    pthread_t thread;         /* runs tools */
+    pthread_cond_t cv;        /* wakes the slot: assignment, cancel, shutdown */
+    struct store *store;      /* this slot's PostgreSQL connection */
+    /* Everything below is guarded by r->mu. */
+    enum slot_state state;    /* idle, assigned (job set) or busy (task claimed) */
+    bool job_claimed;         /* job_row already claimed (idle poll) vs job_id to claim */
+    char job_id[TASKID_LEN + 1]; /* task to claim (from an envelope) */
+    struct task_row job_row;  /* claimed task (from the idle poll) */
+    char task_id[TASKID_LEN + 1]; /* the task being run */
+    int attempt;              /* its attempt */
+    bool stop_tool;           /* cancelled, lease lost or shutting down */
+    bool release;             /* shutting down: give the task back */
+    bool dirty;               /* progress changed since the last write */
+    double progress, total;   /* last progress */
+    char message[256];        /* last status message */
+    int64_t last_write_ms;    /* last progress write (monotonic) */
+    int64_t last_renew_ms;    /* last lease renewal (monotonic) */
+};
+
+struct runner {
+    struct runner_cfg cfg;       /* settings (strings borrowed from main) */
+    const struct catalog *catalog; /* tool definitions */
+    void *zctx, *pull;           /* ZeroMQ context and PULL socket */
+    struct store *store;         /* receive-loop connection: idle claims and sweeps */
+    struct store *hb_store;      /* heartbeat thread's connection */
+    struct notify_sub *events;   /* Redis cancel events */
+    pthread_t hb_thread;         /* heartbeat thread */
+    pthread_mutex_t mu;          /* guards the slots and the flags below */
+    pthread_cond_t free_cv;      /* a slot became idle */
+    struct slot *slots;          /* cfg.slots entries */
+    int idle;                    /* slots in SLOT_IDLE */
+    bool quit;                   /* threads must exit */
+    volatile sig_atomic_t stop_requested; /* set by runner_stop */
+};
+
+struct tool_ctx {
+    struct slot *slot;   /* where the tool runs */
+    const json_t *args;  /* arguments object */
+};
+
+METRIC_DEFINE(m_busy, METRIC_GAUGE, "taskwire_worker_slots_busy", NULL, "Slots running a task");
+METRIC_DEFINE(m_slots, METRIC_GAUGE, "taskwire_worker_slots", NULL, "Slots of this worker");
+METRIC_DEFINE(m_done, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\"completed\"",
+              "Task outcomes written by this worker");
+METRIC_DEFINE(m_failed, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\"failed\"",
+              "Task outcomes written by this worker");
+METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
+              "Tools stopped because their task was cancelled or its lease lost");
+METRIC_DEFINE(m_garbage, METRIC_COUNTER, "taskwire_fabric_envelopes_dropped_total", NULL,
+              "Envelopes dropped as garbage, truncated or of an unknown version");
+METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
+              "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
+METRIC_DEFINE(m_requeued, METRIC_COUNTER, "taskwire_leases_expired_total", "outcome=\"requeued\"",
+              "Expired leases found by this worker's sweeper");
+METRIC_DEFINE(m_lease_failed, METRIC_COUNTER, "taskwire_leases_expired_total",
+              "outcome=\"failed\"", "Expired leases found by this worker's sweeper");
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Absolute CLOCK_MONOTONIC deadline 'ms' from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+static void init_cond(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
+/* ---- the tool API, backed by the slot ---- */
+
+const json_t *tool_args(const struct tool_ctx *ctx)
+{
+    return ctx->args;
+}
+
+const char *tool_task_id(const struct tool_ctx *ctx)
+{
+    return ctx->slot->task_id;
+}
+
+void tool_progress(struct tool_ctx *ctx, double progress, double total, const char *msg)
+{
+    struct slot *s = ctx->slot;
+    pthread_mutex_lock(&s->r->mu);
+    s->progress = progress;
+    s->total = total;
+    if (msg)
+        snprintf(s->message, sizeof(s->message), "%s", msg);
+    s->dirty = true;
+    pthread_mutex_unlock(&s->r->mu);
+}
+
+bool tool_cancelled(struct tool_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->slot->r->mu);
+    bool stop = ctx->slot->stop_tool;
+    pthread_mutex_unlock(&ctx->slot->r->mu);
+    return stop;
+}
+
+bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms)
+{
+    struct slot *s = ctx->slot;
+    struct timespec until = deadline_in(ms);
+    pthread_mutex_lock(&s->r->mu);
+    while (!s->stop_tool && pthread_cond_timedwait(&s->cv, &s->r->mu, &until) != ETIMEDOUT)
+        ;
+    bool stop = s->stop_tool;
+    pthread_mutex_unlock(&s->r->mu);
+    return !stop;
+}
+
+/* ---- running one task on a slot ---- */
+
+/* Store the outcome; retried while PostgreSQL is unreachable, up to one lease. */
+static void finish(struct slot *s, const struct task_row *row, enum task_status status,
+                   const char *json)
+{
+    struct err e = {0};
+    int64_t give_up = now_ms() + s->r->cfg.lease_ms;
+    int rc;
+    while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->attempt, status,
+                                   json, status == TASK_COMPLETED ? "completed" : "failed",
+                                   &e)) == -STORE_EUNAVAILABLE &&
+           now_ms() < give_up)
+        nanosleep(&(struct timespec){0, RETRY_MS * 1000000L}, NULL);
+    if (rc == 0) {
+        metrics_add(status == TASK_COMPLETED ? &m_done : &m_failed, 1);
+        LOG_INFO("task finished", "task_id", row->id, "status", taskstate_name(status));
+    } else if (rc == -STORE_ELOST) {
+        LOG_INFO("result discarded: task cancelled or lease lost", "task_id", row->id);
+    } else {
+        LOG_ERROR("cannot store result; the lease will expire and the task be retried",
+                  "task_id", row->id, "error", e.msg);
+    }
+}
+
+static void run_task(struct slot *s, const struct task_row *row)
+{
+    const struct tool_impl *impl = tools_find(row->tool);
+    json_t *args = json_loads(row->args, 0, NULL);
+    json_t *result = NULL, *error = NULL;
+    struct tool_ctx ctx = {s, args};
+
+    LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker",
+             s->r->cfg.worker_id);
+    if (!impl || !args)
+        error = json_pack("{s:i, s:s}", "code", -32603, "message",
+                          impl ? "stored arguments are not JSON" : "tool not available on worker");
+    else
+        result = impl->run(&ctx, &error);
+
+    pthread_mutex_lock(&s->r->mu);
+    bool stopped = s->stop_tool, release = s->release;
+    pthread_mutex_unlock(&s->r->mu);
+
+    if (release) {
+        struct err e = {0};
+        if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->attempt, &e) == 0)
+            LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
+    } else if (stopped) {
+        metrics_add(&m_stopped, 1);
+        LOG_INFO("tool stopped: task cancelled or lease lost", "task_id", row->id);
+    } else {
+        json_t *out = result ? result : error;
+        if (!out)
+            out = error = json_pack("{s:i, s:s}", "code", -32603, "message",
+                                    "tool returned neither a result nor an error");
+        char *text = json_dumps(out, JSON_COMPACT);
+        if (text)
+            finish(s, row, result ? TASK_COMPLETED : TASK_FAILED, text);
+        free(text);
+    }
+    json_decref(result);
+    json_decref(error);
+    json_decref(args);
+}
+
+static void *slot_main(void *arg)
+{
+    struct slot *s = arg;
+    struct runner *r = s->r;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (s->state != SLOT_ASSIGNED && !r->quit)
+            pthread_cond_wait(&s->cv, &r->mu);
+        if (s->state != SLOT_ASSIGNED)
+            break;
+        struct task_row row = s->job_row;
+        memset(&s->job_row, 0, sizeof(s->job_row));
+        bool claimed = s->job_claimed;
+        char id[TASKID_LEN + 1];
+        memcpy(id, s->job_id, sizeof(id));
+        pthread_mutex_unlock(&r->mu);
+
+        int rc = 0;
+        struct err e = {0};
+        if (!claimed) {
+            rc = store_task_claim(s->store, id, r->cfg.worker_id, r->cfg.lease_ms, &row, &e);
+            if (rc == -STORE_ENOTFOUND)
+                metrics_add(&m_claim_miss, 1);
+            else if (rc < 0)
+                LOG_WARN("claim failed", "task_id", id, "error", e.msg);
+        }
+        if (rc == 0) {
+            pthread_mutex_lock(&r->mu);
+            s->state = SLOT_BUSY;
+            memcpy(s->task_id, row.id, sizeof(s->task_id));
+            s->attempt = row.attempt;
+            s->stop_tool = s->release = s->dirty = false;
+            s->message[0] = '\0';
+            s->last_write_ms = s->last_renew_ms = now_ms();
+            pthread_mutex_unlock(&r->mu);
+            run_task(s, &row);
+        }
+        task_row_fini(&row);
+
+        pthread_mutex_lock(&r->mu);
+        s->state = SLOT_IDLE;
+        s->task_id[0] = '\0';
+        r->idle++;
+        metrics_set(&m_busy, r->cfg.slots - r->idle);
+        pthread_cond_broadcast(&r->free_cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Hand a job to an idle slot; the caller saw r->idle > 0.  Takes ownership of *row. */
+static void assign(struct runner *r, const char *id, struct task_row *row)
+{
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state != SLOT_IDLE)
+            continue;
+        s->state = SLOT_ASSIGNED;
+        s->job_claimed = row != NULL;
+        if (row)
+            s->job_row = *row;
+        else
+            snprintf(s->job_id, sizeof(s->job_id), "%s", id);
+        r->idle--;
+        metrics_set(&m_busy, r->cfg.slots - r->idle);
+        pthread_cond_signal(&s->cv);
+        break;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Stop the tool of the slot running 'task_id' (any attempt when attempt < 0). */
+static void stop_task(struct runner *r, const char *task_id, int attempt)
+{
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state == SLOT_BUSY && strcmp(s->task_id, task_id) == 0 &&
+            (attempt < 0 || s->attempt == attempt)) {
+            s->stop_tool = true;
+            pthread_cond_broadcast(&s->cv);
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void on_event(void *arg, const char *kind, const char *task_id)
+{
+    if (strcmp(kind, NOTIFY_CANCEL) == 0)
+        stop_task(arg, task_id, -1);
+}
+
+/* ---- heartbeats ---- */
+
+struct beat {
+    char id[TASKID_LEN + 1]; /* task */
+    int attempt;             /* its attempt */
+    bool with_progress;      /* write progress and message too */
+    double progress, total;  /* snapshot */
+    char message[256];       /* snapshot */
+};
+
+static void *heartbeat_main(void *arg)
+{
+    struct runner *r = arg;
+    struct beat *beats = calloc((size_t)r->cfg.slots, sizeof(*beats));
+    if (!beats)
+        return NULL;
+    pthread_mutex_lock(&r->mu);
+    while (!r->quit) {
+        int n = 0;
+        int64_t now = now_ms();
+        for (int i = 0; i < r->cfg.slots; i++) {
+            struct slot *s = &r->slots[i];
+            if (s->state != SLOT_BUSY || s->stop_tool)
+                continue;
+            bool progress = s->dirty && now - s->last_write_ms >= r->cfg.progress_ms;
+            if (!progress && now - s->last_renew_ms < r->cfg.lease_ms / 3)
+                continue;
+            struct beat *b = &beats[n++];
+            memcpy(b->id, s->task_id, sizeof(b->id));
+            b->attempt = s->attempt;
+            b->with_progress = progress;
+            b->progress = s->progress;
+            b->total = s->total;
+            memcpy(b->message, s->message, sizeof(b->message));
+            s->last_renew_ms = now;
+            if (progress) {
+                s->last_write_ms = now;
+                s->dirty = false;
+            }
+        }
+        pthread_mutex_unlock(&r->mu);
+        for (int i = 0; i < n; i++) {
+            struct beat *b = &beats[i];
+            struct err e = {0};
+            int rc = store_task_heartbeat(r->hb_store, b->id, r->cfg.worker_id, b->attempt,
+                                          r->cfg.lease_ms,
+                                          b->with_progress && b->message[0] ? b->message : NULL,
+                                          b->with_progress ? b->progress : -1, b->total, &e);
+            if (rc == -STORE_ELOST)
+                stop_task(r, b->id, b->attempt);
+            else if (rc < 0)
+                LOG_WARN("heartbeat failed", "task_id", b->id, "error", e.msg);
+        }
+        nanosleep(&(struct timespec){0, HEARTBEAT_TICK_MS * 1000000L}, NULL);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(beats);
+    return NULL;
+}
+
+/* ---- receive loop ---- */
+
+static void sweep(struct runner *r)
+{
+    struct sweep_counts c;
+    struct err e = {0};
+    if (store_sweep(r->store, SWEEP_BATCH, &c, &e) < 0) {
+        LOG_DEBUG("sweep skipped", "error", e.msg);
+        return;
+    }
+    metrics_add(&m_requeued, c.requeued);
+    metrics_add(&m_lease_failed, c.failed);
+    if (c.requeued || c.failed || c.expired) {
+        char a[16], b[16], d[16];
+        snprintf(a, sizeof(a), "%d", c.requeued);
+        snprintf(b, sizeof(b), "%d", c.failed);
+        snprintf(d, sizeof(d), "%d", c.expired);
+        LOG_INFO("sweeper", "requeued", a, "failed", b, "expired", d);
+    }
+}
+
+/* Receive one envelope if one is waiting; true when a slot got a job. */
+static bool receive_one(struct runner *r, long timeout_ms)
+{
+    zmq_pollitem_t item = {r->pull, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, timeout_ms) <= 0 || !(item.revents & ZMQ_POLLIN))
+        return false;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    int n = zmq_msg_recv(&msg, r->pull, ZMQ_DONTWAIT);
+    if (n < 0) {
+        zmq_msg_close(&msg);
+        return false;
+    }
+    struct envelope env;
+    struct err e = {0};
+    int rc = envelope_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &env, &e);
+    zmq_msg_close(&msg);
+    if (rc < 0) {
+        metrics_add(&m_garbage, 1);
+        LOG_WARN("dropped an envelope", "error", e.msg);
+        return false;
+    }
+    assign(r, env.task_id, NULL);
+    envelope_fini(&env);
+    return true;
+}
+
+/*
+ * The receive loop: take work only while a slot is free, from the fabric
+ * first and from PostgreSQL when the fabric is quiet; sweep periodically.
+ * Returns after runner_stop(), once running tasks finished or were released.
+ */
+void runner_run(struct runner *r)
+{
+    int64_t next_sweep = 0, next_idle_poll = 0;
+    while (!r->stop_requested) {
+        int64_t now = now_ms();
+        if (now >= next_sweep) {
+            sweep(r);
+            next_sweep = now + r->cfg.sweep_ms;
+        }
+        pthread_mutex_lock(&r->mu);
+        if (r->idle == 0) {
+            struct timespec until = deadline_in(100);
+            pthread_cond_timedwait(&r->free_cv, &r->mu, &until);
+            pthread_mutex_unlock(&r->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        if (receive_one(r, 100))
+            continue;
+        if (now_ms() < next_idle_poll)
+            continue;
+        next_idle_poll = now_ms() + r->cfg.idle_poll_ms;
+        struct task_row row;
+        if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, &row, NULL) == 0) {
+            assign(r, NULL, &row);
+            next_idle_poll = 0; /* there may be more */
+        }
+    }
+
+    /* Shutdown: stop receiving, let tasks finish within the grace period,
+     * then give the rest back without counting an attempt. */
+    zmq_close(r->pull);
+    r->pull = NULL;
+    LOG_INFO("stopping: no longer receiving; waiting for running tasks");
+    struct timespec until = deadline_in(r->cfg.grace_ms);
+    pthread_mutex_lock(&r->mu);
+    while (r->idle < r->cfg.slots &&
+           pthread_cond_timedwait(&r->free_cv, &r->mu, &until) != ETIMEDOUT)
+        ;
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state == SLOT_BUSY) {
+            s->release = s->stop_tool = true;
+            pthread_cond_broadcast(&s->cv);
+        }
+    }
+    while (r->idle < r->cfg.slots)
+        pthread_cond_wait(&r->free_cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void runner_stop(struct runner *r)
+{
+    r->stop_requested = 1;
+}
+
+bool runner_ready(void *arg)
+{
+    struct runner *r = arg;
+    /* The admin thread owns no store of its own; a short-lived one keeps the
+     * receive loop's connection single-threaded. */
+    struct store *st = store_new(r->cfg.pg_dsn, "taskwire-worker-readyz");
+    bool ok = st && store_ping(st);
+    store_free(st);
+    return ok;
+}
+
+/* Connect the PULL socket to every comma-separated endpoint. */
+static int connect_fabric(struct runner *r, struct err *err)
+{
+    int hwm = 1, zero = 0;
+    if (!(r->zctx = zmq_ctx_new()) || !(r->pull = zmq_socket(r->zctx, ZMQ_PULL)))
+        return err_set(err, -1, "cannot create ZeroMQ socket");
+    zmq_setsockopt(r->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(r->pull, ZMQ_LINGER, &zero, sizeof(zero));
+    char *list = strdup(r->cfg.fabric_connect), *save = NULL;
+    if (!list)
+        return err_set(err, -1, "out of memory");
+    int rc = 0, count = 0;
+    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
+        while (*ep == ' ')
+            ep++;
+        if (!*ep)
+            continue;
+        if (zmq_connect(r->pull, ep) != 0) {
+            rc = err_set(err, -1, "cannot connect to fabric endpoint '%s': %s", ep,
+                         zmq_strerror(errno));
+            break;
+        }
+        count++;
+    }
+    free(list);
+    if (rc == 0 && count == 0)
+        rc = err_set(err, -1, "no fabric endpoint configured (TASKWIRE_FABRIC_CONNECT)");
+    return rc;
+}
+
+/*
+ * Create the runner: sockets, connections (opened lazily), slot and
+ * heartbeat threads, the Redis subscriber.  Strings in 'cfg' are borrowed
+ * and must outlive the runner.  NULL with 'err' set on failure.
+ */
+struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *catalog,
+                          struct err *err)
+{
+    struct runner *r = calloc(1, sizeof(*r));
+    if (!r) {
+        err_set(err, -1, "out of memory");
+        return NULL;
+    }
+    r->cfg = *cfg;
+    r->catalog = catalog;
+    pthread_mutex_init(&r->mu, NULL);
+    init_cond(&r->free_cv);
+    metrics_register(&m_busy);
+    metrics_register(&m_slots);
+    metrics_register(&m_done);
+    metrics_register(&m_failed);
+    metrics_register(&m_stopped);
+    metrics_register(&m_garbage);
+    metrics_register(&m_claim_miss);
+    metrics_register(&m_requeued);
+    metrics_register(&m_lease_failed);
+    metrics_set(&m_slots, cfg->slots);
+    if (connect_fabric(r, err) < 0)
+        goto out_free;
+    r->store = store_new(cfg->pg_dsn, "taskwire-worker");
+    r->hb_store = store_new(cfg->pg_dsn, "taskwire-worker-heartbeat");
+    r->slots = calloc((size_t)cfg->slots, sizeof(*r->slots));
+    if (!r->store || !r->hb_store || !r->slots) {
+        err_set(err, -1, "out of memory");
+        goto out_free;
+    }
+    for (int i = 0; i < cfg->slots; i++) {
+        struct slot *s = &r->slots[i];
+        s->r = r;
+        init_cond(&s->cv);
+        if (!(s->store = store_new(cfg->pg_dsn, "taskwire-worker-slot")) ||
+            pthread_create(&s->thread, NULL, slot_main, s) != 0) {
+            err_set(err, -1, "cannot start slot %d", i);
+            goto out_free;
+        }
+        r->idle++;
+    }
+    if (pthread_create(&r->hb_thread, NULL, heartbeat_main, r) != 0) {
+        err_set(err, -1, "cannot start the heartbeat thread");
+        goto out_free;
+    }
+    r->events = notify_sub_start(cfg->redis_addr, on_event, r);
+    return r;
+
+out_free:
+    runner_free(r);
+    return NULL;
+}
+
+void runner_free(struct runner *r)
+{
+    if (!r)
+        return;
+    notify_sub_stop(r->events);
+    pthread_mutex_lock(&r->mu);
+    r->quit = true;
+    for (int i = 0; r->slots && i < r->cfg.slots; i++)
+        pthread_cond_broadcast(&r->slots[i].cv);
+    pthread_mutex_unlock(&r->mu);
+    if (r->hb_thread)
+        pthread_join(r->hb_thread, NULL);
+    for (int i = 0; r->slots && i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->thread)
+            pthread_join(s->thread, NULL);
+        store_free(s->store);
+        task_row_fini(&s->job_row);
+        pthread_cond_destroy(&s->cv);
+    }
+    free(r->slots);
+    store_free(r->store);
+    store_free(r->hb_store);
+    if (r->pull)
+        zmq_close(r->pull);
+    if (r->zctx)
+        zmq_ctx_term(r->zctx);
+    pthread_cond_destroy(&r->free_cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}

@@ -1,0 +1,57 @@
+/*
+ * tools.c - the built-in tools, written against the C tool API.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "tools.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * sleep: wait 'seconds' in 'steps' equal parts, reporting "step i/n" after
+ * each; stops within milliseconds of a cancel.
+ */
+static json_t *run_sleep(struct tool_ctx *ctx, json_t **error)
+{
+    const json_t *args = tool_args(ctx);
+    const json_t *js = json_object_get(args, "seconds"), *jn = json_object_get(args, "steps");
+    double seconds = js ? json_number_value(js) : 5;
+    long steps = jn ? (long)json_number_value(jn) : 5;
+    int64_t step_ms = (int64_t)llround(seconds * 1000.0 / (double)steps);
+    char msg[64];
+
+    snprintf(msg, sizeof(msg), "step 0/%ld", steps);
+    tool_progress(ctx, 0, (double)steps, msg);
+    for (long i = 1; i <= steps; i++) {
+        if (!tool_sleep_ms(ctx, step_ms))
+            return NULL;
+        snprintf(msg, sizeof(msg), "step %ld/%ld", i, steps);
+        tool_progress(ctx, (double)i, (double)steps, msg);
+    }
+    char text[128];
+    snprintf(text, sizeof(text), "Slept %g s in %ld steps.", seconds, steps);
+    json_t *r = tool_text_result(text, false);
+    json_object_set_new(r, "structuredContent",
+                        json_pack("{s:f, s:I}", "seconds", seconds, "steps", (json_int_t)steps));
+    return r;
+}
+
+static const struct tool_impl builtins[] = {
+    {"sleep", run_sleep},
+};
+
+const struct tool_impl *tools_find(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(builtins) / sizeof(builtins[0]); i++)
+        if (strcmp(builtins[i].name, name) == 0)
+            return &builtins[i];
+    return NULL;
+}
+
+json_t *tool_text_result(const char *text, bool is_error)
+{
+    return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", text, "isError",
+                     is_error);
+}

@@ -1,0 +1,49 @@
+/*
+ * tools.h - the C tool API and the built-in tools.
+ *
+ * A tool is a run function given a context: its arguments, a way to report
+ * progress, to sleep while staying responsive to cancellation, and to ask
+ * whether it should stop.  It returns a CallToolResult (a tool error is a
+ * result with isError true) or a JSON-RPC error for protocol-level failure.
+ * Progress is recorded in memory and written by the heartbeat thread, so a
+ * chatty tool costs no extra commits.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef TASKWIRE_TOOLS_H
+#define TASKWIRE_TOOLS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tool_ctx;
+
+/* Returns a CallToolResult (new reference), or NULL and sets *error to a JSON-RPC
+ * error object (new reference).  When the context is cancelled, the return value
+ * is discarded. */
+typedef json_t *tool_run_fn(struct tool_ctx *ctx, json_t **error);
+
+struct tool_impl {
+    const char *name;  /* must match a catalog entry */
+    tool_run_fn *run;  /* the code */
+};
+
+/* The built-in implementation of 'name', or NULL. */
+const struct tool_impl *tools_find(const char *name);
+
+/* The arguments object (borrowed). */
+const json_t *tool_args(const struct tool_ctx *ctx);
+/* The task id (borrowed). */
+const char *tool_task_id(const struct tool_ctx *ctx);
+/* Record progress and a status message (msg may be NULL); cheap, coalesced. */
+void tool_progress(struct tool_ctx *ctx, double progress, double total, const char *msg);
+/* True once the task was cancelled, its lease lost, or the worker is shutting down. */
+bool tool_cancelled(struct tool_ctx *ctx);
+/* Sleep up to 'ms', waking at once on cancellation; returns false when cancelled. */
+bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms);
+
+/* A CallToolResult with one text item (new reference). */
+json_t *tool_text_result(const char *text, bool is_error);
+
+#endif
