@@ -289,6 +289,14 @@ static int buf_append(char **buf, size_t *len, size_t *cap, const char *src, siz
 /* Handle one complete line (without its terminator), per the WHATWG rules. */
 static int sse_line(struct call_sse *p, const char *line, size_t len, call_sse_cb *cb, void *ctx)
 {
+    if (!p->started) {
+        /* a UTF-8 byte order mark may start the stream */
+        p->started = true;
+        if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            line += 3;
+            len -= 3;
+        }
+    }
     if (len == 0) {
         int stop = 0;
         if (p->has_data) {
@@ -342,11 +350,6 @@ int call_sse_feed(struct call_sse *p, const char *buf, size_t len, call_sse_cb *
 {
     size_t i = 0;
 
-    if (!p->started && len > 0) {
-        p->started = true;
-        if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-            i = 3;
-    }
     while (i < len) {
         if (p->after_cr) {
             p->after_cr = false;

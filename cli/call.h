@@ -71,7 +71,7 @@ struct call_sse {
     size_t data_cap;  /* bytes allocated for data */
     bool has_data;    /* a data field was seen since the last dispatch */
     bool after_cr;    /* the last byte was CR, so a following LF ends nothing */
-    bool started;     /* past the first byte (where a BOM is skipped) */
+    bool started;     /* past the first line (where a BOM is skipped) */
     char event[64];   /* "event" field of the event being built, "" = "message" */
     size_t max_bytes; /* limit for line and data */
 };

@@ -20,7 +20,7 @@
 /* Write a new lowercase canonical UUIDv7 (37 bytes with the NUL) into 'out'.
  * Returns 0, or -errno when the kernel could not supply randomness. */
 MUST_CHECK int taskid_new(char out[TASKID_LEN + 1]);
-/* Same, with the given Unix-ms timestamp (for tests of ordering). */
+/* Same, with the given Unix-ms timestamp (for tests of ordering); only its low 48 bits count. */
 MUST_CHECK int taskid_new_at(char out[TASKID_LEN + 1], uint64_t unix_ms);
 /* True when 's' is exactly 36 chars of canonical lowercase UUID text (any version). */
 bool taskid_valid(const char *s);

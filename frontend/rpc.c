@@ -48,7 +48,7 @@ int rpc_parse(const char *buf, size_t len, struct rpc_request *req, struct err *
 {
     json_error_t jerr;
     memset(req, 0, sizeof(*req));
-    req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!req->root)
         return err_set(err, -RPC_EPARSE, "Parse error: %s (at byte %d)", jerr.text,
                        jerr.position);

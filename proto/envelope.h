@@ -43,10 +43,12 @@ struct envelope {
     int64_t deadline_ms; /* Unix ms after which the task is pointless, 0 = none */
 };
 
-/* Encode 'env' into a new malloc'd buffer (*out, *out_len); caller frees. */
+/* Encode 'env' into a new malloc'd buffer (*out, *out_len); caller frees.
+ * Refuses what decode would refuse; env->version must be 0 or ENVELOPE_VERSION. */
 MUST_CHECK int envelope_encode(const struct envelope *env, char **out, size_t *out_len,
                                struct err *err);
-/* Decode exactly 'len' bytes into 'env'; on success the caller calls envelope_fini(). */
+/* Decode exactly 'len' bytes into 'env'; on success the caller calls envelope_fini().
+ * 'env' is overwritten, not freed first; on failure it is zeroed and owns nothing. */
 MUST_CHECK int envelope_decode(const void *buf, size_t len, struct envelope *env,
                                struct err *err);
 /* Release what decode allocated; safe on a zeroed or already-finished envelope. */

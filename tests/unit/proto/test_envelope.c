@@ -927,6 +927,10 @@ static void test_envelope_encode_refuses_what_decode_would(void **state)
     expect_encode_fail(&in, ENVELOPE_EFIELD, "\"owner\"");
 
     fill_full(&in);
+    memset(in.trace, 't', sizeof(in.trace)); /* no NUL */
+    expect_encode_fail(&in, ENVELOPE_EFIELD, "\"trace\"");
+
+    fill_full(&in);
     in.args = NULL;
     expect_encode_fail(&in, ENVELOPE_EFIELD, "\"args\"");
 
