@@ -27,13 +27,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#define AUTH_MAX_JWKS_BYTES  (1024 * 1024) /* a JWKS file larger than this is refused */
-#define AUTH_MAX_JWK_BYTES   (64 * 1024)   /* same for a private JWK file */
-#define AUTH_MAX_LEEWAY_S    3600          /* larger skew is a configuration mistake */
-#define AUTH_CLOCK_STEP_S    60            /* now_s this far behind the last check: clock set back */
+#define AUTH_MAX_JWKS_BYTES  (1024 * 1024)      /* a JWKS file larger than this is refused */
+#define AUTH_MAX_JWK_BYTES   (64 * 1024)        /* same for a private JWK file */
+#define AUTH_MAX_LEEWAY_S    3600               /* larger skew is a configuration mistake */
+#define AUTH_CLOCK_STEP_S    60                 /* now_s this far back: the clock was set back */
 #define AUTH_TIME_LIMIT      ((int64_t)1 << 62) /* NumericDates are clamped to +-this */
-#define AUTH_MIN_RSA_BITS    2048          /* RFC 7518 3.3 */
-#define AUTH_ES256_SIG_BYTES 64            /* r || s, 32 bytes each (RFC 7518 3.4) */
+#define AUTH_MIN_RSA_BITS    2048               /* RFC 7518 3.3 */
+#define AUTH_ES256_SIG_BYTES 64                 /* r || s, 32 bytes each (RFC 7518 3.4) */
 #define AUTH_MINT_CLIENT_ID  "taskwire-cli"
 
 /* The algorithms on the allow-list; each usable key verifies exactly one. */
@@ -197,8 +197,8 @@ static int read_file(const char *path, size_t max, char **out, size_t *out_len,
         goto out_close_fd;
     }
     if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uintmax_t)st.st_size > max) {
-        rc = err_set(err, -AUTH_ECONFIG, "%s is not a regular file of at most %zu bytes", path,
-                     max);
+        rc =
+            err_set(err, -AUTH_ECONFIG, "%s is not a regular file of at most %zu bytes", path, max);
         goto out_close_fd;
     }
     buf = malloc((size_t)st.st_size + 1);
@@ -403,8 +403,12 @@ static void keyset_maybe_reload(struct auth_verifier *v, int64_t now_s)
     bool due;
 
     pthread_mutex_lock(&v->lock);
-    due = now_s > v->checked_at_s ||
-          (uint64_t)v->checked_at_s - (uint64_t)now_s > AUTH_CLOCK_STEP_S;
+    /* Threads a second out of step around a boundary cause no extra looks;
+     * a clock set back by more than a minute must not freeze reloads. */
+    if (now_s > v->checked_at_s)
+        due = true;
+    else /* checked_at_s >= now_s, so the unsigned difference is exact */
+        due = (uint64_t)v->checked_at_s - (uint64_t)now_s > AUTH_CLOCK_STEP_S;
     if (due)
         v->checked_at_s = now_s;
     pthread_mutex_unlock(&v->lock);
@@ -765,18 +769,21 @@ static int check_claims(const struct auth_verifier *v, const json_t *claims, int
         return err_set(err, -AUTH_EINVALID, "token iat is in the future");
 
     if (!copy_text(json_object_get(claims, "sub"), p->subject, sizeof(p->subject), false))
-        return err_set(err, -AUTH_EINVALID, "token sub is missing or not a printable string "
-                                            "of at most 255 bytes");
+        return err_set(err, -AUTH_EINVALID,
+                       "token sub is missing or not a printable string "
+                       "of at most 255 bytes");
     j = json_object_get(claims, "client_id");
     if (!j)
         j = json_object_get(claims, "azp");
     if (j && !copy_text(j, p->client_id, sizeof(p->client_id), true))
-        return err_set(err, -AUTH_EINVALID, "token client_id/azp is not a printable string "
-                                            "of at most 255 bytes");
+        return err_set(err, -AUTH_EINVALID,
+                       "token client_id/azp is not a printable string "
+                       "of at most 255 bytes");
     j = json_object_get(claims, "scope");
     if (j && !copy_text(j, p->scopes, sizeof(p->scopes), true))
-        return err_set(err, -AUTH_EINVALID, "token scope is not a printable string of at "
-                                            "most 1023 bytes");
+        return err_set(err, -AUTH_EINVALID,
+                       "token scope is not a printable string of at "
+                       "most 1023 bytes");
     p->expires_at = exp;
     return 0;
 }
@@ -987,8 +994,8 @@ static int set_thumbprint_kid(cjose_jwk_t *jwk, struct err *err)
         goto out_free_pub;
     }
     /* Members in lexicographic order, no whitespace (RFC 7638 3.2). */
-    n = snprintf(canon, sizeof(canon), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-                 x, y);
+    n = snprintf(canon, sizeof(canon),
+                 "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
     if (n < 0 || (size_t)n >= sizeof(canon) ||
         EVP_Digest(canon, (size_t)n, md, &md_len, EVP_sha256(), NULL) != 1 ||
         !cjose_base64url_encode(md, md_len, &kid, &kid_len, &cerr) ||
@@ -1128,8 +1135,8 @@ int auth_mint(const char *private_path, const char *issuer, const char *audience
     }
     for (i = 0; i < sizeof(rnd); i++)
         snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
-    claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", issuer, "aud", audience,
-                       "sub", subject, "iat", (json_int_t)now_s, "nbf", (json_int_t)now_s, "exp",
+    claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", issuer, "aud", audience, "sub",
+                       subject, "iat", (json_int_t)now_s, "nbf", (json_int_t)now_s, "exp",
                        (json_int_t)(now_s + ttl_s), "jti", jti);
     if (!claims || (scope && json_object_set_new(claims, "scope", json_string(scope)) != 0) ||
         json_object_set_new(claims, "client_id", json_string(AUTH_MINT_CLIENT_ID)) != 0) {

@@ -22,10 +22,10 @@
 enum auth_error {
     AUTH_EMISSING = 1, /* no Authorization header, or not a Bearer one */
     AUTH_EMALFORMED,   /* not three base64url segments, bad JSON, too long */
-    AUTH_EINVALID,     /* bad signature, unknown kid, alg not allowed, wrong iss/aud */
+    AUTH_EINVALID,     /* bad signature, unknown kid, alg/typ not allowed, bad claims */
     AUTH_EEXPIRED,     /* exp passed, or nbf not reached (beyond leeway) */
     AUTH_ECONFIG,      /* verifier or key files unusable */
-    AUTH_ENOMEM,
+    AUTH_ENOMEM,       /* an allocation failed */
 };
 
 struct auth_config {
@@ -46,10 +46,11 @@ struct auth_verifier;
 
 /* Load the JWKS and keep a copy of 'cfg' strings.  Returns NULL with 'err' set. */
 struct auth_verifier *auth_verifier_new(const struct auth_config *cfg, struct err *err);
-/* Release; NULL is a no-op. */
+/* Release; NULL is a no-op.  Not concurrently with auth_verify(). */
 void auth_verifier_free(struct auth_verifier *v);
-/* Verify a full "Authorization" header value ("Bearer <jwt>") at Unix time 'now_s'.
- * Thread-safe.  Returns 0 and fills *out, or -AUTH_E* with 'err' set. */
+/* Verify a full "Authorization" header value ("Bearer <jwt>") at Unix time 'now_s'
+ * (which also paces JWKS reloads: at most one look at the file per later second).
+ * Thread-safe.  Returns 0 and fills *out, or -AUTH_E* with *out zeroed and 'err' set. */
 MUST_CHECK int auth_verify(struct auth_verifier *v, const char *authorization, int64_t now_s,
                            struct auth_principal *out, struct err *err);
 /* True when the principal's space-separated scopes contain 'scope' exactly. */

@@ -71,6 +71,8 @@ static const struct {
     [S_FINISH] = {"tw_finish",
                   "UPDATE tasks SET status = $4, result = $5::jsonb, error = $6::jsonb,"
                   " status_message = coalesce($7, status_message), lease_until = NULL,"
+                  " progress = coalesce($8::float8, progress),"
+                  " progress_total = coalesce($9::float8, progress_total),"
                   " updated_at = now() WHERE " OWNED},
     [S_RELEASE] = {"tw_release",
                    "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
@@ -427,24 +429,29 @@ int store_task_heartbeat(struct store *st, const char *id, const char *worker, i
  * Record the outcome of a task this worker runs: TASK_COMPLETED with a
  * CallToolResult, or TASK_FAILED with a JSON-RPC error object.  Exactly one
  * outcome can ever be stored: -STORE_ELOST when it was cancelled or the lease
- * moved on, and the result is discarded.
+ * moved on, and the result is discarded.  The last progress (negative =
+ * unchanged) is written in the same statement.
  */
 int store_task_finish(struct store *st, const char *id, const char *worker, int attempt,
                       enum task_status status, const char *json, const char *status_message,
-                      struct err *err)
+                      double progress, double total, struct err *err)
 {
     if (status != TASK_COMPLETED && status != TASK_FAILED)
         return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
-    char att[16];
+    char att[16], prog[32], tot[32];
     snprintf(att, sizeof(att), "%d", attempt);
+    snprintf(prog, sizeof(prog), "%.17g", progress);
+    snprintf(tot, sizeof(tot), "%.17g", total);
     const char *p[] = {id,
                        worker,
                        att,
                        taskstate_name(status),
                        status == TASK_COMPLETED ? json : NULL,
                        status == TASK_FAILED ? json : NULL,
-                       status_message};
-    return run_owned(st, S_FINISH, 7, p, err);
+                       status_message,
+                       progress >= 0 ? prog : NULL,
+                       progress >= 0 && total > 0 ? tot : NULL};
+    return run_owned(st, S_FINISH, 9, p, err);
 }
 
 /*

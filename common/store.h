@@ -103,10 +103,12 @@ MUST_CHECK int store_task_claim_next(struct store *st, const char *worker, int64
 MUST_CHECK int store_task_heartbeat(struct store *st, const char *id, const char *worker,
                                     int attempt, int64_t lease_ms, const char *status_message,
                                     double progress, double total, struct err *err);
-/* Finish: TASK_COMPLETED with result JSON, or TASK_FAILED with error JSON. */
+/* Finish: TASK_COMPLETED with result JSON, or TASK_FAILED with error JSON, plus the
+ * last progress (negative = unchanged). */
 MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *worker,
                                  int attempt, enum task_status status, const char *json,
-                                 const char *status_message, struct err *err);
+                                 const char *status_message, double progress, double total,
+                                 struct err *err);
 /* Give a running task back to the queue without counting the attempt. */
 MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
                                   int attempt, struct err *err);

@@ -174,10 +174,13 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
 {
     struct err e = {0};
     int64_t give_up = now_ms() + s->r->cfg.lease_ms;
+    pthread_mutex_lock(&s->r->mu);
+    double progress = s->dirty ? s->progress : -1, total = s->total;
+    pthread_mutex_unlock(&s->r->mu);
     int rc;
     while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->attempt, status,
                                    json, status == TASK_COMPLETED ? "completed" : "failed",
-                                   &e)) == -STORE_EUNAVAILABLE &&
+                                   progress, total, &e)) == -STORE_EUNAVAILABLE &&
            now_ms() < give_up)
         nanosleep(&(struct timespec){0, RETRY_MS * 1000000L}, NULL);
     if (rc == 0) {

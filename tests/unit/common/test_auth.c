@@ -190,8 +190,8 @@ static void set_mtime(const char *path, time_t sec)
 
 static struct auth_verifier *verifier_for(const char *jwks, int *code)
 {
-    struct auth_config cfg = {.jwks_file = jwks, .issuer = ISS, .audience = AUD,
-                              .leeway_s = LEEWAY};
+    struct auth_config cfg = {
+        .jwks_file = jwks, .issuer = ISS, .audience = AUD, .leeway_s = LEEWAY};
     struct err e = {0};
     struct auth_verifier *v = auth_verifier_new(&cfg, &e);
 
@@ -278,9 +278,8 @@ static void test_auth_keygen_mint_verify_fills_principal(void **state)
     assert_int_equal(stat(f->jwks, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0644);
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", "mcp:tools tasks:read", T0, 600,
-                               &tok, &e),
-                     0);
+    assert_int_equal(
+        auth_mint(f->priv, ISS, AUD, "alice", "mcp:tools tasks:read", T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, hdr, T0 + 10, &p), 0);
     assert_string_equal(p.subject, "alice");
@@ -395,9 +394,9 @@ static void test_auth_rejects_wrong_audience(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr;
 
-    assert_int_equal(auth_mint(f->priv, ISS, "https://other.example.com/mcp", "alice", NULL, T0,
-                               600, &tok, &e),
-                     0);
+    assert_int_equal(
+        auth_mint(f->priv, ISS, "https://other.example.com/mcp", "alice", NULL, T0, 600, &tok, &e),
+        0);
     hdr = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, hdr, T0, NULL), -AUTH_EINVALID);
     free(hdr);
@@ -420,7 +419,11 @@ static void test_auth_accepts_audience_in_array(void **state)
 static void test_auth_rejects_audience_array_without_us(void **state)
 {
     static const char *const auds[] = {
-        "[\"https://x.example\"]", "[]", "[\"" AUD "\",42]", "42", "null",
+        "[\"https://x.example\"]",
+        "[]",
+        "[\"" AUD "\",42]",
+        "42",
+        "null",
         "\"" AUD "/\"", /* no normalisation: exact strings only */
     };
     struct fx *f = *state;
@@ -444,8 +447,7 @@ static void test_auth_rejects_wrong_issuer(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr;
 
-    assert_int_equal(
-        auth_mint(f->priv, ISS "/", AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(auth_mint(f->priv, ISS "/", AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, hdr, T0, NULL), -AUTH_EINVALID);
     free(hdr);
@@ -573,8 +575,8 @@ static void test_auth_rejects_bad_subject(void **state)
         free(tok);
         free(claims);
     }
-    claims = xprintf("{\"iss\":\"%s\",\"aud\":\"%s\",\"exp\":%lld}", ISS, AUD,
-                     (long long)(T0 + 600));
+    claims =
+        xprintf("{\"iss\":\"%s\",\"aud\":\"%s\",\"exp\":%lld}", ISS, AUD, (long long)(T0 + 600));
     tok = signed_token(f->key, hdr, claims);
     assert_int_equal(verify(f->v, tok, T0, NULL), -AUTH_EINVALID);
     free(tok);
@@ -763,8 +765,7 @@ static char *two_key_jwks(struct fx *f, const char *name)
 
     assert_non_null(a);
     assert_non_null(b);
-    assert_int_equal(json_array_extend(json_object_get(a, "keys"), json_object_get(b, "keys")),
-                     0);
+    assert_int_equal(json_array_extend(json_object_get(a, "keys"), json_object_get(b, "keys")), 0);
     assert_int_equal(json_dump_file(a, path, 0), 0);
     json_decref(a);
     json_decref(b);
@@ -938,10 +939,11 @@ static void test_auth_rejects_empty_bearer_token(void **state)
 static void test_auth_rejects_wrong_segment_count_or_alphabet(void **state)
 {
     static const char *const bad[] = {
-        "Bearer abc.def",      "Bearer abc.def.ghi.jkl", "Bearer abc..ghi", "Bearer .def.ghi",
-        "Bearer abc.def.",     "Bearer ..",              "Bearer abc.d+f.ghi",
-        "Bearer abc.def.gh=",  "Bearer abc.def.ghi ",    "Bearer abc.def.g/i",
-        "Bearer abc.de f.ghi", "Bearer abc.def.ghi\t",   "Bearer a.b.c", /* 4n+1 lengths */
+        "Bearer abc.def",     "Bearer abc.def.ghi.jkl", "Bearer abc..ghi",
+        "Bearer .def.ghi",    "Bearer abc.def.",        "Bearer ..",
+        "Bearer abc.d+f.ghi", "Bearer abc.def.gh=",     "Bearer abc.def.ghi ",
+        "Bearer abc.def.g/i", "Bearer abc.de f.ghi",    "Bearer abc.def.ghi\t",
+        "Bearer a.b.c", /* 4n+1 lengths */
     };
     struct fx *f = *state;
     size_t i;
@@ -1072,8 +1074,7 @@ static void test_auth_ignores_key_whose_alg_differs_from_token(void **state)
 static void test_auth_verifier_new_rejects_bad_config(void **state)
 {
     struct fx *f = *state;
-    struct auth_config cfg = {.jwks_file = f->jwks, .issuer = ISS, .audience = AUD,
-                              .leeway_s = -1};
+    struct auth_config cfg = {.jwks_file = f->jwks, .issuer = ISS, .audience = AUD, .leeway_s = -1};
     static const char *const docs[] = {
         "not json",
         "{\"keys\":[]}",

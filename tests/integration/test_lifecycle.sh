@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A task created through frontend A is read through frontend B and completes
+# with the right result; another is cancelled mid-run and its tool stops.
+# SPDX-License-Identifier: Apache-2.0
+. "$(dirname "$0")/lib.sh"
+TOK=$(token alice)
+
+call_task "$FRONTEND_A" "$TOK" sleep '{"seconds":1.2,"steps":3}'
+check "tools/call answers 200" [ "$STATUS" = 200 ]
+check "tools/call returns a flat CreateTaskResult" \
+    [ "$(jbody '.result | [.resultType, .status, (.taskId|length), (.task == null), (.ttlMs|type), (.pollIntervalMs|type)] | join(",")')" = "task,working,36,true,number,number" ]
+check "CreateTaskResult carries serverInfo" [ "$(jbody '.result._meta["io.modelcontextprotocol/serverInfo"].name')" = taskwire ]
+ID=$TASK_ID
+# Durable create: the very next read, on the other frontend, finds it.
+check "tasks/get through frontend B resolves at once" \
+    [ "$(task_status "$FRONTEND_B" "$TOK" "$ID")" != "error -32602" ]
+check "task completes (read through B)" wait_for 20 status_is "$FRONTEND_B" "$TOK" "$ID" completed
+rpc "$FRONTEND_B" "$TOK" tasks/get "{\"taskId\":\"$ID\"}" "$ID"
+check "completed task inlines the tool result" \
+    [ "$(jbody '.result.result.content[0].text')" = "Slept 1.2 s in 3 steps." ]
+check "inlined result has resultType complete" [ "$(jbody '.result.result.resultType')" = complete ]
+check "tasks/get result has resultType complete" [ "$(jbody '.result.resultType')" = complete ]
+check "progress reached 3/3" [ "$(jbody '.result._meta["dev.taskwire/progress"] | "\(.progress)/\(.total)"')" = "3/3" ]
+check "exactly one outcome stored, attempt 1" \
+    [ "$(psql_q "SELECT status || ' ' || attempt FROM tasks WHERE id = '$ID'")" = "completed 1" ]
+
+# Cancel a running task through the proxy; the tool must stop (no result stored).
+call_task "$PROXY" "$TOK" sleep '{"seconds":30,"steps":30}'
+CID=$TASK_ID
+check "long task starts running" wait_for 10 bash -c \
+    "[ \"\$(psql -X -At -h 127.0.0.1 -p $((BASE + 40)) -U taskwire -d taskwire -c \"SELECT status FROM tasks WHERE id = '$CID'\")\" = running ]"
+rpc "$FRONTEND_A" "$TOK" tasks/cancel "{\"taskId\":\"$CID\"}" "$CID"
+check "tasks/cancel answers an empty ack" [ "$(jbody '.result | keys | join(",")')" = "_meta,resultType" ]
+check "cancelled task reads cancelled through B" status_is "$FRONTEND_B" "$TOK" "$CID" cancelled
+check "worker logs that the tool stopped" wait_for 5 bash -c \
+    "grep -h '\"tool stopped' \"\$TASKWIRE_STACK_DIR\"/logs/worker-*.log | grep -q $CID"
+check "cancelled task never gets a result" \
+    [ "$(psql_q "SELECT status || ' ' || (result IS NULL) FROM tasks WHERE id = '$CID'")" = "cancelled true" ]
+rpc "$FRONTEND_B" "$TOK" tasks/cancel "{\"taskId\":\"$CID\"}" "$CID"
+check "cancel is idempotent on a terminal task" [ "$STATUS" = 200 ] && [ "$(jbody '.result.resultType')" = complete ]
+finish
