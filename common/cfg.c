@@ -201,11 +201,16 @@ void cfg_print_help(FILE *out, const char *usage, const struct cfg_opt *opts, si
         const struct cfg_opt *o = &opts[i];
         if (env_name(o->name, "", var, sizeof(var)) < 0)
             continue;
-        fprintf(out, "  --%-22s %-30s %s\n", o->name, var,
-                o->def ? (*o->def ? o->def : "\"\"") : "(unset)");
-        fprintf(out, "      %s%s\n", o->help, o->secret ? " (secret: also " : "");
+        char flag[CFG_MAX_NAME + 8];
         if (o->secret)
-            fprintf(out, "      %s_FILE=<path>; never a flag)\n", var);
+            snprintf(flag, sizeof(flag), "(secret: no flag)");
+        else
+            snprintf(flag, sizeof(flag), "--%s", o->name);
+        fprintf(out, "  %-24s %-30s %s\n", flag, var,
+                o->def ? (*o->def ? o->def : "\"\"") : "(unset)");
+        fprintf(out, "      %s\n", o->help);
+        if (o->secret)
+            fprintf(out, "      also read from the file named by %s_FILE\n", var);
     }
     fprintf(out, "\n  --help  --version  --print-config  --check-config\n");
 }
