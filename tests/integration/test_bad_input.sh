@@ -3,8 +3,8 @@
 # MCP 2026-07-28 for the envelope, headers and methods.
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "$0")/lib.sh"
-TOK=$(token alice)
-BEFORE=$(psql_q "SELECT count(*) FROM tasks")
+TOK=$(token bad-input)
+BEFORE=$(psql_q "SELECT count(*) FROM tasks WHERE owner = 'bad-input'")
 
 raw "$PROXY" "$TOK" tools/list "" '{"jsonrpc":"2.0","id":1,'
 check "malformed JSON: 400 -32700" [ "$STATUS $(jbody .error.code)" = "400 -32700" ]
@@ -45,7 +45,7 @@ check "task tool without the extension: 400 -32021 with requiredCapabilities" \
     [ "$STATUS $(jbody .error.code) $(jbody '.error.data.requiredCapabilities.extensions | keys[0]')" = "400 -32021 io.modelcontextprotocol/tasks" ]
 curl -s -o /dev/null -w '%{http_code}' "$PROXY" >"$TMP/get"
 check "GET on the endpoint: 405" [ "$(cat "$TMP/get")" = 405 ]
-check "no task was created by any of it" [ "$(psql_q "SELECT count(*) FROM tasks")" = "$BEFORE" ]
+check "no task was created by any of it" [ "$(psql_q "SELECT count(*) FROM tasks WHERE owner = 'bad-input'")" = "$BEFORE" ]
 rpc "$PROXY" "$TOK" server/discover '{}'
 check "server/discover lists the tasks extension" \
     [ "$(jbody '.result.capabilities.extensions | has("io.modelcontextprotocol/tasks")')" = true ]
