@@ -9,13 +9,17 @@
  */
 #include "catalog.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct catalog {
     struct tool_desc *tools; /* sorted by name */
     size_t count;            /* entries in tools */
+    size_t cap;              /* allocated entries */
 };
+
+#define CATALOG_MAX_TOOLS 4096
 
 static const struct {
     const char *json;        /* the Tool object */
@@ -38,6 +42,68 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct tool_desc *)a)->name, ((const struct tool_desc *)b)->name);
 }
 
+/* True for names MCP clients accept: [A-Za-z0-9_.-]{1,128}. */
+static bool valid_name(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 128)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Add one tool, keeping the array sorted.  Takes ownership of 'definition'
+ * and 'exec' whatever the outcome.  Returns 0, or -1 with 'err' set for an
+ * invalid or duplicate name, a missing inputSchema, or no memory.  Not
+ * thread-safe: call at start-up only.
+ */
+int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, json_t *exec,
+                struct err *err)
+{
+    const char *name = json_string_value(json_object_get(definition, "name"));
+    const json_t *schema = json_object_get(definition, "inputSchema");
+    int rc = 0;
+    if (!valid_name(name))
+        rc = err_set(err, -1, "tool name '%.128s' is not [A-Za-z0-9_.-]{1,128}",
+                     name ? name : "(missing)");
+    else if (!json_is_object(schema))
+        rc = err_set(err, -1, "tool %s: inputSchema must be an object", name);
+    else if (catalog_find(c, name))
+        rc = err_set(err, -1, "tool %s is defined twice", name);
+    else if (c->count == CATALOG_MAX_TOOLS)
+        rc = err_set(err, -1, "more than %d tools", CATALOG_MAX_TOOLS);
+    if (rc == 0 && c->count == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        struct tool_desc *t = realloc(c->tools, cap * sizeof(*t));
+        if (!t)
+            rc = err_set(err, -1, "out of memory");
+        else {
+            c->tools = t;
+            c->cap = cap;
+        }
+    }
+    if (rc < 0) {
+        json_decref(definition);
+        json_decref(exec);
+        return rc;
+    }
+    size_t at = 0;
+    while (at < c->count && strcmp(c->tools[at].name, name) < 0)
+        at++;
+    memmove(&c->tools[at + 1], &c->tools[at], (c->count - at) * sizeof(*c->tools));
+    c->tools[at] = (struct tool_desc){.name = name, .definition = definition,
+                                      .input_schema = schema, .policy = policy,
+                                      .max_attempts = 3, .exec = exec};
+    c->count++;
+    return 0;
+}
+
 /*
  * Build the catalog of built-in tools.  Returns a new catalog or NULL with
  * 'err' set (a malformed built-in definition is a programming error, but is
@@ -45,29 +111,24 @@ static int by_name(const void *a, const void *b)
  */
 struct catalog *catalog_new(struct err *err)
 {
-    size_t n = sizeof(builtins) / sizeof(builtins[0]);
     struct catalog *c = calloc(1, sizeof(*c));
-    if (!c || !(c->tools = calloc(n, sizeof(*c->tools)))) {
-        free(c);
+    if (!c) {
         err_set(err, -1, "out of memory");
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
         json_error_t jerr;
-        struct tool_desc *t = &c->tools[c->count];
-        t->definition = json_loads(builtins[i].json, 0, &jerr);
-        if (!t->definition) {
+        json_t *def = json_loads(builtins[i].json, 0, &jerr);
+        if (!def) {
             err_set(err, -1, "built-in tool %zu: %s", i, jerr.text);
             catalog_free(c);
             return NULL;
         }
-        c->count++;
-        t->name = json_string_value(json_object_get(t->definition, "name"));
-        t->input_schema = json_object_get(t->definition, "inputSchema");
-        t->policy = builtins[i].policy;
-        t->max_attempts = 3;
+        if (catalog_add(c, def, builtins[i].policy, NULL, err) < 0) {
+            catalog_free(c);
+            return NULL;
+        }
     }
-    qsort(c->tools, c->count, sizeof(*c->tools), by_name);
     return c;
 }
 
@@ -75,8 +136,10 @@ void catalog_free(struct catalog *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->count; i++)
+    for (size_t i = 0; i < c->count; i++) {
         json_decref(c->tools[i].definition);
+        json_decref(c->tools[i].exec);
+    }
     free(c->tools);
     free(c);
 }

@@ -31,6 +31,8 @@ struct tool_desc {
     const json_t *input_schema; /* borrowed from definition */
     enum tool_policy policy; /* task policy */
     int max_attempts;        /* claims allowed before a lost task fails */
+    json_t *exec;            /* external-process spec from a tools manifest (argv, timeout,
+                                env, limits), or NULL for a built-in C tool; owned */
 };
 
 struct catalog;
@@ -38,6 +40,10 @@ struct catalog;
 /* The built-in tools.  Returns NULL with err set on failure. */
 struct catalog *catalog_new(struct err *err);
 void catalog_free(struct catalog *c);
+/* Add a tool: takes ownership of 'definition' (a Tool object with name and
+ * inputSchema) and of 'exec' (may be NULL).  Fails on a duplicate or invalid name. */
+MUST_CHECK int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy,
+                           json_t *exec, struct err *err);
 /* The tool called 'name', or NULL. */
 const struct tool_desc *catalog_find(const struct catalog *c, const char *name);
 /* The tools/list "tools" array, sorted by name; a new reference. */

@@ -18,6 +18,7 @@
 #include "dispatch.h"
 #include "http.h"
 #include "log.h"
+#include "manifest.h"
 #include "mcp.h"
 
 #define EXIT_CONFIG 2
@@ -25,7 +26,7 @@
 
 struct settings {
     const char *listen, *admin_listen, *fabric_bind, *pg_dsn, *redis_addr;
-    const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level;
+    const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s;
     bool log_text;
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
          &s.poll_interval_ms, 50, 60000},
         {"list-ttl-ms", CFG_INT, "60000", "caching ttlMs of tools/list and server/discover",
          &s.list_ttl_ms, 0, 86400000},
+        {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to serve",
+         &s.tools_manifest},
         {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
         {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
     };
@@ -115,7 +118,9 @@ int main(int argc, char **argv)
         if (!(verifier = auth_verifier_new(&ac, &e)))
             goto out_fail;
     }
-    if (!(catalog = catalog_new(&e)) || !(fabric = dispatch_new(s.fabric_bind, &e)))
+    if (!(catalog = catalog_new(&e)) ||
+        (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0) ||
+        !(fabric = dispatch_new(s.fabric_bind, &e)))
         goto out_fail;
     mcp_metrics_register();
     struct mcp_server mcp = {catalog, fabric, s.task_ttl_ms, s.poll_interval_ms, s.list_ttl_ms};

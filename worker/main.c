@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "cfg.h"
 #include "log.h"
+#include "manifest.h"
 #include "runner.h"
 
 #define EXIT_CONFIG 2
@@ -24,6 +25,7 @@
 
 struct settings {
     const char *fabric_connect, *pg_dsn, *redis_addr, *worker_id, *admin_listen, *log_level;
+    const char *tools_manifest;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms;
     bool log_text;
 };
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
          &s.grace_ms, 0, 3600000},
         {"admin-listen", CFG_STR, "127.0.0.1:9090", "admin address (/metrics /healthz /readyz)",
          &s.admin_listen},
+        {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to run",
+         &s.tools_manifest},
         {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
         {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
     };
@@ -113,7 +117,7 @@ int main(int argc, char **argv)
     struct admin_server *admin = NULL;
     struct runner *runner = NULL;
     struct catalog *catalog = catalog_new(&e);
-    if (!catalog)
+    if (!catalog || (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0))
         goto out_fail;
     struct runner_cfg rc_cfg = {s.fabric_connect, s.pg_dsn,          s.redis_addr,
                                 s.worker_id,      (int)s.slots,      s.lease_ms,

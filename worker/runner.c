@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "envelope.h"
+#include "exttool.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -196,6 +197,7 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
 
 static void run_task(struct slot *s, const struct task_row *row)
 {
+    const struct tool_desc *desc = catalog_find(s->r->catalog, row->tool);
     const struct tool_impl *impl = tools_find(row->tool);
     json_t *args = json_loads(row->args, 0, NULL);
     json_t *result = NULL, *error = NULL;
@@ -203,11 +205,15 @@ static void run_task(struct slot *s, const struct task_row *row)
 
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker",
              s->r->cfg.worker_id);
-    if (!impl || !args)
-        error = json_pack("{s:i, s:s}", "code", -32603, "message",
-                          impl ? "stored arguments are not JSON" : "tool not available on worker");
-    else
+    if (!args)
+        error = json_pack("{s:i, s:s}", "code", -32603, "message", "stored arguments are not JSON");
+    else if (desc && desc->exec)
+        result = exttool_run(&ctx, desc->exec, &error);
+    else if (impl)
         result = impl->run(&ctx, &error);
+    else
+        error = json_pack("{s:i, s:s}", "code", -32603, "message",
+                          "tool not available on this worker");
 
     pthread_mutex_lock(&s->r->mu);
     bool stopped = s->stop_tool, release = s->release;
