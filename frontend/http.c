@@ -188,13 +188,36 @@ static bool authenticate(const struct http_server *s, struct MHD_Connection *con
     return false;
 }
 
+static const char *lookup_header(void *arg, const char *name)
+{
+    return MHD_lookup_connection_value(arg, MHD_HEADER_KIND, name);
+}
+
+/* DNS-rebinding protection: refuse browsers' foreign Origins and foreign Hosts. */
+static bool origin_ok(const struct http_server *s, struct MHD_Connection *conn,
+                      enum MHD_Result *out)
+{
+    const char *origin = lookup_header(conn, "Origin");
+    const char *host = lookup_header(conn, MHD_HTTP_HEADER_HOST);
+    const char *what = !rpc_origin_allowed(origin, s->cfg.allowed_origins) ? "Origin"
+                       : !rpc_host_allowed(host, s->cfg.allowed_hosts)    ? "Host"
+                                                                          : NULL;
+    if (!what)
+        return true;
+    LOG_INFO("request refused: not an allowed origin", "header", what);
+    char msg[64];
+    snprintf(msg, sizeof(msg), "Forbidden: %s not allowed", what);
+    *out = respond_json(conn, 403, rpc_error_response(NULL, RPC_EINVALID, msg, NULL), NULL, NULL);
+    return false;
+}
+
 /* Handle a complete POST /mcp body. */
 static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connection *conn,
                                   struct req_ctx *ctx)
 {
     enum MHD_Result out;
     struct auth_principal principal;
-    if (!authenticate(s, conn, &principal, &out))
+    if (!origin_ok(s, conn, &out) || !authenticate(s, conn, &principal, &out))
         return out;
     if (ctx->too_large)
         return respond_rpc_error(conn, NULL, RPC_ETOOLARGE, "Request body too large");
@@ -238,6 +261,8 @@ static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connec
         .pub = res->pub,
         .owner = principal.subject,
         .traceparent = json_string_value(json_object_get(req.meta, "traceparent")),
+        .header = lookup_header,
+        .header_arg = conn,
     };
     int status = 200;
     json_t *reply = mcp_handle(&call, &req, &status);

@@ -27,6 +27,8 @@ struct http_cfg {
     const char *pg_dsn;         /* each thread opens its own store */
     const char *redis_addr;     /* each thread opens its own publisher */
     struct auth_verifier *auth; /* NULL when TASKWIRE_AUTH=none */
+    const char *allowed_origins; /* Origin allow-list (see rpc_origin_allowed) */
+    const char *allowed_hosts;   /* Host allow-list (see rpc_host_allowed) */
     const struct mcp_server *mcp; /* method dispatch */
 };
 

@@ -27,6 +27,7 @@
 struct settings {
     const char *listen, *admin_listen, *fabric_bind, *pg_dsn, *redis_addr;
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
+    const char *allowed_origins, *allowed_hosts;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s;
     bool log_text;
@@ -65,6 +66,14 @@ int main(int argc, char **argv)
          &s.poll_interval_ms, 50, 60000},
         {"list-ttl-ms", CFG_INT, "60000", "caching ttlMs of tools/list and server/discover",
          &s.list_ttl_ms, 0, 86400000},
+        {"allowed-origins", CFG_STR, NULL,
+         "comma-separated Origins browsers may call from (\"*\" = any; \"loopback\" = "
+         "localhost origins); default loopback when listening on loopback, else none",
+         &s.allowed_origins},
+        {"allowed-hosts", CFG_STR, NULL,
+         "comma-separated Host names accepted (\"*\" = any); default loopback when "
+         "listening on loopback, else any",
+         &s.allowed_hosts},
         {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to serve",
          &s.tools_manifest},
         {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
@@ -103,6 +112,11 @@ int main(int argc, char **argv)
         return 0;
     }
     log_init("frontend", level, s.log_text);
+    bool loopback = strncmp(s.listen, "127.", 4) == 0 || strncmp(s.listen, "localhost:", 10) == 0;
+    if (!s.allowed_origins)
+        s.allowed_origins = loopback ? "loopback" : "";
+    if (!s.allowed_hosts)
+        s.allowed_hosts = loopback ? "loopback" : "*";
 
     int status = EXIT_START;
     struct auth_verifier *verifier = NULL;
@@ -125,7 +139,8 @@ int main(int argc, char **argv)
     mcp_metrics_register();
     struct mcp_server mcp = {catalog, fabric, s.task_ttl_ms, s.poll_interval_ms, s.list_ttl_ms};
     struct http_cfg hc = {s.listen,  s.admin_listen,      (int)s.threads, s.max_body_bytes,
-                          (int)s.max_connections, s.pg_dsn, s.redis_addr, verifier, &mcp};
+                          (int)s.max_connections, s.pg_dsn, s.redis_addr, verifier,
+                          s.allowed_origins, s.allowed_hosts, &mcp};
 
     sigset_t sigs;
     sigemptyset(&sigs);

@@ -180,6 +180,10 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         snprintf(msg, sizeof(msg), "Invalid arguments: %s", e.msg);
         return reply_error(req, status, RPC_EPARAMS, msg, NULL);
     }
+    if (rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0) {
+        json_decref(empty);
+        return reply_error(req, status, RPC_EHEADER, e.msg, NULL);
+    }
     char *args_text = json_dumps(args ? args : empty, JSON_COMPACT);
     json_decref(empty);
     if (!args_text)

@@ -36,6 +36,8 @@ struct mcp_call {
     struct notify_pub *pub;       /* this thread's event publisher */
     const char *owner;            /* authenticated principal */
     const char *traceparent;      /* W3C trace context of the request, or NULL */
+    rpc_header_fn *header;        /* reads a request header (for Mcp-Param-*) */
+    void *header_arg;             /* its argument */
 };
 
 /* Handle 'req'; returns the whole JSON-RPC response (new reference) and sets

@@ -10,7 +10,10 @@
  */
 #include "rpc.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mcpdefs.h"
 
@@ -301,6 +304,144 @@ bool rpc_has_capability(const struct rpc_request *req, const char *path)
         return json_is_object(
             json_object_get(json_object_get(req->client_caps, "extensions"), path + 11));
     return json_is_object(json_object_get(req->client_caps, path));
+}
+
+/* Compare an Mcp-Param header with the argument value it mirrors. */
+static bool param_matches(const char *header, const json_t *value)
+{
+    if (json_is_string(value))
+        return rpc_header_matches(header, json_string_value(value));
+    const char *b, *e;
+    trim_ows(header, &b, &e);
+    char text[64];
+    if ((size_t)(e - b) >= sizeof(text))
+        return false;
+    memcpy(text, b, (size_t)(e - b));
+    text[e - b] = '\0';
+    if (json_is_boolean(value))
+        return strcmp(text, json_is_true(value) ? "true" : "false") == 0;
+    if (json_is_number(value)) {
+        char *end;
+        double d = strtod(text, &end);
+        return end != text && *end == '\0' && d == json_number_value(value);
+    }
+    return false;
+}
+
+/* Walk properties chains of 'schema' with the matching 'args' objects. */
+static int check_params(const json_t *schema, const json_t *args, rpc_header_fn *lookup,
+                        void *arg, int depth, struct err *err)
+{
+    const json_t *props = json_object_get(schema, "properties");
+    const char *key;
+    json_t *prop;
+    if (depth > 8 || !json_is_object(props) || !json_is_object(args))
+        return 0;
+    json_object_foreach((json_t *)props, key, prop)
+    {
+        const json_t *value = json_object_get(args, key);
+        if (!value || json_is_null(value))
+            continue;
+        const char *hname = json_string_value(json_object_get(prop, "x-mcp-header"));
+        if (hname) {
+            char full[160];
+            snprintf(full, sizeof(full), "Mcp-Param-%s", hname);
+            const char *h = lookup(arg, full);
+            if (!h)
+                return err_set(err, -RPC_EHEADER, "Header mismatch: %.140s header is required",
+                               full);
+            if (!param_matches(h, value))
+                return err_set(err, -RPC_EHEADER,
+                               "Header mismatch: %.140s header does not match argument '%.64s'",
+                               full, key);
+        }
+        int rc = check_params(prop, value, lookup, arg, depth + 1, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/*
+ * Check every Mcp-Param-{Name} header a tools/call must carry: for each
+ * argument present (and not null) whose schema property, reached through
+ * "properties" only, declares "x-mcp-header", the header must be present and
+ * carry the same value (strings byte for byte after base64-sentinel decoding,
+ * numbers numerically, booleans as true/false).  Returns 0 or -RPC_EHEADER.
+ */
+int rpc_check_param_headers(const json_t *input_schema, const json_t *args, rpc_header_fn *lookup,
+                            void *arg, struct err *err)
+{
+    return check_params(input_schema, args, lookup, arg, 0, err);
+}
+
+/* Lowercased host part of "host[:port]" or "[v6]:port" into out; false if too long. */
+static bool host_part(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t len = n;
+    if (n > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', n);
+        len = close ? (size_t)(close - s) + 1 : n;
+    } else {
+        const char *colon = memchr(s, ':', n);
+        if (colon)
+            len = (size_t)(colon - s);
+    }
+    if (len == 0 || len >= cap)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    out[len] = '\0';
+    return true;
+}
+
+static bool is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
+           strcmp(host, "[::1]") == 0;
+}
+
+/* True when 'host' (lowercase, no port) is in the comma list 'allowed'. */
+static bool in_list(const char *host, const char *allowed, bool origins, const char *origin)
+{
+    const char *p = allowed;
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && *p == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        if ((n == 1 && *p == '*') || (n == 8 && strncmp(p, "loopback", 8) == 0 && is_loopback(host)))
+            return true;
+        if (origins ? (n == strlen(origin) && strncasecmp(p, origin, n) == 0)
+                    : (n == strlen(host) && strncasecmp(p, host, n) == 0))
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+bool rpc_host_allowed(const char *host, const char *allowed)
+{
+    char h[256];
+    if (!host)
+        return true; /* HTTP/1.0 without Host: nothing to rebind */
+    const char *b, *e;
+    trim_ows(host, &b, &e);
+    return host_part(b, (size_t)(e - b), h, sizeof(h)) && in_list(h, allowed, false, NULL);
+}
+
+bool rpc_origin_allowed(const char *origin, const char *allowed)
+{
+    char h[256];
+    if (!origin)
+        return true; /* not a browser */
+    const char *sep = strstr(origin, "://");
+    if (!sep || (strncmp(origin, "http://", 7) != 0 && strncmp(origin, "https://", 8) != 0))
+        return in_list("", allowed, true, origin);
+    const char *hs = sep + 3;
+    return host_part(hs, strcspn(hs, "/"), h, sizeof(h)) && in_list(h, allowed, true, origin);
 }
 
 json_t *rpc_error_response(const json_t *id, enum rpc_error e, const char *message, json_t *data)

@@ -64,6 +64,19 @@ MUST_CHECK int rpc_check_headers(const struct rpc_request *req, const struct rpc
 /* Compare a received header value with the body value (OWS trimmed, base64 sentinel
  * decoded); returns true when they match. */
 bool rpc_header_matches(const char *header, const char *body_value);
+/* Looks up a request header by name (case-insensitive); NULL when absent. */
+typedef const char *rpc_header_fn(void *arg, const char *name);
+/* Check Mcp-Param-{Name} headers of tools/call against the arguments whose schema
+ * property declares "x-mcp-header": "{Name}". */
+MUST_CHECK int rpc_check_param_headers(const json_t *input_schema, const json_t *args,
+                                       rpc_header_fn *lookup, void *arg, struct err *err);
+/* True when 'origin' (an Origin header value) names one of the comma-separated
+ * 'allowed' origins ("*" allows all); "loopback" allows http(s) origins on
+ * localhost, 127.0.0.1 and [::1] at any port. */
+bool rpc_origin_allowed(const char *origin, const char *allowed);
+/* True when 'host' (a Host header value) is in the comma-separated 'allowed'
+ * hosts ("*" allows all; "loopback" allows localhost, 127.0.0.1, [::1]); ports ignored. */
+bool rpc_host_allowed(const char *host, const char *allowed);
 /* True when the request declared capability 'path' ("extensions/<id>", "elicitation"). */
 bool rpc_has_capability(const struct rpc_request *req, const char *path);
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -252,6 +253,72 @@ static void test_rpc_error_response_carries_id_and_data(void **state)
     json_decref(r);
 }
 
+static const char *fake_header(void *arg, const char *name)
+{
+    const char *const *h = arg; /* name, value, name, value, ..., NULL */
+    for (; *h; h += 2)
+        if (strcasecmp(h[0], name) == 0)
+            return h[1];
+    return NULL;
+}
+
+static int params(const char *args, const char **hdrs)
+{
+    json_t *schema = json_loads(
+        "{\"type\":\"object\",\"properties\":{\"region\":{\"type\":\"string\","
+        "\"x-mcp-header\":\"Region\"},\"n\":{\"type\":\"integer\",\"x-mcp-header\":\"N\"},"
+        "\"flag\":{\"type\":\"boolean\",\"x-mcp-header\":\"Flag\"},\"inner\":{\"type\":"
+        "\"object\",\"properties\":{\"zone\":{\"type\":\"string\",\"x-mcp-header\":"
+        "\"Zone\"}}}}}",
+        0, NULL);
+    json_t *a = json_loads(args, 0, NULL);
+    struct err e = {0};
+    int rc = rpc_check_param_headers(schema, a, fake_header, (void *)hdrs, &e);
+    json_decref(a);
+    json_decref(schema);
+    return rc;
+}
+
+static void test_rpc_param_headers(void **state)
+{
+    const char *ok[] = {"Mcp-Param-Region", "eu-west", "mcp-param-n", "42.0", "Mcp-Param-Flag",
+                        "true", "Mcp-Param-Zone", "=?base64?YQ==?=", NULL};
+    assert_int_equal(params("{\"region\":\"eu-west\",\"n\":42,\"flag\":true,"
+                            "\"inner\":{\"zone\":\"a\"}}",
+                            ok),
+                     0);
+    const char *none[] = {NULL};
+    assert_int_equal(params("{}", none), 0);                   /* absent arguments */
+    assert_int_equal(params("{\"region\":null}", none), 0);    /* null: no header */
+    assert_int_equal(params("{\"region\":\"eu\"}", none), -RPC_EHEADER); /* header missing */
+    const char *wrong[] = {"Mcp-Param-Region", "us", "Mcp-Param-N", "41", NULL};
+    assert_int_equal(params("{\"region\":\"eu\"}", wrong), -RPC_EHEADER);
+    assert_int_equal(params("{\"n\":42}", wrong), -RPC_EHEADER);
+    const char *badflag[] = {"Mcp-Param-Flag", "True", NULL};
+    assert_int_equal(params("{\"flag\":true}", badflag), -RPC_EHEADER);
+    const char *ctl[] = {"Mcp-Param-Region", "e\x01u", NULL};
+    assert_int_equal(params("{\"region\":\"e\\u0001u\"}", ctl), -RPC_EHEADER);
+}
+
+static void test_rpc_origin_and_host(void **state)
+{
+    assert_true(rpc_origin_allowed(NULL, "loopback"));
+    assert_true(rpc_origin_allowed("http://localhost:3000", "loopback"));
+    assert_true(rpc_origin_allowed("http://127.0.0.1", "loopback"));
+    assert_true(rpc_origin_allowed("https://[::1]:8443", "loopback"));
+    assert_false(rpc_origin_allowed("http://evil.example", "loopback"));
+    assert_false(rpc_origin_allowed("http://localhost.evil.example", "loopback"));
+    assert_false(rpc_origin_allowed("null", "loopback"));
+    assert_true(rpc_origin_allowed("https://app.example", "https://app.example, loopback"));
+    assert_false(rpc_origin_allowed("https://app.example", ""));
+    assert_true(rpc_origin_allowed("https://anything", "*"));
+    assert_true(rpc_host_allowed("127.0.0.1:8700", "loopback"));
+    assert_true(rpc_host_allowed("LOCALHOST", "loopback"));
+    assert_false(rpc_host_allowed("evil.example:8700", "loopback"));
+    assert_true(rpc_host_allowed("mcp.example.com", "mcp.example.com"));
+    assert_true(rpc_host_allowed("evil.example", "*"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +337,8 @@ int main(void)
         cmocka_unit_test(test_rpc_header_base64_sentinel),
         cmocka_unit_test(test_rpc_capabilities_from_request_only),
         cmocka_unit_test(test_rpc_error_response_carries_id_and_data),
+        cmocka_unit_test(test_rpc_param_headers),
+        cmocka_unit_test(test_rpc_origin_and_host),
     };
     return cmocka_run_group_tests_name("rpc", tests, NULL, NULL);
 }
