@@ -25,6 +25,13 @@ static const struct {
     const char *json;        /* the Tool object */
     enum tool_policy policy; /* task policy */
 } builtins[] = {
+    {"{\"name\":\"echo\",\"title\":\"Echo\","
+     "\"description\":\"Returns its text argument unchanged. A quick way to check that "
+     "workers answer; runs as a task only when the client asks for tasks.\","
+     "\"inputSchema\":{\"type\":\"object\",\"properties\":{"
+     "\"text\":{\"type\":\"string\",\"maxLength\":65536,\"description\":\"Text to return.\"}},"
+     "\"required\":[\"text\"],\"additionalProperties\":false}}",
+     TOOL_TASK_OPTIONAL},
     {"{\"name\":\"sleep\",\"title\":\"Sleep\","
      "\"description\":\"Waits for the given number of seconds in equal steps, reporting "
      "progress after each step. Useful to try long-running tasks, progress and cancellation.\","

@@ -2,10 +2,13 @@
  * http.c - libmicrohttpd glue: routing, body limits, auth, and the one place
  * where a request's lifetime is managed.
  *
- * Each request owns one context (its body buffer) freed by MHD's completion
- * callback.  Bodies are capped before they are buffered: a Content-Length
- * over the limit is refused at once, a chunked body is cut off at the limit.
- * Authentication runs before the body is parsed.
+ * Each request owns one context (its body buffer, and for waiting requests
+ * its hub waiter and stream buffer) freed by MHD's completion callback.
+ * Bodies are capped before they are buffered: a Content-Length over the
+ * limit is refused at once, a chunked body is cut off at the limit.
+ * Authentication runs before the body is parsed.  Requests that wait (a
+ * synchronous tools/call, SSE progress, subscriptions/listen) suspend their
+ * connection in the hub instead of holding a thread.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -21,6 +24,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "hub.h"
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
@@ -29,14 +33,43 @@
 struct http_server {
     struct MHD_Daemon *pub;   /* public server */
     struct admin_server *admin; /* operator server, or NULL */
+    struct hub *hub;          /* where waiting requests are parked */
     struct http_cfg cfg;      /* copy of the configuration */
 };
 
+enum req_mode {
+    RQ_BODY,     /* reading the body / answering at once */
+    RQ_WAIT,     /* synchronous tools/call answered with JSON when the task ends */
+    RQ_SSE_CALL, /* synchronous tools/call streaming progress, then the answer */
+    RQ_LISTEN,   /* subscriptions/listen stream */
+};
+
+#define LISTEN_MAX_TASKS (HUB_MAX_KEYS - 1)
+#define KEEPALIVE_TICKS 15 /* ticks of 1 s between SSE keep-alive comments */
+
 /* Per-request state, freed in on_completed(). */
 struct req_ctx {
-    char *body;      /* received bytes */
-    size_t len, cap; /* used and allocated */
-    bool too_large;  /* the body passed the limit; answer 413 */
+    const struct http_server *srv; /* the server (for stream callbacks) */
+    char *body;                    /* received bytes */
+    size_t len, cap;               /* used and allocated */
+    bool too_large;                /* the body passed the limit; answer 413 */
+    enum req_mode mode;            /* what the request turned into */
+    struct hub_waiter w;           /* registered in the hub while 'waiting' */
+    bool waiting;                  /* w is registered */
+    bool started;                  /* the first check ran */
+    bool answered;                 /* the final answer was produced */
+    bool finished;                 /* nothing more will be appended to 'out' */
+    json_t *id;                    /* the request's JSON-RPC id */
+    json_t *token;                 /* progressToken, or NULL */
+    json_t *listen;                /* accepted listen filter */
+    char owner[256];               /* the caller */
+    char task_id[TASKID_LEN + 1];  /* RQ_WAIT / RQ_SSE_CALL: the task */
+    int64_t deadline_ms;           /* give up (monotonic) */
+    double sent_progress;          /* last progress streamed, -1 = none */
+    char sent[HUB_MAX_KEYS][STORE_TS_LEN + 16]; /* listen: last state sent per task */
+    int ticks;                     /* ticks since the last SSE bytes */
+    char *out;                     /* SSE bytes not yet handed to MHD */
+    size_t out_len, out_cap, out_off; /* used, allocated, already sent */
 };
 
 /* Per-thread connections, created on first use and freed at thread exit. */
@@ -211,6 +244,249 @@ static bool origin_ok(const struct http_server *s, struct MHD_Connection *conn,
     return false;
 }
 
+/* ---- waiting requests: synchronous calls and streams ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Append raw bytes to the stream buffer; false when out of memory. */
+static bool out_append(struct req_ctx *ctx, const char *data, size_t n)
+{
+    if (ctx->out_len + n > ctx->out_cap) {
+        size_t cap = ctx->out_cap ? ctx->out_cap : 4096;
+        while (cap < ctx->out_len + n)
+            cap *= 2;
+        char *b = realloc(ctx->out, cap);
+        if (!b)
+            return false;
+        ctx->out = b;
+        ctx->out_cap = cap;
+    }
+    memcpy(ctx->out + ctx->out_len, data, n);
+    ctx->out_len += n;
+    ctx->ticks = 0;
+    return true;
+}
+
+/* Append one SSE event carrying JSON-RPC message 'msg' (stolen). */
+static void sse_send(struct req_ctx *ctx, json_t *msg)
+{
+    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    if (!text)
+        return;
+    out_append(ctx, "event: message\ndata: ", 21);
+    out_append(ctx, text, strlen(text));
+    out_append(ctx, "\n\n", 2);
+    free(text);
+}
+
+/* Cancel the task of a synchronous call whose client went away or timed out. */
+static void cancel_call(const struct http_server *s, struct req_ctx *ctx, const char *why)
+{
+    struct thread_res *r = thread_res(s);
+    bool changed = false;
+    if (r && store_task_cancel(r->store, ctx->task_id, ctx->owner, &changed, NULL) == 0 &&
+        changed) {
+        notify_publish(r->pub, NOTIFY_CANCEL, ctx->task_id);
+        LOG_INFO("synchronous call cancelled", "task_id", ctx->task_id, "reason", why);
+    }
+}
+
+/*
+ * One look at a synchronous call: returns its final response when the task
+ * ended (or the wait must end), NULL to keep waiting.  Streams progress on
+ * RQ_SSE_CALL.  PostgreSQL is read only when an event (or, without Redis, a
+ * tick) says something may have changed.
+ */
+static json_t *check_call(const struct http_server *s, struct req_ctx *ctx, unsigned flags)
+{
+    if (flags & HUB_SHUTDOWN)
+        return rpc_error_response(ctx->id, RPC_EUNAVAILABLE,
+                                  "Frontend shutting down; retry the call", NULL);
+    if (mono_ms() >= ctx->deadline_ms) {
+        cancel_call(s, ctx, "timeout");
+        return rpc_error_response(ctx->id, RPC_EINTERNAL,
+                                  "Timed out waiting for the tool; the call was cancelled",
+                                  NULL);
+    }
+    bool look = !ctx->started || (flags & HUB_CHANGED) ||
+                ((flags & HUB_TICK) && !hub_live(s->hub));
+    ctx->started = true;
+    struct thread_res *r = thread_res(s);
+    struct task_row row;
+    if (!look || !r || store_task_get(r->store, ctx->task_id, ctx->owner, &row, NULL) < 0)
+        return NULL;
+    json_t *final = NULL;
+    if (taskstate_terminal(row.status))
+        final = mcp_sync_reply(ctx->id, &row);
+    else if (ctx->mode == RQ_SSE_CALL && row.has_progress && row.progress != ctx->sent_progress) {
+        sse_send(ctx, mcp_progress_notification(ctx->token, &row));
+        ctx->sent_progress = row.progress;
+    }
+    task_row_fini(&row);
+    return final;
+}
+
+/* One look at a listen stream: send what changed; close at shutdown or deadline. */
+static void check_listen(const struct http_server *s, struct req_ctx *ctx, unsigned flags,
+                         uint64_t changed)
+{
+    bool all = !ctx->started || ((flags & HUB_TICK) && !hub_live(s->hub));
+    if (!ctx->started)
+        sse_send(ctx, mcp_listen_ack(ctx->id, ctx->listen));
+    ctx->started = true;
+    struct thread_res *r = thread_res(s);
+    for (int i = 0; r && i < ctx->w.nkeys; i++) {
+        if (!all && !(changed & ((uint64_t)1 << i)))
+            continue;
+        if (strcmp(ctx->w.keys[i], HUB_TOOLS_KEY) == 0) {
+            if (!all)
+                sse_send(ctx, mcp_tools_changed_notification(ctx->id));
+            continue;
+        }
+        struct task_row row;
+        if (store_task_get(r->store, ctx->w.keys[i], ctx->owner, &row, NULL) < 0)
+            continue;
+        char state[sizeof(ctx->sent[0])];
+        snprintf(state, sizeof(state), "%s %d %.3f", row.updated_at, (int)row.status,
+                 row.progress);
+        if (strcmp(state, ctx->sent[i]) != 0) {
+            memcpy(ctx->sent[i], state, sizeof(state));
+            sse_send(ctx, mcp_task_notification(ctx->id, &row));
+        }
+        task_row_fini(&row);
+    }
+    if ((flags & HUB_SHUTDOWN) || mono_ms() >= ctx->deadline_ms) {
+        sse_send(ctx, mcp_listen_close(ctx->id));
+        ctx->finished = true;
+    }
+}
+
+/*
+ * MHD content reader of SSE responses: hand out pending bytes; when there
+ * are none, look at the task(s) once and otherwise suspend until the hub
+ * wakes the connection.
+ */
+static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct req_ctx *ctx = cls;
+    const struct http_server *s = ctx->srv;
+    for (;;) {
+        if (ctx->out_off < ctx->out_len) {
+            size_t n = ctx->out_len - ctx->out_off;
+            n = n < max ? n : max;
+            memcpy(buf, ctx->out + ctx->out_off, n);
+            ctx->out_off += n;
+            if (ctx->out_off == ctx->out_len)
+                ctx->out_off = ctx->out_len = 0;
+            return (ssize_t)n;
+        }
+        if (ctx->finished)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        uint64_t changed = 0;
+        unsigned flags = hub_take(s->hub, &ctx->w, &changed);
+        if (flags & HUB_GONE)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if ((flags & HUB_TICK) && ++ctx->ticks >= KEEPALIVE_TICKS)
+            out_append(ctx, ": keep-alive\n\n", 14);
+        if (ctx->mode == RQ_LISTEN) {
+            check_listen(s, ctx, flags, changed);
+        } else {
+            json_t *final = check_call(s, ctx, flags);
+            if (final) {
+                sse_send(ctx, final);
+                ctx->answered = ctx->finished = true;
+            }
+        }
+        if (ctx->out_len == 0 && !ctx->finished && hub_suspend(s->hub, &ctx->w))
+            return 0; /* suspended: MHD calls again once resumed */
+    }
+}
+
+/* RQ_WAIT: look, then answer or suspend; called on entry and on every resume. */
+static enum MHD_Result wait_json(const struct http_server *s, struct MHD_Connection *conn,
+                                 struct req_ctx *ctx)
+{
+    for (;;) {
+        unsigned flags = hub_take(s->hub, &ctx->w, NULL);
+        if (flags & HUB_GONE)
+            return MHD_NO; /* on_completed cancels the task */
+        json_t *final = check_call(s, ctx, flags);
+        if (final) {
+            ctx->answered = true;
+            return respond_json(conn, 200, final, NULL, NULL);
+        }
+        if (hub_suspend(s->hub, &ctx->w))
+            return MHD_YES;
+    }
+}
+
+static enum MHD_Result respond_sse(struct MHD_Connection *conn, struct req_ctx *ctx)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_reader, ctx, NULL);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    count_status(200);
+    return rc;
+}
+
+static bool accepts_sse(struct MHD_Connection *conn)
+{
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+    return accept && strstr(accept, "text/event-stream");
+}
+
+/* Turn a request into a waiter: a synchronous call or a listen stream. */
+static enum MHD_Result start_waiting(const struct http_server *s, struct MHD_Connection *conn,
+                                     struct req_ctx *ctx, const struct rpc_request *req,
+                                     struct mcp_outcome *oc)
+{
+    struct hub_waiter *w = &ctx->w;
+    w->conn = conn;
+    w->tick_ms = 1000;
+    ctx->srv = s;
+    ctx->sent_progress = -1;
+    if (oc->kind == MCP_WAIT) {
+        memcpy(ctx->task_id, oc->task_id, sizeof(ctx->task_id));
+        memcpy(w->keys[0], oc->task_id, sizeof(w->keys[0]));
+        w->nkeys = 1;
+        json_t *token = json_object_get(req->meta, "progressToken");
+        if ((json_is_string(token) || json_is_integer(token)) && accepts_sse(conn)) {
+            ctx->token = json_incref(token);
+            ctx->mode = RQ_SSE_CALL;
+        } else {
+            ctx->mode = RQ_WAIT;
+        }
+        ctx->deadline_ms = mono_ms() + s->cfg.sync_timeout_ms;
+    } else {
+        ctx->mode = RQ_LISTEN;
+        ctx->listen = oc->listen;
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(oc->listen, "taskIds"), i, v)
+        {
+            snprintf(w->keys[w->nkeys++], sizeof(w->keys[0]), "%s", json_string_value(v));
+        }
+        if (json_is_true(json_object_get(oc->listen, "toolsListChanged")))
+            snprintf(w->keys[w->nkeys++], sizeof(w->keys[0]), "%s", HUB_TOOLS_KEY);
+        ctx->deadline_ms = mono_ms() + s->cfg.listen_max_ms;
+    }
+    hub_add(s->hub, w);
+    ctx->waiting = true;
+    return ctx->mode == RQ_WAIT ? wait_json(s, conn, ctx) : respond_sse(conn, ctx);
+}
+
 /* Handle a complete POST /mcp body. */
 static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connection *conn,
                                   struct req_ctx *ctx)
@@ -264,9 +540,16 @@ static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connec
         .header = lookup_header,
         .header_arg = conn,
     };
-    int status = 200;
-    json_t *reply = mcp_handle(&call, &req, &status);
-    out = respond_json(conn, status, reply, status == 503 ? "Retry-After" : NULL, "1");
+    struct mcp_outcome oc;
+    mcp_handle(&call, &req, &oc);
+    if (oc.kind == MCP_REPLY) {
+        out = respond_json(conn, oc.status, oc.reply, oc.status == 503 ? "Retry-After" : NULL,
+                           "1");
+        goto out_fini;
+    }
+    ctx->id = json_incref(req.id);
+    snprintf(ctx->owner, sizeof(ctx->owner), "%s", principal.subject);
+    out = start_waiting(s, conn, ctx, &req, &oc);
 out_fini:
     rpc_request_fini(&req);
     return out;
@@ -313,6 +596,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
+    if (ctx->mode == RQ_WAIT)
+        return wait_json(s, conn, ctx); /* resumed by the hub */
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
         return health(s, conn, url);
     if (strcmp(url, "/mcp") != 0)
@@ -326,12 +611,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    const struct http_server *s = cls;
     struct req_ctx *ctx = *con_cls;
-    if (ctx) {
-        free(ctx->body);
-        free(ctx);
-    }
     *con_cls = NULL;
+    if (!ctx)
+        return;
+    if (ctx->waiting)
+        hub_remove(s->hub, &ctx->w);
+    /* A client that closes a synchronous call's connection cancels the call. */
+    if ((ctx->mode == RQ_WAIT || ctx->mode == RQ_SSE_CALL) && !ctx->answered)
+        cancel_call(s, ctx, "client closed the connection");
+    json_decref(ctx->id);
+    json_decref(ctx->token);
+    json_decref(ctx->listen);
+    free(ctx->out);
+    free(ctx->body);
+    free(ctx);
 }
 
 static struct MHD_Daemon *start_daemon(const char *addr, int threads, int max_conns,
@@ -342,13 +637,13 @@ static struct MHD_Daemon *start_daemon(const char *addr, int threads, int max_co
         err_set(err, -1, "invalid listen address '%s' (want host:port)", addr);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, cb, cls, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)max_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_END);
+        on_completed, cls, MHD_OPTION_END);
     if (!d)
         err_set(err, -1, "cannot listen on %s (address in use?)", addr);
     return d;
@@ -367,6 +662,10 @@ struct http_server *http_start(const struct http_cfg *cfg, struct err *err)
         return NULL;
     }
     s->cfg = *cfg;
+    if (!(s->hub = hub_new(cfg->redis_addr))) {
+        err_set(err, -1, "cannot start the waiter hub");
+        goto out_free;
+    }
     s->pub = start_daemon(cfg->listen, cfg->threads, cfg->max_connections, on_request, s, err);
     if (!s->pub)
         goto out_free;
@@ -392,8 +691,11 @@ void http_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* MHD must not stop with suspended connections: wake every waiter first. */
+    hub_shutdown(s->hub, 5000);
     if (s->pub)
         MHD_stop_daemon(s->pub);
+    hub_free(s->hub);
     admin_stop(s->admin);
     free(s);
 }

@@ -29,6 +29,8 @@ struct http_cfg {
     struct auth_verifier *auth; /* NULL when TASKWIRE_AUTH=none */
     const char *allowed_origins; /* Origin allow-list (see rpc_origin_allowed) */
     const char *allowed_hosts;   /* Host allow-list (see rpc_host_allowed) */
+    int64_t sync_timeout_ms;    /* longest wait of a synchronous tools/call */
+    int64_t listen_max_ms;      /* longest life of a subscriptions/listen stream */
     const struct mcp_server *mcp; /* method dispatch */
 };
 

@@ -29,7 +29,7 @@ struct settings {
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
     const char *allowed_origins, *allowed_hosts;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
-    int64_t list_ttl_ms, auth_leeway_s;
+    int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms;
     bool log_text;
 };
 
@@ -76,6 +76,12 @@ int main(int argc, char **argv)
          &s.allowed_hosts},
         {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to serve",
          &s.tools_manifest},
+        {"sync-timeout-ms", CFG_INT, "300000",
+         "longest wait of a synchronous tools/call (then it is cancelled)", &s.sync_timeout_ms,
+         100, 86400000},
+        {"listen-max-ms", CFG_INT, "3600000",
+         "longest life of a subscriptions/listen stream (then closed gracefully)",
+         &s.listen_max_ms, 1000, 86400000},
         {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
         {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
     };
@@ -140,7 +146,8 @@ int main(int argc, char **argv)
     struct mcp_server mcp = {catalog, fabric, s.task_ttl_ms, s.poll_interval_ms, s.list_ttl_ms};
     struct http_cfg hc = {s.listen,  s.admin_listen,      (int)s.threads, s.max_body_bytes,
                           (int)s.max_connections, s.pg_dsn, s.redis_addr, verifier,
-                          s.allowed_origins, s.allowed_hosts, &mcp};
+                          s.allowed_origins, s.allowed_hosts, s.sync_timeout_ms,
+                          s.listen_max_ms, &mcp};
 
     sigset_t sigs;
     sigemptyset(&sigs);

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "hub.h"
 #include "schema.h"
 #include "taskid.h"
 #include "mcpdefs.h"
@@ -159,7 +160,8 @@ static void push_job(const struct mcp_call *c, const struct task_row *row, const
         metrics_add(&m_push_fail, 1);
 }
 
-static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, int *status)
+static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, int *status,
+                            bool *wait_for)
 {
     json_t *name = json_object_get(req->params, "name");
     if (!json_is_string(name))
@@ -189,9 +191,10 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
     if (!args_text)
         return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
 
-    json_t *reply;
-    if (!rpc_has_capability(req, "extensions/" MCP_EXT_TASKS)) {
-        /* Every served tool is task-required for now; see the README. */
+    json_t *reply = NULL;
+    bool declared = rpc_has_capability(req, "extensions/" MCP_EXT_TASKS);
+    bool as_task = declared && tool->policy != TOOL_TASK_NEVER;
+    if (!declared && tool->policy == TOOL_TASK_REQUIRED) {
         reply = missing_tasks_capability(req, status);
         goto out_free_args;
     }
@@ -211,11 +214,16 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         goto out_free_args;
     }
     metrics_add(&m_created, 1);
-    json_t *r = result_new("task");
-    task_fields(r, &row);
-    reply = reply_result(req, status, r);
+    if (as_task) {
+        json_t *r = result_new("task");
+        task_fields(r, &row);
+        reply = reply_result(req, status, r);
+    } else {
+        *wait_for = true; /* synchronous: the HTTP layer waits for the task to end */
+        memcpy(c->created, row.id, sizeof(c->created));
+    }
     push_job(c, &row, args_text);
-    LOG_INFO("task created", "task_id", row.id, "tool", row.tool);
+    LOG_INFO("task created", "task_id", row.id, "tool", row.tool, "mode", as_task ? "task" : "sync");
     task_row_fini(&row);
 out_free_args:
     free(args_text);
@@ -294,22 +302,155 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     return reply_result(req, status, result_new("complete"));
 }
 
+/* subscriptions/listen: accept the filter parts we honour. */
+static json_t *do_listen(struct mcp_call *c, const struct rpc_request *req, int *status,
+                         json_t **accepted)
+{
+    json_t *filter = json_object_get(req->params, "notifications");
+    if (filter && !json_is_object(filter))
+        return reply_error(req, status, RPC_EPARAMS,
+                           "Invalid params: \"notifications\" must be an object", NULL);
+    json_t *ids = json_object_get(filter, "taskIds");
+    if (ids && !json_is_array(ids))
+        return reply_error(req, status, RPC_EPARAMS,
+                           "Invalid params: \"taskIds\" must be an array", NULL);
+    if (ids && !rpc_has_capability(req, "extensions/" MCP_EXT_TASKS))
+        return missing_tasks_capability(req, status);
+    if (json_array_size(ids) > HUB_MAX_KEYS - 1)
+        return reply_error(req, status, RPC_EPARAMS, "Invalid params: too many taskIds", NULL);
+    json_t *ok = json_object(), *ok_ids = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        struct task_row row;
+        struct err e = {0};
+        const char *id = json_string_value(v);
+        int rc = id ? store_task_get(c->store, id, c->owner, &row, &e) : -STORE_ENOTFOUND;
+        if (rc == 0) {
+            json_array_append(ok_ids, v);
+            task_row_fini(&row);
+        } else if (rc != -STORE_ENOTFOUND) {
+            json_decref(ok_ids);
+            json_decref(ok);
+            return reply_store_error(req, status, rc, &e);
+        }
+    }
+    if (ids)
+        json_object_set(ok, "taskIds", ok_ids);
+    json_decref(ok_ids);
+    if (json_is_true(json_object_get(filter, "toolsListChanged")))
+        json_object_set_new(ok, "toolsListChanged", json_true());
+    *accepted = ok;
+    return NULL;
+}
+
 /*
- * Dispatch one request whose envelope and headers were already checked.
- * Returns the whole JSON-RPC response (new reference) and sets *http_status.
+ * Dispatch one request whose envelope and headers were already checked into
+ * *out: an immediate reply, a task to wait for, or a stream to open.
  */
-json_t *mcp_handle(struct mcp_call *c, const struct rpc_request *req, int *http_status)
+void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_outcome *out)
 {
     static const struct {
         const char *method;                                               /* JSON-RPC method */
         json_t *(*fn)(struct mcp_call *, const struct rpc_request *, int *); /* its handler */
     } methods[] = {
         {"server/discover", do_discover}, {"tools/list", do_tools_list},
-        {"tools/call", do_tools_call},            {"tasks/get", do_tasks_get},
-        {"tasks/update", do_tasks_update},        {"tasks/cancel", do_tasks_cancel},
+        {"tasks/get", do_tasks_get},      {"tasks/update", do_tasks_update},
+        {"tasks/cancel", do_tasks_cancel},
     };
+    memset(out, 0, sizeof(*out));
+    out->status = 200;
+    if (strcmp(req->method, "tools/call") == 0) {
+        bool wait_for = false;
+        out->reply = do_tools_call(c, req, &out->status, &wait_for);
+        if (wait_for) {
+            out->kind = MCP_WAIT;
+            memcpy(out->task_id, c->created, sizeof(out->task_id));
+        }
+        return;
+    }
+    if (strcmp(req->method, "subscriptions/listen") == 0) {
+        out->reply = do_listen(c, req, &out->status, &out->listen);
+        if (!out->reply)
+            out->kind = MCP_LISTEN;
+        return;
+    }
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        if (strcmp(req->method, methods[i].method) == 0)
-            return methods[i].fn(c, req, http_status);
-    return reply_error(req, http_status, RPC_EMETHOD, "Method not found", NULL);
+        if (strcmp(req->method, methods[i].method) == 0) {
+            out->reply = methods[i].fn(c, req, &out->status);
+            return;
+        }
+    out->reply = reply_error(req, &out->status, RPC_EMETHOD, "Method not found", NULL);
+}
+
+/* ---- streams and synchronous answers ---- */
+
+static json_t *notification(const char *method, json_t *params)
+{
+    return json_pack("{s:s, s:s, s:o}", "jsonrpc", "2.0", "method", method, "params", params);
+}
+
+/* Add _meta.subscriptionId = id to 'o'. */
+static json_t *with_subscription(json_t *o, const json_t *id)
+{
+    json_t *meta = json_object_get(o, "_meta");
+    if (!meta) {
+        meta = json_object();
+        json_object_set_new(o, "_meta", meta);
+    }
+    json_object_set(meta, MCP_META_SUBSCRIPTION_ID, (json_t *)id);
+    return o;
+}
+
+/*
+ * The answer to a synchronous tools/call whose task ended: its
+ * CallToolResult, its JSON-RPC error, or an error saying it was cancelled.
+ */
+json_t *mcp_sync_reply(const json_t *id, const struct task_row *row)
+{
+    json_t *inner = NULL;
+    if (row->status == TASK_COMPLETED && (inner = json_loads(row->result, 0, NULL))) {
+        json_t *meta = json_pack("{s:{s:s, s:s}}", MCP_META_SERVER_INFO, "name", "taskwire",
+                                 "version", TASKWIRE_VERSION);
+        json_object_set_new(inner, "resultType", json_string("complete"));
+        json_object_set_new(inner, "_meta", meta);
+        return rpc_result_response(id, inner);
+    }
+    if (row->status == TASK_FAILED && (inner = json_loads(row->error, 0, NULL)))
+        return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id, "error", inner);
+    return rpc_error_response(id, RPC_EINTERNAL, "The call was cancelled", NULL);
+}
+
+json_t *mcp_progress_notification(const json_t *token, const struct task_row *row)
+{
+    json_t *p = json_pack("{s:O, s:f}", "progressToken", token, "progress", row->progress);
+    if (row->progress_total > 0)
+        json_object_set_new(p, "total", json_real(row->progress_total));
+    if (row->status_message)
+        json_object_set_new(p, "message", json_string(row->status_message));
+    return notification("notifications/progress", p);
+}
+
+json_t *mcp_listen_ack(const json_t *id, const json_t *accepted)
+{
+    json_t *p = json_pack("{s:O}", "notifications", accepted);
+    return notification("notifications/subscriptions/acknowledged", with_subscription(p, id));
+}
+
+json_t *mcp_task_notification(const json_t *id, const struct task_row *row)
+{
+    json_t *p = detailed_task(row);
+    json_object_del(p, "resultType");
+    return notification("notifications/tasks", with_subscription(p, id));
+}
+
+json_t *mcp_tools_changed_notification(const json_t *id)
+{
+    return notification("notifications/tools/list_changed", with_subscription(json_object(), id));
+}
+
+json_t *mcp_listen_close(const json_t *id)
+{
+    return rpc_result_response(id, with_subscription(result_new("complete"), id));
 }

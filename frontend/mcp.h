@@ -38,11 +38,39 @@ struct mcp_call {
     const char *traceparent;      /* W3C trace context of the request, or NULL */
     rpc_header_fn *header;        /* reads a request header (for Mcp-Param-*) */
     void *header_arg;             /* its argument */
+    char created[TASKID_LEN + 1]; /* out: the task a synchronous call created */
 };
 
-/* Handle 'req'; returns the whole JSON-RPC response (new reference) and sets
- * *http_status.  Never returns NULL except when out of memory. */
-json_t *mcp_handle(struct mcp_call *c, const struct rpc_request *req, int *http_status);
+/* What a request turned into. */
+enum mcp_kind {
+    MCP_REPLY,  /* answer now with 'reply' */
+    MCP_WAIT,   /* a synchronous tools/call: wait for task 'task_id' to end */
+    MCP_LISTEN, /* subscriptions/listen: stream changes of 'listen' */
+};
+
+struct mcp_outcome {
+    enum mcp_kind kind;            /* see above */
+    json_t *reply;                 /* MCP_REPLY: the whole response (new reference) */
+    int status;                    /* MCP_REPLY: HTTP status */
+    char task_id[TASKID_LEN + 1];  /* MCP_WAIT: the task to wait for */
+    json_t *listen;                /* MCP_LISTEN: the accepted filter, {"taskIds":[...],
+                                      "toolsListChanged":true} (new reference) */
+};
+
+/* Handle 'req' into *out (the caller owns out->reply / out->listen). */
+void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_outcome *out);
+/* The response of a synchronous tools/call whose task 'row' ended (new reference). */
+json_t *mcp_sync_reply(const json_t *id, const struct task_row *row);
+/* notifications/progress for 'row' on the call's stream (new reference). */
+json_t *mcp_progress_notification(const json_t *token, const struct task_row *row);
+/* notifications/subscriptions/acknowledged for listen request 'id' (new reference). */
+json_t *mcp_listen_ack(const json_t *id, const json_t *accepted);
+/* notifications/tasks with the DetailedTask of 'row' (new reference). */
+json_t *mcp_task_notification(const json_t *id, const struct task_row *row);
+/* notifications/tools/list_changed on listen stream 'id' (new reference). */
+json_t *mcp_tools_changed_notification(const json_t *id);
+/* The graceful end of listen stream 'id': its result (new reference). */
+json_t *mcp_listen_close(const json_t *id);
 
 /* Metrics the frontend exports (registered by mcp_metrics_register). */
 void mcp_metrics_register(void);

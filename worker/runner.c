@@ -39,6 +39,7 @@ struct slot {
     pthread_t thread;         /* runs tools */
     pthread_cond_t cv;        /* wakes the slot: assignment, cancel, shutdown */
     struct store *store;      /* this slot's PostgreSQL connection */
+    struct notify_pub *pub;   /* this slot's change-event publisher */
     /* Everything below is guarded by r->mu. */
     enum slot_state state;    /* idle, assigned (job set) or busy (task claimed) */
     bool job_claimed;         /* job_row already claimed (idle poll) vs job_id to claim */
@@ -61,6 +62,7 @@ struct runner {
     void *zctx, *pull;           /* ZeroMQ context and PULL socket */
     struct store *store;         /* receive-loop connection: idle claims and sweeps */
     struct store *hb_store;      /* heartbeat thread's connection */
+    struct notify_pub *hb_pub;   /* heartbeat thread's change-event publisher */
     struct notify_sub *events;   /* Redis cancel events */
     pthread_t hb_thread;         /* heartbeat thread */
     pthread_mutex_t mu;          /* guards the slots and the flags below */
@@ -185,6 +187,7 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
            now_ms() < give_up)
         nanosleep(&(struct timespec){0, RETRY_MS * 1000000L}, NULL);
     if (rc == 0) {
+        notify_publish(s->pub, NOTIFY_CHANGED, row->id);
         metrics_add(status == TASK_COMPLETED ? &m_done : &m_failed, 1);
         LOG_INFO("task finished", "task_id", row->id, "status", taskstate_name(status));
     } else if (rc == -STORE_ELOST) {
@@ -382,6 +385,8 @@ static void *heartbeat_main(void *arg)
                                           r->cfg.lease_ms,
                                           b->with_progress && b->message[0] ? b->message : NULL,
                                           b->with_progress ? b->progress : -1, b->total, &e);
+            if (rc == 0 && b->with_progress)
+                notify_publish(r->hb_pub, NOTIFY_CHANGED, b->id);
             if (rc == -STORE_ELOST)
                 stop_task(r, b->id, b->attempt);
             else if (rc < 0)
@@ -576,8 +581,9 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
         goto out_free;
     r->store = store_new(cfg->pg_dsn, "taskwire-worker");
     r->hb_store = store_new(cfg->pg_dsn, "taskwire-worker-heartbeat");
+    r->hb_pub = notify_pub_new(cfg->redis_addr);
     r->slots = calloc((size_t)cfg->slots, sizeof(*r->slots));
-    if (!r->store || !r->hb_store || !r->slots) {
+    if (!r->store || !r->hb_store || !r->hb_pub || !r->slots) {
         err_set(err, -1, "out of memory");
         goto out_free;
     }
@@ -586,6 +592,7 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
         s->r = r;
         init_cond(&s->cv);
         if (!(s->store = store_new(cfg->pg_dsn, "taskwire-worker-slot")) ||
+            !(s->pub = notify_pub_new(cfg->redis_addr)) ||
             pthread_create(&s->thread, NULL, slot_main, s) != 0) {
             err_set(err, -1, "cannot start slot %d", i);
             goto out_free;
@@ -621,12 +628,14 @@ void runner_free(struct runner *r)
         if (s->thread)
             pthread_join(s->thread, NULL);
         store_free(s->store);
+        notify_pub_free(s->pub);
         task_row_fini(&s->job_row);
         pthread_cond_destroy(&s->cv);
     }
     free(r->slots);
     store_free(r->store);
     store_free(r->hb_store);
+    notify_pub_free(r->hb_pub);
     if (r->pull)
         zmq_close(r->pull);
     if (r->zctx)

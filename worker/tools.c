@@ -38,7 +38,15 @@ static json_t *run_sleep(struct tool_ctx *ctx, json_t **error)
     return r;
 }
 
+/* echo: the text argument back, unchanged. */
+static json_t *run_echo(struct tool_ctx *ctx, json_t **error)
+{
+    const char *text = json_string_value(json_object_get(tool_args(ctx), "text"));
+    return tool_text_result(text ? text : "", false);
+}
+
 static const struct tool_impl builtins[] = {
+    {"echo", run_echo},
     {"sleep", run_sleep},
 };
 

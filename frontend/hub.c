@@ -1,0 +1,231 @@
+/*
+ * hub.c - suspended HTTP requests waiting for task changes.
+ *
+ * Suspend and resume both happen under the hub's mutex, so an event can
+ * never slip in between "nothing to do" and the suspend: it either sets a
+ * flag the handler sees before suspending, or finds the connection suspended
+ * and resumes it.  The ticker also notices clients that hung up (POLLRDHUP on
+ * the socket), which MHD cannot see while a connection is suspended.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#define _GNU_SOURCE /* POLLRDHUP */
+#include "hub.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "notify.h"
+
+#define HUB_TICKER_MS 200
+
+struct hub {
+    pthread_mutex_t mu;        /* guards the list and every waiter's flags */
+    pthread_cond_t empty_cv;   /* signalled when a waiter leaves */
+    struct hub_waiter *head;   /* registered waiters */
+    int count;                 /* registered waiters */
+    struct notify_sub *events; /* Redis subscriber, or NULL */
+    pthread_t ticker;          /* tick thread */
+    atomic_bool stop;          /* stop the ticker */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Set 'flags' on 'w' and resume it if suspended; caller holds the mutex. */
+static void wake(struct hub_waiter *w, unsigned flags)
+{
+    w->flags |= flags;
+    if (w->suspended) {
+        w->suspended = false;
+        MHD_resume_connection(w->conn);
+    }
+}
+
+static bool hung_up(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return false;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+static void *ticker_main(void *arg)
+{
+    struct hub *h = arg;
+    while (!atomic_load(&h->stop)) {
+        nanosleep(&(struct timespec){0, HUB_TICKER_MS * 1000000L}, NULL);
+        int64_t now = now_ms();
+        pthread_mutex_lock(&h->mu);
+        for (struct hub_waiter *w = h->head; w; w = w->next) {
+            unsigned flags = 0;
+            if (now >= w->next_tick_ms) {
+                flags |= HUB_TICK;
+                w->next_tick_ms = now + w->tick_ms;
+            }
+            if (w->suspended && hung_up(w->conn))
+                flags |= HUB_GONE;
+            if (flags)
+                wake(w, flags);
+        }
+        pthread_mutex_unlock(&h->mu);
+    }
+    return NULL;
+}
+
+void hub_event(struct hub *h, const char *key)
+{
+    pthread_mutex_lock(&h->mu);
+    for (struct hub_waiter *w = h->head; w; w = w->next)
+        for (int i = 0; i < w->nkeys; i++)
+            if (strcmp(w->keys[i], key) == 0) {
+                w->changed |= (uint64_t)1 << i;
+                wake(w, HUB_CHANGED);
+            }
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void on_event(void *arg, const char *kind, const char *key)
+{
+    if (strcmp(kind, NOTIFY_TOOLS) == 0)
+        hub_event(arg, HUB_TOOLS_KEY);
+    else
+        hub_event(arg, key);
+}
+
+/*
+ * Start the hub.  With an empty 'redis_addr' there are no events and every
+ * tick counts as a possible change.  Returns NULL when out of resources.
+ */
+struct hub *hub_new(const char *redis_addr)
+{
+    struct hub *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->empty_cv, NULL);
+    if (pthread_create(&h->ticker, NULL, ticker_main, h) != 0) {
+        pthread_mutex_destroy(&h->mu);
+        free(h);
+        return NULL;
+    }
+    if (redis_addr && *redis_addr)
+        h->events = notify_sub_start(redis_addr, on_event, h);
+    return h;
+}
+
+/*
+ * Wake every waiter with HUB_SHUTDOWN (they answer and leave), then wait up
+ * to 'grace_ms' for the list to empty.  New waiters added meanwhile are woken
+ * too.
+ */
+void hub_shutdown(struct hub *h, int64_t grace_ms)
+{
+    if (!h)
+        return;
+    int64_t until = now_ms() + grace_ms;
+    pthread_mutex_lock(&h->mu);
+    while (h->count > 0 && now_ms() < until) {
+        for (struct hub_waiter *w = h->head; w; w = w->next)
+            wake(w, HUB_SHUTDOWN);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->empty_cv, &h->mu, &ts);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+void hub_free(struct hub *h)
+{
+    if (!h)
+        return;
+    notify_sub_stop(h->events);
+    atomic_store(&h->stop, true);
+    pthread_join(h->ticker, NULL);
+    pthread_cond_destroy(&h->empty_cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
+
+void hub_add(struct hub *h, struct hub_waiter *w)
+{
+    pthread_mutex_lock(&h->mu);
+    w->flags = 0;
+    w->changed = 0;
+    w->suspended = false;
+    w->next_tick_ms = now_ms() + w->tick_ms;
+    w->prev = NULL;
+    w->next = h->head;
+    if (h->head)
+        h->head->prev = w;
+    h->head = w;
+    h->count++;
+    pthread_mutex_unlock(&h->mu);
+}
+
+void hub_remove(struct hub *h, struct hub_waiter *w)
+{
+    pthread_mutex_lock(&h->mu);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        h->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    h->count--;
+    pthread_cond_broadcast(&h->empty_cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+bool hub_suspend(struct hub *h, struct hub_waiter *w)
+{
+    pthread_mutex_lock(&h->mu);
+    bool suspend = w->flags == 0;
+    if (suspend) {
+        w->suspended = true;
+        MHD_suspend_connection(w->conn);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return suspend;
+}
+
+unsigned hub_take(struct hub *h, struct hub_waiter *w, uint64_t *changed)
+{
+    pthread_mutex_lock(&h->mu);
+    unsigned flags = w->flags;
+    if (changed)
+        *changed = w->changed;
+    w->flags = 0;
+    w->changed = 0;
+    pthread_mutex_unlock(&h->mu);
+    return flags;
+}
+
+bool hub_live(const struct hub *h)
+{
+    return notify_sub_connected(h->events);
+}
+
+int hub_count(struct hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    int n = h->count;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}

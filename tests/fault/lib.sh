@@ -1,0 +1,241 @@
+# lib.sh - helpers for the fault-injection tests (tests/fault/test_*.sh).
+#
+# Each fault test starts its OWN stack (deploy/local/stack) in TASKWIRE_STACK_DIR on
+# TASKWIRE_STACK_PORT_BASE (both given by tests/fault/CMakeLists.txt, one port block per
+# test so they run side by side under ctest -j), breaks one thing, and checks that the
+# invariants of /work/shared/design/architecture.md still hold.  The stack is always
+# stopped on exit (trap), whatever happens; processes started by hand are recorded in the
+# stack's pid folder so that `stack down` stops them too.  Every wait has a deadline.
+# Builds on tests/integration/lib.sh (rpc, call_task, task_status, wait_for, psql_q,
+# check, finish).
+# SPDX-License-Identifier: Apache-2.0
+
+# Short settings, so that lease expiry and sweeps happen within seconds.  Exported: the
+# stack passes every TASKWIRE_* variable on to the frontends and workers.
+export TASKWIRE_LEASE_MS=${TASKWIRE_LEASE_MS:-3000}
+export TASKWIRE_SWEEP_MS=${TASKWIRE_SWEEP_MS:-300}
+export TASKWIRE_IDLE_POLL_MS=${TASKWIRE_IDLE_POLL_MS:-200}
+export TASKWIRE_POLL_INTERVAL_MS=${TASKWIRE_POLL_INTERVAL_MS:-100}
+export TASKWIRE_AUTH=jwt
+export TASKWIRE_STACK_TIMEOUT_S=${TASKWIRE_STACK_TIMEOUT_S:-120}
+: "${TASKWIRE_STACK_DIR:?TASKWIRE_STACK_DIR must be set (this test own state folder)}"
+: "${TASKWIRE_STACK_BUILD_DIR:?TASKWIRE_STACK_BUILD_DIR must be set (where the binaries are)}"
+export TASKWIRE_STACK_DIR TASKWIRE_STACK_BUILD_DIR
+
+# shellcheck source=../integration/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+SD=$TASKWIRE_STACK_DIR
+LOGS=$SD/logs
+BG_PIDS=()        # background loops of this script, stopped on exit
+FAULT_DOWN_DONE=0 # fault_down ran
+
+# ---- start and stop ----
+
+# fault_up [FRONTENDS] [WORKERS]: start this test's stack (removing a stale one first).
+fault_up() {
+    export TASKWIRE_STACK_FRONTENDS=${1:-2} TASKWIRE_STACK_WORKERS=${2:-2}
+    "$STACK" down >/dev/null 2>&1 || true
+    if ! "$STACK" up >"$TMP/up.out" 2>"$TMP/up.err"; then
+        cat "$TMP/up.err"
+        echo "FAIL - stack up"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    echo "# stack up: base $BASE, $TASKWIRE_STACK_FRONTENDS frontend(s), $TASKWIRE_STACK_WORKERS worker(s), lease ${TASKWIRE_LEASE_MS} ms"
+}
+
+# fault_down: stop the stack (archiving its logs) and count sanitizer reports as a failure.
+# Idempotent; also run from the EXIT trap.
+fault_down() {
+    [ "$FAULT_DOWN_DONE" = 1 ] && return 0
+    FAULT_DOWN_DONE=1
+    local p
+    for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    local archive=${TASKWIRE_STACK_LOG_ARCHIVE:-}
+    [ -n "$archive" ] && rm -rf "$archive"
+    "$STACK" down >"$TMP/down.out" 2>&1 || { cat "$TMP/down.out"; fail "stack down"; }
+    if [ -n "$archive" ] && [ -d "$archive" ] &&
+        grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' \
+            "$archive"/frontend-*.log "$archive"/worker-*.log 2>/dev/null; then
+        fail "sanitizer reports in the logs above"
+    fi
+}
+
+fault_exit() {
+    local rc=$?
+    fault_down
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap fault_exit EXIT
+trap 'echo "FAIL - stopped by a signal (the watchdog fires after ${FAULT_LIMIT_S}s)"; exit 130' INT TERM
+
+# A watchdog below the ctest TIMEOUT: a test that overruns is stopped through the traps
+# above (so its stack is stopped), not killed by ctest (which would leave the stack running:
+# its processes run in their own sessions).
+FAULT_LIMIT_S=${FAULT_LIMIT_S:-240}
+(
+    end=$((SECONDS + FAULT_LIMIT_S))
+    while [ "$SECONDS" -lt "$end" ]; do sleep 1; done
+    kill -TERM $$
+) </dev/null >/dev/null 2>&1 &
+BG_PIDS+=($!)
+
+# fault_finish: stop the stack, then print "N passed, M failed" and exit.
+fault_finish() {
+    fault_down
+    finish
+}
+
+# ---- time and waiting ----
+
+# now_ms: wall clock in milliseconds (no fork).
+now_ms() {
+    local t=${EPOCHREALTIME/./}
+    echo $((t / 1000))
+}
+
+# wait_ms MS COMMAND...: retry every 50 ms until COMMAND succeeds or MS milliseconds pass.
+# Sets WAITED_MS to the time it took (or the time spent before giving up).
+wait_ms() {
+    local start end
+    start=$(now_ms)
+    end=$((start + $1))
+    shift
+    while ! "$@"; do
+        if [ "$(now_ms)" -ge "$end" ]; then
+            WAITED_MS=$(($(now_ms) - start))
+            return 1
+        fi
+        sleep 0.05
+    done
+    WAITED_MS=$(($(now_ms) - start))
+}
+
+# ---- processes of the stack ----
+
+# stack_pid NAME: the recorded pid of NAME (frontend-1, worker-2, postgres, redis, proxy).
+stack_pid() {
+    local pid _st
+    read -r pid _st <"$SD/pids/$1.pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    [ "${s%% *}" != Z ]
+}
+pid_dead() { ! pid_alive "$1"; }
+
+# name_alive NAME: the recorded process NAME runs.
+name_alive() {
+    local pid
+    pid=$(stack_pid "$1") || return 1
+    pid_alive "$pid"
+}
+
+# record_pid NAME PID: record PID as NAME in the stack's pid folder, in the stack's format
+# ("<pid> <start time>"), so `stack status` and `stack down` see it.
+record_pid() {
+    local s f
+    s=$(cat "/proc/$2/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    read -r -a f <<<"$s"
+    printf '%s %s\n' "$2" "${f[19]}" >"$SD/pids/$1.pid"
+}
+
+# snapshot NAME: save the command line and the environment of the running process NAME
+# (as the stack started it) under $TMP, so that it can be started again exactly so.
+snapshot() {
+    local pid
+    pid=$(stack_pid "$1") || return 1
+    cp "/proc/$pid/environ" "$TMP/$1.environ" && cp "/proc/$pid/cmdline" "$TMP/$1.cmdline"
+}
+
+# respawn NAME [SRC] [VAR=VALUE...]: start process NAME again from the snapshot of SRC
+# (default NAME) with the same command line and environment, plus the VAR=VALUE overrides,
+# in its own session with its output appended to logs/NAME.log, as the stack does; record
+# its pid.  Prints the new pid.
+respawn() {
+    local name=$1 src=${2:-$1}
+    shift
+    [ $# -gt 0 ] && shift
+    local -a envv cmd
+    [ -f "$TMP/$src.environ" ] || snapshot "$src" || return 1
+    mapfile -d '' -t envv <"$TMP/$src.environ"
+    mapfile -d '' -t cmd <"$TMP/$src.cmdline"
+    local tmp="$SD/pids/$name.pid.new" i
+    rm -f "$tmp"
+    # shellcheck disable=SC2016
+    setsid -f bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done
+        echo "$$" >"$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' \
+        "$tmp" env -i "${envv[@]}" "$@" "${cmd[@]}" </dev/null >>"$LOGS/$name.log" 2>&1
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$tmp" ] && break
+        sleep 0.05
+    done
+    [ -s "$tmp" ] || return 1
+    local pid
+    pid=$(<"$tmp")
+    rm -f "$tmp"
+    record_pid "$name" "$pid" || return 1
+    echo "$pid"
+}
+
+# http_ok URL: GET URL answers 200.
+http_ok() { [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null)" = 200 ]; }
+
+# worker_admin J: the admin base URL of worker J.
+worker_admin() { echo "http://127.0.0.1:$((BASE + 30 + $1))"; }
+# frontend_url I: the MCP URL of frontend I.
+frontend_url() { echo "http://127.0.0.1:$((BASE + $1))/mcp"; }
+
+# metric URL NAME: the value of metric NAME (with labels, as printed) at URL/metrics.
+metric() {
+    curl -s -m 2 "$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
+# ---- tasks ----
+
+# row ID: "status attempt worker_id result_is_null" from PostgreSQL.
+row() {
+    psql_q "SELECT status || ' ' || attempt || ' ' || coalesce(worker_id, '-') || ' ' ||
+            (result IS NULL) FROM tasks WHERE id = '$1'" 2>/dev/null
+}
+db_status() { psql_q "SELECT status FROM tasks WHERE id = '$1'" 2>/dev/null; }
+db_status_is() { [ "$(db_status "$1")" = "$2" ]; }
+
+# log_count MSG ID: how many worker log lines say MSG about task ID.
+log_count() {
+    cat "$LOGS"/worker-*.log 2>/dev/null | grep -F "\"msg\":\"$1\"" | grep -cF "\"task_id\":\"$2\""
+}
+
+# sql_ids FILE: the task ids in FILE (one per line) as a SQL list: 'a','b',...
+sql_ids() {
+    sed "s/.*/'&'/" "$1" | paste -sd, -
+}
+
+# nonterminal_of FILE: how many of the ids in FILE are not terminal (missing rows count).
+nonterminal_of() {
+    local n ids
+    n=$(wc -l <"$1")
+    [ "$n" -gt 0 ] || {
+        echo 0
+        return
+    }
+    ids=$(sql_ids "$1")
+    local term
+    term=$(psql_q "SELECT count(*) FROM tasks WHERE id IN ($ids)
+                   AND status IN ('completed', 'failed', 'cancelled')" 2>/dev/null) || term=-1
+    [ "$term" -ge 0 ] 2>/dev/null || {
+        echo "$n"
+        return
+    }
+    echo $((n - term))
+}
+all_terminal() { [ "$(nonterminal_of "$1")" = 0 ]; }
