@@ -19,8 +19,10 @@
     "id::text, status, owner, tool, args::text, status_message, progress, progress_total, "      \
     "result::text, error::text, input_requests::text, input_responses::text, attempt, "          \
     "max_attempts, worker_id, trace, " TS("created_at") ", " TS("updated_at")                      \
-    ", ttl_ms, poll_interval_ms"
-#define OWNED "id = $1::uuid AND worker_id = $2 AND attempt = $3::int AND status = 'running'"
+    ", ttl_ms, poll_interval_ms, client_caps::text"
+#define OWNED                                                                                     \
+    "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
+    " AND status IN ('running', 'input_required')"
 #define LEASE(p) "now() + (" p "::bigint * interval '1 millisecond')"
 
 enum stmt {
@@ -34,6 +36,8 @@ enum stmt {
     S_RELEASE,
     S_SWEEP_LEASES,
     S_SWEEP_EXPIRED,
+    S_REQUEST_INPUT,
+    S_ANSWER,
     S_COUNT
 };
 
@@ -43,8 +47,9 @@ static const struct {
 } stmts[S_COUNT] = {
     [S_CREATE] = {"tw_create",
                   "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms,"
-                  " max_attempts, expires_at) VALUES ($1::uuid, $2, $3, $4::jsonb, $5,"
-                  " $6::bigint, $7::int, $8::int, " LEASE("$6") ") RETURNING " ROW_COLS},
+                  " max_attempts, client_caps, expires_at) VALUES ($1::uuid, $2, $3, $4::jsonb,"
+                  " $5, $6::bigint, $7::int, $8::int, coalesce($9::jsonb, '{}'), " LEASE("$6")
+                  ") RETURNING " ROW_COLS},
     [S_GET] = {"tw_get", "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
                          " AND ($2::text IS NULL OR owner = $2) AND expires_at > now()"},
     [S_CANCEL] = {"tw_cancel",
@@ -88,9 +93,30 @@ static const struct {
                         "on each of ' || t.attempt || ' attempts') END,"
                         " status_message = CASE WHEN t.attempt >= t.max_attempts THEN"
                         " 'worker lost; gave up' ELSE 'worker lost; retrying' END"
-                        " FROM (SELECT id FROM tasks WHERE status = 'running'"
+                        " FROM (SELECT id FROM tasks WHERE status IN ('running', 'input_required')"
                         " AND lease_until < now() LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
                         " WHERE t.id = s.id RETURNING t.status"},
+    [S_REQUEST_INPUT] = {"tw_request_input",
+                         "UPDATE tasks SET status = 'input_required', input_requests = $4::jsonb,"
+                         " status_message = coalesce($5, 'waiting for input'),"
+                         " updated_at = now() WHERE " OWNED " RETURNING id"},
+    /* Keep answers to outstanding keys only; drop answered keys from the
+     * outstanding set; back to running when none is left. */
+    [S_ANSWER] = {"tw_answer",
+                  "UPDATE tasks t SET"
+                  " input_responses = coalesce(t.input_responses, '{}') || coalesce(("
+                  "SELECT jsonb_object_agg(r.key, r.value) FROM jsonb_each($3::jsonb) r"
+                  " WHERE t.input_requests ? r.key), '{}'),"
+                  " input_requests = (SELECT jsonb_object_agg(q.key, q.value)"
+                  " FROM jsonb_each(t.input_requests) q WHERE NOT $3::jsonb ? q.key),"
+                  " status = CASE WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(t.input_requests) k"
+                  " WHERE NOT $3::jsonb ? k) THEN 'input_required' ELSE 'running' END,"
+                  " status_message = CASE WHEN EXISTS (SELECT 1 FROM"
+                  " jsonb_object_keys(t.input_requests) k WHERE NOT $3::jsonb ? k)"
+                  " THEN t.status_message ELSE 'input received' END,"
+                  " updated_at = now()"
+                  " WHERE t.id = $1::uuid AND t.owner = $2 AND t.status = 'input_required'"
+                  " AND t.expires_at > now() RETURNING t.status"},
     [S_SWEEP_EXPIRED] = {"tw_sweep_expired",
                          "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
                          " expires_at <= now() LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
@@ -260,6 +286,10 @@ static int read_row(const PGresult *r, int row, struct task_row *t, struct err *
     copy_fixed(t->updated_at, sizeof(t->updated_at), r, row, 17);
     t->ttl_ms = strtoll(PQgetvalue(r, row, 18), NULL, 10);
     t->poll_interval_ms = strtoll(PQgetvalue(r, row, 19), NULL, 10);
+    if (dup_col(r, row, 20, &t->client_caps) < 0) {
+        task_row_fini(t);
+        return err_set(err, -STORE_EINTERNAL, "out of memory reading a task");
+    }
     return 0;
 }
 
@@ -322,9 +352,10 @@ int store_task_create(struct store *st, const struct task_new *t, struct task_ro
     snprintf(ttl, sizeof(ttl), "%lld", (long long)t->ttl_ms);
     snprintf(poll, sizeof(poll), "%lld", (long long)t->poll_interval_ms);
     snprintf(att, sizeof(att), "%d", t->max_attempts);
-    const char *p[] = {t->id, t->owner, t->tool, t->args, t->trace, ttl, poll, att};
+    const char *p[] = {t->id, t->owner, t->tool, t->args, t->trace, ttl, poll, att,
+                       t->client_caps};
     struct err e = {0};
-    int rc = run_row(st, S_CREATE, 8, p, out, &e);
+    int rc = run_row(st, S_CREATE, 9, p, out, &e);
     if (rc == -STORE_EINVALID && strstr(e.msg, "duplicate key"))
         return store_task_get(st, t->id, t->owner, out, err);
     if (rc < 0 && err)
@@ -455,6 +486,51 @@ int store_task_finish(struct store *st, const char *id, const char *worker, int 
 }
 
 /*
+ * Publish the input a running task waits for: 'requests' is the JSON text of
+ * an inputRequests map holding only the keys still unanswered.  The task
+ * reads input_required until tasks/update answers them all.  -STORE_ELOST
+ * when the task is no longer this worker's.
+ */
+int store_task_request_input(struct store *st, const char *id, const char *worker, int attempt,
+                             const char *requests, const char *status_message, struct err *err)
+{
+    char att[16];
+    snprintf(att, sizeof(att), "%d", attempt);
+    const char *p[] = {id, worker, att, requests, status_message};
+    return run_owned(st, S_REQUEST_INPUT, 5, p, err);
+}
+
+/*
+ * Store answers ('responses', JSON text of an inputResponses map) for a task
+ * of 'owner'.  Keys that are not outstanding are ignored; answered keys stop
+ * being outstanding; when none is left the task runs again (*resumed).  A task
+ * that is not waiting for input is left alone (0); an unknown or foreign one
+ * is -STORE_ENOTFOUND.
+ */
+int store_task_answer(struct store *st, const char *id, const char *owner, const char *responses,
+                      bool *resumed, struct err *err)
+{
+    *resumed = false;
+    if (!taskid_valid(id))
+        return err_set(err, -STORE_ENOTFOUND, "no such task");
+    const char *p[] = {id, owner, responses};
+    PGresult *r;
+    int rc = run(st, S_ANSWER, 3, p, &r, err);
+    if (rc < 0)
+        return rc;
+    bool updated = PQntuples(r) == 1;
+    *resumed = updated && strcmp(PQgetvalue(r, 0, 0), "running") == 0;
+    PQclear(r);
+    if (updated)
+        return 0;
+    struct task_row row;
+    rc = store_task_get(st, id, owner, &row, err);
+    if (rc == 0)
+        task_row_fini(&row);
+    return rc;
+}
+
+/*
  * Put a task this worker runs back to queued, giving back its attempt (used
  * on graceful shutdown, where the task did nothing wrong).
  */
@@ -508,5 +584,6 @@ void task_row_fini(struct task_row *t)
     free(t->input_responses);
     free(t->worker_id);
     free(t->trace);
+    free(t->client_caps);
     memset(t, 0, sizeof(*t));
 }

@@ -52,6 +52,7 @@ struct task_row {
     char updated_at[STORE_TS_LEN + 1]; /* ISO 8601 UTC */
     int64_t ttl_ms;                    /* lifetime from created_at */
     int64_t poll_interval_ms;          /* suggested tasks/get interval */
+    char *client_caps;                 /* capabilities the creating request declared (JSON) */
 };
 
 /* What a frontend supplies to create a task. */
@@ -64,6 +65,7 @@ struct task_new {
     int64_t ttl_ms;           /* > 0 */
     int64_t poll_interval_ms; /* > 0 */
     int max_attempts;         /* >= 1 */
+    const char *client_caps;  /* JSON text of the request's clientCapabilities, or NULL */
 };
 
 /* Counts returned by one sweeper pass. */
@@ -109,6 +111,13 @@ MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *w
                                  int attempt, enum task_status status, const char *json,
                                  const char *status_message, double progress, double total,
                                  struct err *err);
+/* Set input_required with the outstanding inputRequests (JSON text). */
+MUST_CHECK int store_task_request_input(struct store *st, const char *id, const char *worker,
+                                        int attempt, const char *requests,
+                                        const char *status_message, struct err *err);
+/* Store answers of 'owner' for outstanding keys; *resumed when none is left. */
+MUST_CHECK int store_task_answer(struct store *st, const char *id, const char *owner,
+                                 const char *responses, bool *resumed, struct err *err);
 /* Give a running task back to the queue without counting the attempt. */
 MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
                                   int attempt, struct err *err);

@@ -99,8 +99,21 @@ static void task_fields(json_t *o, const struct task_row *row)
     json_object_set_new(o, "pollIntervalMs", json_integer(row->poll_interval_ms));
 }
 
-/* The DetailedTask of 'row' as a tasks/get result; a new reference. */
-static json_t *detailed_task(const struct task_row *row)
+/* True when the reading request may see input request 'r' (its capability). */
+static bool can_answer(const json_t *caps, const json_t *r)
+{
+    const char *m = json_string_value(json_object_get(r, "method"));
+    const char *cap = !m                                         ? NULL
+                      : strcmp(m, "elicitation/create") == 0     ? "elicitation"
+                      : strcmp(m, "sampling/createMessage") == 0 ? "sampling"
+                      : strcmp(m, "roots/list") == 0             ? "roots"
+                                                                 : NULL;
+    return !caps || (cap && json_is_object(json_object_get(caps, cap)));
+}
+
+/* The DetailedTask of 'row' as a tasks/get result; a new reference.  'caps'
+ * (the reader's client capabilities, may be NULL) filters inputRequests. */
+static json_t *detailed_task_for(const struct task_row *row, const json_t *caps)
 {
     json_t *r = result_new("complete");
     task_fields(r, row);
@@ -118,10 +131,24 @@ static json_t *detailed_task(const struct task_row *row)
     if (inner && row->status == TASK_COMPLETED) {
         json_object_set_new(inner, "resultType", json_string("complete"));
         json_object_set_new(r, "result", inner);
+    } else if (inner && row->status == TASK_INPUT_REQUIRED) {
+        const char *key;
+        json_t *v, *tmp;
+        json_object_foreach_safe(inner, tmp, key, v)
+        {
+            if (!can_answer(caps, v))
+                json_object_del(inner, key);
+        }
+        json_object_set_new(r, "inputRequests", inner);
     } else if (inner) {
-        json_object_set_new(r, row->status == TASK_FAILED ? "error" : "inputRequests", inner);
+        json_object_set_new(r, "error", inner);
     }
     return r;
+}
+
+static json_t *detailed_task(const struct task_row *row)
+{
+    return detailed_task_for(row, NULL);
 }
 
 static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, int *status)
@@ -203,12 +230,14 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         reply = reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
         goto out_free_args;
     }
+    char *caps = json_dumps(req->client_caps, JSON_COMPACT);
     struct task_new t = {.id = id, .owner = c->owner, .tool = tool->name, .args = args_text,
                          .trace = c->traceparent, .ttl_ms = c->srv->task_ttl_ms,
                          .poll_interval_ms = c->srv->poll_interval_ms,
-                         .max_attempts = tool->max_attempts};
+                         .max_attempts = tool->max_attempts, .client_caps = caps};
     struct task_row row;
     int rc = store_task_create(c->store, &t, &row, &e);
+    free(caps);
     if (rc < 0) {
         reply = reply_store_error(req, status, rc, &e);
         goto out_free_args;
@@ -255,7 +284,7 @@ static json_t *do_tasks_get(struct mcp_call *c, const struct rpc_request *req, i
     int rc = store_task_get(c->store, id, c->owner, &row, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    reply = reply_result(req, status, detailed_task(&row));
+    reply = reply_result(req, status, detailed_task_for(&row, req->client_caps));
     task_row_fini(&row);
     return reply;
 }
@@ -280,9 +309,9 @@ static json_t *do_tasks_cancel(struct mcp_call *c, const struct rpc_request *req
 }
 
 /*
- * tasks/update: answers are accepted for a task of the caller; keys that are
- * not outstanding are ignored, as the extension says.  No built-in tool asks
- * for input yet, so there is never an outstanding key to store.
+ * tasks/update: store answers for outstanding keys (others are ignored, as
+ * the extension says), then wake the worker waiting for them and anyone
+ * listening.  The ack is empty; the status changes eventually.
  */
 static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req, int *status)
 {
@@ -290,15 +319,19 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     const char *id = task_id_param(req, status, &reply);
     if (!id)
         return reply;
-    if (!json_is_object(json_object_get(req->params, "inputResponses")))
+    json_t *responses = json_object_get(req->params, "inputResponses");
+    if (!json_is_object(responses))
         return reply_error(req, status, RPC_EPARAMS,
                            "Invalid params: \"inputResponses\" must be an object", NULL);
-    struct task_row row;
+    char *text = json_dumps(responses, JSON_COMPACT);
+    bool resumed = false;
     struct err e = {0};
-    int rc = store_task_get(c->store, id, c->owner, &row, &e);
+    int rc = text ? store_task_answer(c->store, id, c->owner, text, &resumed, &e) : -STORE_EINTERNAL;
+    free(text);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    task_row_fini(&row);
+    notify_publish(c->pub, NOTIFY_INPUT, id);
+    notify_publish(c->pub, NOTIFY_CHANGED, id);
     return reply_result(req, status, result_new("complete"));
 }
 

@@ -48,6 +48,7 @@ struct slot {
     char task_id[TASKID_LEN + 1]; /* the task being run */
     int attempt;              /* its attempt */
     bool stop_tool;           /* cancelled, lease lost or shutting down */
+    bool input_event;         /* tasks/update answered something: look again */
     bool release;             /* shutting down: give the task back */
     bool dirty;               /* progress changed since the last write */
     double progress, total;   /* last progress */
@@ -74,8 +75,10 @@ struct runner {
 };
 
 struct tool_ctx {
-    struct slot *slot;   /* where the tool runs */
-    const json_t *args;  /* arguments object */
+    struct slot *slot;           /* where the tool runs */
+    const json_t *args;          /* arguments object */
+    const struct task_row *row;  /* the claimed task */
+    json_t *caps;                /* client capabilities at creation (owned) */
 };
 
 METRIC_DEFINE(m_busy, METRIC_GAUGE, "taskwire_worker_slots_busy", NULL, "Slots running a task");
@@ -169,6 +172,113 @@ bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms)
     return !stop;
 }
 
+const json_t *tool_client_caps(const struct tool_ctx *ctx)
+{
+    return ctx->caps;
+}
+
+/* The client capability an input request needs ("elicitation", ...), or NULL. */
+static const char *capability_for(const json_t *request)
+{
+    const char *method = json_string_value(json_object_get(request, "method"));
+    if (!method)
+        return NULL;
+    if (strcmp(method, "elicitation/create") == 0)
+        return "elicitation";
+    if (strcmp(method, "sampling/createMessage") == 0)
+        return "sampling";
+    if (strcmp(method, "roots/list") == 0)
+        return "roots";
+    return NULL;
+}
+
+/* The answers stored for every key of 'requests', or NULL if one is missing. */
+static json_t *answers_for(const json_t *requests, const char *responses_text)
+{
+    json_t *all = responses_text ? json_loads(responses_text, 0, NULL) : NULL;
+    json_t *out = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)requests, key, v)
+    {
+        json_t *answer = json_object_get(all, key);
+        if (!answer) {
+            json_decref(out);
+            out = NULL;
+            break;
+        }
+        json_object_set(out, key, answer);
+    }
+    json_decref(all);
+    return out;
+}
+
+json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *message,
+                           json_t **error)
+{
+    struct slot *s = ctx->slot;
+    struct runner *r = s->r;
+    json_t *answers = NULL, *outstanding = json_object();
+    const char *key;
+    json_t *req;
+    *error = NULL;
+    json_object_foreach(requests, key, req)
+    {
+        const char *cap = capability_for(req);
+        if (!cap || !json_is_object(json_object_get(ctx->caps, cap))) {
+            *error = json_pack("{s:i, s:s, s:{s:{s:{}}}}", "code", -32021, "message",
+                               "Missing required client capability for an input request",
+                               "data", "requiredCapabilities", cap ? cap : "elicitation");
+            goto out_free;
+        }
+    }
+    struct task_row row;
+    struct err e = {0};
+    if (store_task_get(s->store, ctx->row->id, NULL, &row, &e) < 0)
+        goto out_free;
+    json_object_foreach(requests, key, req)
+    {
+        json_t *done = row.input_responses ? json_loads(row.input_responses, 0, NULL) : NULL;
+        if (!json_object_get(done, key))
+            json_object_set(outstanding, key, req);
+        json_decref(done);
+    }
+    task_row_fini(&row);
+    if (json_object_size(outstanding) > 0) {
+        char *text = json_dumps(outstanding, JSON_COMPACT);
+        int rc = text ? store_task_request_input(s->store, ctx->row->id, r->cfg.worker_id,
+                                                 ctx->row->attempt, text, message, &e)
+                      : -STORE_EINTERNAL;
+        free(text);
+        if (rc < 0)
+            goto out_free;
+        notify_publish(s->pub, NOTIFY_CHANGED, ctx->row->id);
+    }
+    for (;;) {
+        if (store_task_get(s->store, ctx->row->id, NULL, &row, &e) == 0) {
+            bool running = row.status == TASK_RUNNING;
+            answers = running ? answers_for(requests, row.input_responses) : NULL;
+            task_row_fini(&row);
+            if (answers)
+                break;
+        }
+        struct timespec until = deadline_in(1000);
+        pthread_mutex_lock(&r->mu);
+        while (!s->stop_tool && !s->input_event &&
+               pthread_cond_timedwait(&s->cv, &r->mu, &until) != ETIMEDOUT)
+            ;
+        bool stop = s->stop_tool;
+        s->input_event = false;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+    }
+out_free:
+    json_decref(outstanding);
+    json_decref(requests);
+    return answers;
+}
+
 /* ---- running one task on a slot ---- */
 
 /* Store the outcome; retried while PostgreSQL is unreachable, up to one lease. */
@@ -204,7 +314,8 @@ static void run_task(struct slot *s, const struct task_row *row)
     const struct tool_impl *impl = tools_find(row->tool);
     json_t *args = json_loads(row->args, 0, NULL);
     json_t *result = NULL, *error = NULL;
-    struct tool_ctx ctx = {s, args};
+    struct tool_ctx ctx = {s, args, row,
+                           row->client_caps ? json_loads(row->client_caps, 0, NULL) : NULL};
 
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker",
              s->r->cfg.worker_id);
@@ -242,6 +353,7 @@ static void run_task(struct slot *s, const struct task_row *row)
     json_decref(result);
     json_decref(error);
     json_decref(args);
+    json_decref(ctx.caps);
 }
 
 static void *slot_main(void *arg)
@@ -275,7 +387,7 @@ static void *slot_main(void *arg)
             s->state = SLOT_BUSY;
             memcpy(s->task_id, row.id, sizeof(s->task_id));
             s->attempt = row.attempt;
-            s->stop_tool = s->release = s->dirty = false;
+            s->stop_tool = s->release = s->dirty = s->input_event = false;
             s->message[0] = '\0';
             s->last_write_ms = s->last_renew_ms = now_ms();
             pthread_mutex_unlock(&r->mu);
@@ -331,10 +443,26 @@ static void stop_task(struct runner *r, const char *task_id, int attempt)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* Wake the slot running 'task_id' to look at new input. */
+static void input_arrived(struct runner *r, const char *task_id)
+{
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state == SLOT_BUSY && strcmp(s->task_id, task_id) == 0) {
+            s->input_event = true;
+            pthread_cond_broadcast(&s->cv);
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 static void on_event(void *arg, const char *kind, const char *task_id)
 {
     if (strcmp(kind, NOTIFY_CANCEL) == 0)
         stop_task(arg, task_id, -1);
+    else if (strcmp(kind, NOTIFY_INPUT) == 0)
+        input_arrived(arg, task_id);
 }
 
 /* ---- heartbeats ---- */

@@ -43,6 +43,18 @@ bool tool_cancelled(struct tool_ctx *ctx);
 /* Sleep up to 'ms', waking at once on cancellation; returns false when cancelled. */
 bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms);
 
+/* Ask the client for input and wait for it.  'requests' (stolen) is an
+ * inputRequests map {key: {"method": "elicitation/create", "params": {...}}};
+ * a key is never asked twice over the task's life (an answer stored before a
+ * worker crash is returned at once).  Returns the answers for exactly these
+ * keys (new reference) once all are in, or NULL: cancelled (*error NULL), or
+ * the client did not declare the capability a request needs (*error set to a
+ * -32021 JSON-RPC error object, new reference). */
+json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *message,
+                           json_t **error);
+/* The capabilities the client declared when it created the task (borrowed). */
+const json_t *tool_client_caps(const struct tool_ctx *ctx);
+
 /* A CallToolResult with one text item (new reference). */
 json_t *tool_text_result(const char *text, bool is_error);
 
