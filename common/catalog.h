@@ -31,6 +31,7 @@ struct tool_desc {
     const json_t *input_schema; /* borrowed from definition */
     enum tool_policy policy; /* task policy */
     int max_attempts;        /* claims allowed before a lost task fails */
+    bool input_first;        /* asks for input (MRTR) before the task is handed out */
     json_t *exec;            /* external-process spec from a tools manifest (argv, timeout,
                                 env, limits), or NULL for a built-in C tool; owned */
 };

@@ -62,6 +62,8 @@ struct req_ctx {
     json_t *id;                    /* the request's JSON-RPC id */
     json_t *token;                 /* progressToken, or NULL */
     json_t *listen;                /* accepted listen filter */
+    json_t *caps;                  /* the request's client capabilities */
+    bool reveal_task;              /* answer CreateTaskResult (not the result) when it ends */
     char owner[256];               /* the caller */
     char task_id[TASKID_LEN + 1];  /* RQ_WAIT / RQ_SSE_CALL: the task */
     int64_t deadline_ms;           /* give up (monotonic) */
@@ -322,8 +324,11 @@ static json_t *check_call(const struct http_server *s, struct req_ctx *ctx, unsi
     if (!look || !r || store_task_get(r->store, ctx->task_id, ctx->owner, &row, NULL) < 0)
         return NULL;
     json_t *final = NULL;
-    if (taskstate_terminal(row.status))
-        final = mcp_sync_reply(ctx->id, &row);
+    if (row.status == TASK_INPUT_REQUIRED && row.input_requests)
+        final = mcp_input_required_reply(s->cfg.mcp, ctx->id, &row, ctx->caps);
+    else if (taskstate_terminal(row.status))
+        final = ctx->reveal_task ? mcp_create_task_reply(ctx->id, &row)
+                                 : mcp_sync_reply(ctx->id, &row);
     else if (ctx->mode == RQ_SSE_CALL && row.has_progress && row.progress != ctx->sent_progress) {
         sse_send(ctx, mcp_progress_notification(ctx->token, &row));
         ctx->sent_progress = row.progress;
@@ -457,7 +462,9 @@ static enum MHD_Result start_waiting(const struct http_server *s, struct MHD_Con
     w->tick_ms = 1000;
     ctx->srv = s;
     ctx->sent_progress = -1;
+    ctx->caps = json_incref(req->client_caps);
     if (oc->kind == MCP_WAIT) {
+        ctx->reveal_task = oc->reveal_task;
         memcpy(ctx->task_id, oc->task_id, sizeof(ctx->task_id));
         memcpy(w->keys[0], oc->task_id, sizeof(w->keys[0]));
         w->nkeys = 1;
@@ -624,6 +631,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     json_decref(ctx->id);
     json_decref(ctx->token);
     json_decref(ctx->listen);
+    json_decref(ctx->caps);
     free(ctx->out);
     free(ctx->body);
     free(ctx);

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "auth.h"
 #include "catalog.h"
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "state.h"
 
 #define EXIT_CONFIG 2
 #define EXIT_START 3
@@ -27,9 +29,9 @@
 struct settings {
     const char *listen, *admin_listen, *fabric_bind, *pg_dsn, *redis_addr;
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
-    const char *allowed_origins, *allowed_hosts;
+    const char *allowed_origins, *allowed_hosts, *state_key;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
-    int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms;
+    int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
     bool log_text;
 };
 
@@ -82,6 +84,12 @@ int main(int argc, char **argv)
         {"listen-max-ms", CFG_INT, "3600000",
          "longest life of a subscriptions/listen stream (then closed gracefully)",
          &s.listen_max_ms, 1000, 86400000},
+        {"state-key", CFG_STR, NULL,
+         "HMAC key (32+ bytes) for MRTR requestState, the same on every frontend; unset = "
+         "random per process (retries must then reach the same frontend)",
+         &s.state_key, 0, 0, true},
+        {"state-ttl-s", CFG_INT, "600", "how long an MRTR requestState stays valid",
+         &s.state_ttl_s, 10, 86400},
         {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
         {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
     };
@@ -108,6 +116,9 @@ int main(int argc, char **argv)
         rc = err_set(&e, -CFG_EINVALID,
                      "auth=jwt needs TASKWIRE_JWKS_FILE, TASKWIRE_AUTH_ISSUER and "
                      "TASKWIRE_AUTH_AUDIENCE (or TASKWIRE_AUTH=none for local development)");
+    if (rc >= 0 && s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
+        rc = err_set(&e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
+                     STATE_KEY_MIN);
     if (rc < 0) {
         fprintf(stderr, "taskwire-frontend: %s\n", e.msg);
         return EXIT_CONFIG;
@@ -143,7 +154,20 @@ int main(int argc, char **argv)
         !(fabric = dispatch_new(s.fabric_bind, &e)))
         goto out_fail;
     mcp_metrics_register();
-    struct mcp_server mcp = {catalog, fabric, s.task_ttl_ms, s.poll_interval_ms, s.list_ttl_ms};
+    unsigned char random_key[STATE_KEY_MIN];
+    const unsigned char *key = (const unsigned char *)s.state_key;
+    size_t key_len = s.state_key ? strlen(s.state_key) : 0;
+    if (!key) {
+        if (getrandom(random_key, sizeof(random_key), 0) != (ssize_t)sizeof(random_key)) {
+            err_set(&e, -1, "no randomness for the requestState key");
+            goto out_fail;
+        }
+        key = random_key;
+        key_len = sizeof(random_key);
+        LOG_WARN("TASKWIRE_STATE_KEY unset: requestState is only valid on this frontend");
+    }
+    struct mcp_server mcp = {catalog, fabric,  s.task_ttl_ms, s.poll_interval_ms,
+                             s.list_ttl_ms, key, key_len, s.state_ttl_s};
     struct http_cfg hc = {s.listen,  s.admin_listen,      (int)s.threads, s.max_body_bytes,
                           (int)s.max_connections, s.pg_dsn, s.redis_addr, verifier,
                           s.allowed_origins, s.allowed_hosts, s.sync_timeout_ms,

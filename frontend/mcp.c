@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "hub.h"
 #include "schema.h"
+#include "state.h"
 #include "taskid.h"
 #include "mcpdefs.h"
 
@@ -187,6 +189,51 @@ static void push_job(const struct mcp_call *c, const struct task_row *row, const
         metrics_add(&m_push_fail, 1);
 }
 
+/*
+ * A tools/call retry carrying requestState (MRTR): verify it, store the
+ * answers on the task behind the round, then either hand out that task
+ * (CreateTaskResult) or wait for it again like a synchronous call.
+ */
+static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int *status,
+                          const struct tool_desc *tool, const json_t *args, bool as_task,
+                          bool *wait_for)
+{
+    json_t *rs = json_object_get(req->params, "requestState");
+    json_t *responses = json_object_get(req->params, "inputResponses");
+    if (!json_is_string(rs) || (responses && !json_is_object(responses)))
+        return reply_error(req, status, RPC_EPARAMS,
+                           "Invalid params: requestState must be a string and inputResponses "
+                           "an object",
+                           NULL);
+    struct state_binding b = {c->owner, "tools/call", tool->name, args};
+    char id[TASKID_LEN + 1];
+    struct err e = {0};
+    if (state_verify(c->srv->state_key, c->srv->state_key_len, json_string_value(rs), &b,
+                     (int64_t)time(NULL), id, &e) < 0)
+        return reply_error(req, status, RPC_EPARAMS, e.msg, NULL);
+    char *text = responses ? json_dumps(responses, JSON_COMPACT) : strdup("{}");
+    bool resumed = false;
+    int rc = text ? store_task_answer(c->store, id, c->owner, text, &resumed, &e)
+                  : -STORE_EINTERNAL;
+    free(text);
+    if (rc < 0)
+        return reply_store_error(req, status, rc, &e);
+    notify_publish(c->pub, NOTIFY_INPUT, id);
+    notify_publish(c->pub, NOTIFY_CHANGED, id);
+    if (as_task) {
+        struct task_row row;
+        if ((rc = store_task_get(c->store, id, c->owner, &row, &e)) < 0)
+            return reply_store_error(req, status, rc, &e);
+        json_t *reply = mcp_create_task_reply(req->id, &row);
+        task_row_fini(&row);
+        return reply;
+    }
+    *wait_for = true;
+    c->reveal_task = false;
+    memcpy(c->created, id, sizeof(c->created));
+    return NULL;
+}
+
 static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, int *status,
                             bool *wait_for)
 {
@@ -213,18 +260,23 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         json_decref(empty);
         return reply_error(req, status, RPC_EHEADER, e.msg, NULL);
     }
+    bool declared = rpc_has_capability(req, "extensions/" MCP_EXT_TASKS);
+    bool as_task = declared && tool->policy != TOOL_TASK_NEVER;
+    if (!declared && tool->policy == TOOL_TASK_REQUIRED) {
+        json_decref(empty);
+        return missing_tasks_capability(req, status);
+    }
+    if (json_object_get(req->params, "requestState")) {
+        json_t *reply = mrtr_retry(c, req, status, tool, args ? args : empty, as_task, wait_for);
+        json_decref(empty);
+        return reply;
+    }
     char *args_text = json_dumps(args ? args : empty, JSON_COMPACT);
     json_decref(empty);
     if (!args_text)
         return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
 
     json_t *reply = NULL;
-    bool declared = rpc_has_capability(req, "extensions/" MCP_EXT_TASKS);
-    bool as_task = declared && tool->policy != TOOL_TASK_NEVER;
-    if (!declared && tool->policy == TOOL_TASK_REQUIRED) {
-        reply = missing_tasks_capability(req, status);
-        goto out_free_args;
-    }
     char id[TASKID_LEN + 1];
     if (taskid_new(id) < 0) {
         reply = reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
@@ -243,12 +295,13 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         goto out_free_args;
     }
     metrics_add(&m_created, 1);
-    if (as_task) {
-        json_t *r = result_new("task");
-        task_fields(r, &row);
-        reply = reply_result(req, status, r);
+    if (as_task && !tool->input_first) {
+        reply = mcp_create_task_reply(req->id, &row);
     } else {
-        *wait_for = true; /* synchronous: the HTTP layer waits for the task to end */
+        /* Synchronous, or a task that asks for input before it is handed out:
+         * the HTTP layer waits for the task to end or to ask for input. */
+        *wait_for = true;
+        c->reveal_task = as_task;
         memcpy(c->created, row.id, sizeof(c->created));
     }
     push_job(c, &row, args_text);
@@ -399,6 +452,7 @@ void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_ou
         out->reply = do_tools_call(c, req, &out->status, &wait_for);
         if (wait_for) {
             out->kind = MCP_WAIT;
+            out->reveal_task = c->reveal_task;
             memcpy(out->task_id, c->created, sizeof(out->task_id));
         }
         return;
@@ -434,6 +488,37 @@ static json_t *with_subscription(json_t *o, const json_t *id)
     }
     json_object_set(meta, MCP_META_SUBSCRIPTION_ID, (json_t *)id);
     return o;
+}
+
+json_t *mcp_create_task_reply(const json_t *id, const struct task_row *row)
+{
+    json_t *r = result_new("task");
+    task_fields(r, row);
+    return rpc_result_response(id, r);
+}
+
+/*
+ * The InputRequiredResult of an MRTR round: the outstanding requests the
+ * caller declared a capability for, and a requestState naming the task,
+ * bound to the caller, the tool and the stored arguments.
+ */
+json_t *mcp_input_required_reply(const struct mcp_server *srv, const json_t *id,
+                                 const struct task_row *row, const json_t *caps)
+{
+    json_t *detailed = detailed_task_for(row, caps);
+    json_t *requests = json_incref(json_object_get(detailed, "inputRequests"));
+    json_decref(detailed);
+    json_t *args = json_loads(row->args, 0, NULL);
+    struct state_binding b = {row->owner, "tools/call", row->tool, args};
+    char *state = state_sign(srv->state_key, srv->state_key_len, row->id, &b,
+                             (int64_t)time(NULL) + srv->state_ttl_s);
+    json_decref(args);
+    json_t *r = result_new("input_required");
+    json_object_set_new(r, "inputRequests", requests ? requests : json_object());
+    if (state)
+        json_object_set_new(r, "requestState", json_string(state));
+    free(state);
+    return rpc_result_response(id, r);
 }
 
 /*

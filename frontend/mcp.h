@@ -27,6 +27,9 @@ struct mcp_server {
     int64_t task_ttl_ms;           /* ttlMs given to new tasks */
     int64_t poll_interval_ms;      /* pollIntervalMs given to new tasks */
     int64_t list_ttl_ms;           /* caching ttlMs of tools/list and server/discover */
+    const unsigned char *state_key; /* HMAC key of MRTR requestState, shared by frontends */
+    size_t state_key_len;          /* bytes of state_key */
+    int64_t state_ttl_s;           /* how long a requestState stays valid */
 };
 
 /* What one request brings: its thread's connections and its caller. */
@@ -39,6 +42,7 @@ struct mcp_call {
     rpc_header_fn *header;        /* reads a request header (for Mcp-Param-*) */
     void *header_arg;             /* its argument */
     char created[TASKID_LEN + 1]; /* out: the task a synchronous call created */
+    bool reveal_task;             /* out: hand the task out after its first input round */
 };
 
 /* What a request turned into. */
@@ -53,12 +57,20 @@ struct mcp_outcome {
     json_t *reply;                 /* MCP_REPLY: the whole response (new reference) */
     int status;                    /* MCP_REPLY: HTTP status */
     char task_id[TASKID_LEN + 1];  /* MCP_WAIT: the task to wait for */
+    bool reveal_task;              /* MCP_WAIT: answer CreateTaskResult (not the result) once
+                                      the task no longer waits for its first input */
     json_t *listen;                /* MCP_LISTEN: the accepted filter, {"taskIds":[...],
                                       "toolsListChanged":true} (new reference) */
 };
 
 /* Handle 'req' into *out (the caller owns out->reply / out->listen). */
 void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_outcome *out);
+/* InputRequiredResult for the round backed by task 'row' (waiting for input):
+ * its outstanding inputRequests the caller can answer and a signed requestState. */
+json_t *mcp_input_required_reply(const struct mcp_server *srv, const json_t *id,
+                                 const struct task_row *row, const json_t *caps);
+/* The flat CreateTaskResult of 'row' as a response (new reference). */
+json_t *mcp_create_task_reply(const json_t *id, const struct task_row *row);
 /* The response of a synchronous tools/call whose task 'row' ended (new reference). */
 json_t *mcp_sync_reply(const json_t *id, const struct task_row *row);
 /* notifications/progress for 'row' on the call's stream (new reference). */

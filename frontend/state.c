@@ -1,0 +1,148 @@
+/*
+ * state.c - sign and verify MRTR requestState.
+ *
+ * Layout: base64url(payload) "." base64url(HMAC-SHA256(key, payload)), where
+ * payload is "v1|task id|expiry|hex sha256(owner|method|tool|canonical args)".
+ * The binding is hashed, not stored, so the state reveals nothing about the
+ * principal or the arguments.  Comparison is constant-time.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "state.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = b64url[(v >> 18) & 63];
+        out[o++] = b64url[(v >> 12) & 63];
+        if (i + 1 < n)
+            out[o++] = b64url[(v >> 6) & 63];
+        if (i + 2 < n)
+            out[o++] = b64url[v & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static long b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+    size_t o = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = memchr(b64url, in[i], 64);
+        if (!p || !in[i])
+            return -1;
+        v = (v << 6) | (unsigned)(p - b64url);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap)
+                return -1;
+            out[o++] = (unsigned char)(v >> bits);
+        }
+    }
+    if (bits >= 6 || (v & ((1u << bits) - 1)) != 0)
+        return -1; /* not canonical: stray trailing bits */
+    return (long)o;
+}
+
+/* Hex SHA-256 of the binding, with the arguments in canonical form. */
+static int binding_digest(const struct state_binding *b, char out[65])
+{
+    char *args = b->args ? json_dumps(b->args, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+                         : strdup("{}");
+    if (!args)
+        return -1;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    const char *parts[] = {b->owner, "|", b->method, "|", b->tool, "|", args};
+    for (size_t i = 0; ok && i < sizeof(parts) / sizeof(parts[0]); i++)
+        ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
+    ok = ok && EVP_DigestFinal_ex(ctx, md, NULL);
+    EVP_MD_CTX_free(ctx);
+    free(args);
+    for (int i = 0; ok && i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return ok ? 0 : -1;
+}
+
+/*
+ * Sign a state for the round backed by task 'task_id'.  Returns a new string
+ * (caller frees) or NULL when out of memory.  Thread-safe.
+ */
+char *state_sign(const unsigned char *key, size_t key_len, const char *task_id,
+                 const struct state_binding *b, int64_t expires_s)
+{
+    char digest[65], payload[160];
+    if (binding_digest(b, digest) < 0)
+        return NULL;
+    int n = snprintf(payload, sizeof(payload), "v1|%s|%lld|%s", task_id, (long long)expires_s,
+                     digest);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned mac_len = 0;
+    if (n < 0 || (size_t)n >= sizeof(payload) ||
+        !HMAC(EVP_sha256(), key, (int)key_len, (unsigned char *)payload, (size_t)n, mac, &mac_len))
+        return NULL;
+    char *out = malloc(2 * sizeof(payload) + 64);
+    if (!out)
+        return NULL;
+    size_t o = b64url_encode((unsigned char *)payload, (size_t)n, out);
+    out[o++] = '.';
+    b64url_encode(mac, mac_len, out + o);
+    return out;
+}
+
+/*
+ * Verify 'state' against binding 'b' at 'now_s'.  Returns 0 and the task id,
+ * or -STATE_EINVALID (malformed, tampered, wrong key), -STATE_EEXPIRED, or
+ * -STATE_EMISMATCH (another principal, tool or arguments).  Thread-safe.
+ */
+int state_verify(const unsigned char *key, size_t key_len, const char *state,
+                 const struct state_binding *b, int64_t now_s, char task_id[TASKID_LEN + 1],
+                 struct err *err)
+{
+    size_t len = state ? strnlen(state, STATE_MAX_LEN + 1) : 0;
+    const char *dot = len ? memchr(state, '.', len) : NULL;
+    if (!dot || len > STATE_MAX_LEN)
+        return err_set(err, -STATE_EINVALID, "Invalid requestState");
+    unsigned char payload[STATE_MAX_LEN], mac[64], want[EVP_MAX_MD_SIZE];
+    long plen = b64url_decode(state, (size_t)(dot - state), payload, sizeof(payload) - 1);
+    long mlen = b64url_decode(dot + 1, len - (size_t)(dot - state) - 1, mac, sizeof(mac));
+    unsigned wlen = 0;
+    if (plen <= 0 || mlen != 32 ||
+        !HMAC(EVP_sha256(), key, (int)key_len, payload, (size_t)plen, want, &wlen) ||
+        wlen != 32 || CRYPTO_memcmp(mac, want, 32) != 0)
+        return err_set(err, -STATE_EINVALID, "Invalid requestState");
+    payload[plen] = '\0';
+    char id[TASKID_LEN + 2], digest[66];
+    long long expires;
+    if (sscanf((char *)payload, "v1|%37[^|]|%lld|%65s", id, &expires, digest) != 3 ||
+        !taskid_valid(id))
+        return err_set(err, -STATE_EINVALID, "Invalid requestState");
+    if (now_s > expires)
+        return err_set(err, -STATE_EEXPIRED, "requestState has expired; start the call again");
+    char have[65];
+    if (binding_digest(b, have) < 0 || strcmp(have, digest) != 0)
+        return err_set(err, -STATE_EMISMATCH,
+                       "requestState does not belong to this caller, tool and arguments");
+    memcpy(task_id, id, TASKID_LEN + 1);
+    return 0;
+}
