@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "catalog.h"
+#include "catalog_fixtures.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,10 +22,7 @@ struct catalog {
 
 #define CATALOG_MAX_TOOLS 4096
 
-static const struct {
-    const char *json;        /* the Tool object */
-    enum tool_policy policy; /* task policy */
-} builtins[] = {
+static const struct builtin builtins[] = {
     {"{\"name\":\"echo\",\"title\":\"Echo\","
      "\"description\":\"Returns its text argument unchanged. A quick way to check that "
      "workers answer; runs as a task only when the client asks for tasks.\","
@@ -111,30 +109,42 @@ int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, 
     return 0;
 }
 
+/* Add a table of built-in definitions. */
+static int add_table(struct catalog *c, const struct builtin *table, size_t n, struct err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_error_t jerr;
+        json_t *def = json_loads(table[i].json, 0, &jerr);
+        if (!def)
+            return err_set(err, -1, "built-in tool %zu: %s", i, jerr.text);
+        if (catalog_add(c, def, table[i].policy, NULL, err) < 0)
+            return -1;
+        struct tool_desc *t = (struct tool_desc *)catalog_find(c, json_string_value(
+                                                                     json_object_get(def, "name")));
+        t->input_first = table[i].input_first;
+        t->requires = table[i].requires;
+    }
+    return 0;
+}
+
 /*
- * Build the catalog of built-in tools.  Returns a new catalog or NULL with
- * 'err' set (a malformed built-in definition is a programming error, but is
- * reported rather than asserted).
+ * Build the catalog of built-in tools, plus the conformance fixtures
+ * (catalog_fixtures.c) when 'fixtures' is true.  Returns a new catalog or
+ * NULL with 'err' set.
  */
-struct catalog *catalog_new(struct err *err)
+struct catalog *catalog_new(bool fixtures, struct err *err)
 {
     struct catalog *c = calloc(1, sizeof(*c));
     if (!c) {
         err_set(err, -1, "out of memory");
         return NULL;
     }
-    for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
-        json_error_t jerr;
-        json_t *def = json_loads(builtins[i].json, 0, &jerr);
-        if (!def) {
-            err_set(err, -1, "built-in tool %zu: %s", i, jerr.text);
-            catalog_free(c);
-            return NULL;
-        }
-        if (catalog_add(c, def, builtins[i].policy, NULL, err) < 0) {
-            catalog_free(c);
-            return NULL;
-        }
+    size_t nfix = 0;
+    const struct builtin *fix = fixtures ? catalog_fixture_table(&nfix) : NULL;
+    if (add_table(c, builtins, sizeof(builtins) / sizeof(builtins[0]), err) < 0 ||
+        add_table(c, fix, nfix, err) < 0) {
+        catalog_free(c);
+        return NULL;
     }
     return c;
 }

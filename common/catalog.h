@@ -32,14 +32,16 @@ struct tool_desc {
     enum tool_policy policy; /* task policy */
     int max_attempts;        /* claims allowed before a lost task fails */
     bool input_first;        /* asks for input (MRTR) before the task is handed out */
+    const char *requires;    /* client capability it cannot work without ("sampling"), or NULL */
     json_t *exec;            /* external-process spec from a tools manifest (argv, timeout,
                                 env, limits), or NULL for a built-in C tool; owned */
 };
 
 struct catalog;
 
-/* The built-in tools.  Returns NULL with err set on failure. */
-struct catalog *catalog_new(struct err *err);
+/* The built-in tools, plus the conformance fixture tools when 'fixtures' is true.
+ * Returns NULL with err set on failure. */
+struct catalog *catalog_new(bool fixtures, struct err *err);
 void catalog_free(struct catalog *c);
 /* Add a tool: takes ownership of 'definition' (a Tool object with name and
  * inputSchema) and of 'exec' (may be NULL).  Fails on a duplicate or invalid name. */

@@ -32,7 +32,7 @@ struct settings {
     const char *allowed_origins, *allowed_hosts, *state_key;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
-    bool log_text;
+    bool log_text, fixtures;
 };
 
 int main(int argc, char **argv)
@@ -90,6 +90,8 @@ int main(int argc, char **argv)
          &s.state_key, 0, 0, true},
         {"state-ttl-s", CFG_INT, "600", "how long an MRTR requestState stays valid",
          &s.state_ttl_s, 10, 86400},
+        {"fixtures", CFG_BOOL, "false",
+         "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
         {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
         {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
     };
@@ -149,7 +151,7 @@ int main(int argc, char **argv)
         if (!(verifier = auth_verifier_new(&ac, &e)))
             goto out_fail;
     }
-    if (!(catalog = catalog_new(&e)) ||
+    if (!(catalog = catalog_new(s.fixtures, &e)) ||
         (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0) ||
         !(fabric = dispatch_new(s.fabric_bind, &e)))
         goto out_fail;

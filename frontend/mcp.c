@@ -266,6 +266,13 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         json_decref(empty);
         return missing_tasks_capability(req, status);
     }
+    if (tool->requires && !rpc_has_capability(req, tool->requires)) {
+        json_decref(empty);
+        char msg[128];
+        snprintf(msg, sizeof(msg), "Missing required client capability: %s", tool->requires);
+        return reply_error(req, status, RPC_ECAPABILITY, msg,
+                           json_pack("{s:{s:{}}}", "requiredCapabilities", tool->requires));
+    }
     if (json_object_get(req->params, "requestState")) {
         json_t *reply = mrtr_retry(c, req, status, tool, args ? args : empty, as_task, wait_for);
         json_decref(empty);

@@ -27,7 +27,7 @@ struct settings {
     const char *fabric_connect, *pg_dsn, *redis_addr, *worker_id, *admin_listen, *log_level;
     const char *tools_manifest;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms;
-    bool log_text;
+    bool log_text, fixtures;
 };
 
 struct signal_waiter {
@@ -76,6 +76,8 @@ int main(int argc, char **argv)
          &s.admin_listen},
         {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to run",
          &s.tools_manifest},
+        {"fixtures", CFG_BOOL, "false",
+         "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
         {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
         {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
     };
@@ -116,7 +118,7 @@ int main(int argc, char **argv)
     int status = EXIT_START;
     struct admin_server *admin = NULL;
     struct runner *runner = NULL;
-    struct catalog *catalog = catalog_new(&e);
+    struct catalog *catalog = catalog_new(s.fixtures, &e);
     if (!catalog || (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0))
         goto out_fail;
     struct runner_cfg rc_cfg = {s.fabric_connect, s.pg_dsn,          s.redis_addr,

@@ -172,6 +172,11 @@ bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms)
     return !stop;
 }
 
+void tool_notify_tools_changed(struct tool_ctx *ctx)
+{
+    notify_publish(ctx->slot->pub, NOTIFY_TOOLS, ctx->row->id);
+}
+
 const json_t *tool_client_caps(const struct tool_ctx *ctx)
 {
     return ctx->caps;

@@ -55,7 +55,7 @@ const struct tool_impl *tools_find(const char *name)
     for (size_t i = 0; name && i < sizeof(builtins) / sizeof(builtins[0]); i++)
         if (strcmp(builtins[i].name, name) == 0)
             return &builtins[i];
-    return NULL;
+    return fixtures_find(name);
 }
 
 json_t *tool_text_result(const char *text, bool is_error)

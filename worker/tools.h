@@ -55,6 +55,11 @@ json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *m
 /* The capabilities the client declared when it created the task (borrowed). */
 const json_t *tool_client_caps(const struct tool_ctx *ctx);
 
+/* Tell every listener that the tools list changed (notifications/tools/list_changed). */
+void tool_notify_tools_changed(struct tool_ctx *ctx);
+/* The conformance fixture implementation of 'name', or NULL (worker/fixtures.c). */
+const struct tool_impl *fixtures_find(const char *name);
+
 /* A CallToolResult with one text item (new reference). */
 json_t *tool_text_result(const char *text, bool is_error);
 

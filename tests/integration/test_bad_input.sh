@@ -51,5 +51,5 @@ check "server/discover lists the tasks extension" \
     [ "$(jbody '.result.capabilities.extensions | has("io.modelcontextprotocol/tasks")')" = true ]
 check "server/discover has ttlMs and cacheScope" [ "$(jbody '.result | "\(.ttlMs|type) \(.cacheScope)"')" = "number public" ]
 rpc "$PROXY" "$TOK" tools/list '{}'
-check "tools/list serves sleep with its schema" [ "$(jbody '.result.tools[0].name')" = sleep ]
+check "tools/list serves sleep with its schema" [ "$(jbody '[.result.tools[] | select(.name == "sleep") | .inputSchema.type] | .[0]')" = object ]
 finish
