@@ -1231,6 +1231,8 @@ static int follow_task(struct client *c, struct ui *u, const json_t *created, bo
 
         const char *status = jstr(task, "status") ? jstr(task, "status") : "";
         if (strcmp(status, "completed") == 0) {
+            if (u->tty) /* end the bar full, whatever the last report said */
+                ui_update(u, true, 1, 1, jstr(task, "statusMessage"));
             rc = print_result(u, json_object_get(task, "result"), err);
         } else if (strcmp(status, "failed") == 0) {
             const json_t *e = json_object_get(task, "error");
@@ -1270,8 +1272,10 @@ static int follow_task(struct client *c, struct ui *u, const json_t *created, bo
                              ok ? "cancelled" : "could not cancel", task_id);
                 goto out_put_answered;
             }
-            if (rc < 0)
+            if (rc == -CALL_EINTR)
                 break;
+            if (rc < 0)
+                goto out_put_answered; /* tasks/update failed: say so, change nothing */
             continue;
         } else {
             json_decref(task);
@@ -1283,6 +1287,8 @@ static int follow_task(struct client *c, struct ui *u, const json_t *created, bo
 
     /* interrupted or out of time: stop the task before leaving */
     ui_break(u);
+    if (rc == -CALL_EINTR)
+        signal(SIGINT, SIG_DFL); /* a second Ctrl-C need not wait for tasks/cancel */
     {
         struct err cerr;
         bool ok = cancel_task(c, task_id, &cerr);

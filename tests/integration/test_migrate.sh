@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# test_migrate.sh - 'taskwire migrate' against a throwaway PostgreSQL 15.
+#
+# Starts its own cluster (initdb -A trust, loopback only) in a mktemp folder,
+# then checks: a second run changes nothing, concurrent runs apply each
+# migration once, changed or unknown history is refused (exit 5), an
+# unreachable server is exit 4, and the catalog has what 0001 creates.
+# Usage: TASKWIRE_BIN=build/cli/taskwire test_migrate.sh [PORT]  (or TEST_PG_PORT; default 21050)
+# SPDX-License-Identifier: Apache-2.0
+set -uo pipefail
+
+TW=${TASKWIRE_BIN:?TASKWIRE_BIN must name the taskwire binary}
+PORT=${1:-${TEST_PG_PORT:-21050}}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PASSED=0
+FAILED=0
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+die() { echo "test_migrate: $*" >&2; exit 1; }
+
+[[ -x "$TW" ]] || die "TASKWIRE_BIN=$TW is not executable"
+[[ -x "$PG_BIN/initdb" ]] || die "no PostgreSQL binaries in $PG_BIN"
+if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1024 || PORT > 65535)); then
+    die "bad port '$PORT'"
+fi
+
+# ---- a private cluster ----
+# As root, PostgreSQL refuses to run: the server runs as nobody, in a folder
+# nobody can reach (the mktemp folder is made 0755 for that).
+ROOT=$(mktemp -d /tmp/taskwire-migrate-test.XXXXXX) || die "mktemp failed"
+chmod 755 "$ROOT"
+DATA="$ROOT/pg/data"
+mkdir "$ROOT/pg"
+AS_PG=()
+if [[ $(id -u) -eq 0 ]]; then
+    chown nobody "$ROOT/pg"
+    AS_PG=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+fi
+
+cleanup() {
+    if [[ -f "$DATA/postmaster.pid" ]]; then
+        "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DATA" stop -m immediate -w -t 30 >/dev/null 2>&1
+    fi
+    rm -rf "$ROOT"
+}
+trap cleanup EXIT
+
+"${AS_PG[@]}" "$PG_BIN/initdb" -D "$DATA" -A trust -U taskwire -E UTF8 --locale=C \
+    >"$ROOT/pg/initdb.log" 2>&1 || { cat "$ROOT/pg/initdb.log" >&2; die "initdb failed"; }
+# pg_ctl -w waits for readiness with its own deadline (-t)
+"${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DATA" -l "$ROOT/pg/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$ROOT/pg -c fsync=off" \
+    start >/dev/null 2>&1 || { cat "$ROOT/pg/server.log" >&2; die "PostgreSQL did not start on port $PORT"; }
+
+export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=taskwire PGCONNECT_TIMEOUT=10
+unset PGDATABASE PGPASSWORD PGSERVICE
+dsn() { echo "host=127.0.0.1 port=$PORT user=taskwire dbname=$1"; }
+psql_q() { "$PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+# run_migrate DB: runs migrate with a deadline; sets OUT, ERR, RC
+run_migrate() {
+    OUT=$(timeout 120 "$TW" migrate --pg-dsn "$(dsn "$1")" 2>"$ROOT/err")
+    RC=$?
+    ERR=$(cat "$ROOT/err")
+}
+applied_of() { sed -n 's/^migrations: \([0-9][0-9]*\) applied, \([0-9][0-9]*\) total$/\1/p' <<<"$1"; }
+total_of() { sed -n 's/^migrations: \([0-9][0-9]*\) applied, \([0-9][0-9]*\) total$/\2/p' <<<"$1"; }
+
+for db in first racing tamper; do
+    "$PG_BIN/createdb" "$db" || die "createdb $db failed"
+done
+
+# ---- first run, then a second that changes nothing ----
+run_migrate first
+N=$(applied_of "$OUT")
+TOTAL=$(total_of "$OUT")
+if [[ $RC -eq 0 && -n "$N" && "$N" -ge 1 && "$N" == "$TOTAL" ]]; then
+    pass "first migrate applies all $N migration(s)"
+else
+    fail "first migrate: exit $RC, stdout '$OUT', stderr '$ERR' (wanted 'migrations: N applied, N total', N >= 1)"
+fi
+
+# a fixed \restrict key (pg_dump >= 15.14 picks a random one per dump)
+DUMP=("$PG_BIN/pg_dump" --schema-only)
+if [[ "$("$PG_BIN/pg_dump" --help)" == *--restrict-key* ]]; then
+    DUMP+=(--restrict-key=taskwiretest)
+fi
+"${DUMP[@]}" -d first >"$ROOT/before.sql" 2>"$ROOT/dump.err" ||
+    fail "pg_dump failed: $(cat "$ROOT/dump.err")"
+ROWS_BEFORE=$(psql_q first "SELECT version, name, sha256, applied_at FROM schema_migrations ORDER BY 1")
+run_migrate first
+if [[ $RC -eq 0 && "$(applied_of "$OUT")" == 0 && "$(total_of "$OUT")" == "$TOTAL" ]]; then
+    pass "second migrate applies nothing"
+else
+    fail "second migrate: exit $RC, stdout '$OUT', stderr '$ERR' (wanted 'migrations: 0 applied, $TOTAL total')"
+fi
+"${DUMP[@]}" -d first >"$ROOT/after.sql" 2>>"$ROOT/dump.err"
+if diff -u "$ROOT/before.sql" "$ROOT/after.sql" >"$ROOT/schema.diff"; then
+    pass "second migrate leaves the schema identical (pg_dump --schema-only)"
+else
+    fail "second migrate changed the schema:"
+    head -40 "$ROOT/schema.diff"
+fi
+ROWS_AFTER=$(psql_q first "SELECT version, name, sha256, applied_at FROM schema_migrations ORDER BY 1")
+if [[ -n "$ROWS_BEFORE" && "$ROWS_BEFORE" == "$ROWS_AFTER" ]]; then
+    pass "second migrate leaves schema_migrations rows unchanged"
+else
+    fail "schema_migrations changed: before '$ROWS_BEFORE', after '$ROWS_AFTER'"
+fi
+if [[ "$(psql_q first "SELECT count(*) FROM schema_migrations WHERE sha256 ~ '^[0-9a-f]{64}$'")" == "$TOTAL" ]]; then
+    pass "one schema_migrations row per migration, each with a sha256"
+else
+    fail "schema_migrations rows: $(psql_q first "SELECT version, sha256 FROM schema_migrations")"
+fi
+
+# ---- the catalog ----
+if [[ "$(psql_q first "SELECT to_regclass('public.tasks') IS NOT NULL")" == t ]]; then
+    pass "table tasks exists"
+else
+    fail "table tasks is missing"
+fi
+IDX=$(psql_q first "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'tasks' AND indexname = 'tasks_queued_idx'")
+PARTIAL=$(psql_q first "SELECT i.indpred IS NOT NULL FROM pg_index i WHERE i.indexrelid = to_regclass('public.tasks_queued_idx') AND i.indrelid = to_regclass('public.tasks')")
+if [[ -n "$IDX" && "$PARTIAL" == t && "$IDX" == *"WHERE"*"queued"* ]]; then
+    pass "tasks_queued_idx is a partial index on tasks ($IDX)"
+else
+    fail "tasks_queued_idx missing or not partial: '$IDX'"
+fi
+
+# ---- four runners at once on a fresh database ----
+PIDS=()
+for i in 1 2 3 4; do
+    timeout 120 "$TW" migrate --pg-dsn "$(dsn racing)" >"$ROOT/race$i.out" 2>"$ROOT/race$i.err" &
+    PIDS+=($!)
+done
+RACE_OK=1
+SUM=0
+for i in 1 2 3 4; do
+    wait "${PIDS[$((i - 1))]}"
+    rc=$?
+    if [[ $rc -ne 0 ]]; then
+        RACE_OK=0
+        echo "  runner $i: exit $rc: $(cat "$ROOT/race$i.err")"
+    fi
+    n=$(applied_of "$(cat "$ROOT/race$i.out")")
+    SUM=$((SUM + ${n:-0}))
+done
+if ((RACE_OK)); then
+    pass "4 concurrent migrates all exit 0"
+else
+    fail "a concurrent migrate failed"
+fi
+if [[ "$SUM" == "$TOTAL" ]]; then
+    pass "concurrent migrates applied $TOTAL migration(s) in all, not more"
+else
+    fail "concurrent migrates applied $SUM in all, wanted $TOTAL"
+fi
+ROWS=$(psql_q racing "SELECT count(*), count(DISTINCT version) FROM schema_migrations")
+if [[ "$ROWS" == "$TOTAL|$TOTAL" ]]; then
+    pass "exactly one schema_migrations row per version after the race"
+else
+    fail "schema_migrations after the race: count|distinct = '$ROWS', wanted '$TOTAL|$TOTAL'"
+fi
+
+# ---- refused history ----
+run_migrate tamper
+FIRST=$(psql_q tamper "SELECT min(version) FROM schema_migrations")
+psql_q tamper "UPDATE schema_migrations SET sha256 = 'x' WHERE version = $FIRST" >/dev/null
+run_migrate tamper
+if [[ $RC -eq 5 && "$ERR" == "taskwire migrate: "*"migration $FIRST "* && -z "$OUT" ]]; then
+    pass "changed checksum refused with exit 5 naming migration $FIRST"
+else
+    fail "changed checksum: exit $RC, stdout '$OUT', stderr '$ERR' (wanted exit 5 naming migration $FIRST)"
+fi
+if [[ $(wc -l <<<"$ERR") -eq 1 ]]; then
+    pass "the refusal is one line on stderr"
+else
+    fail "the refusal is not one line: '$ERR'"
+fi
+psql_q tamper "UPDATE schema_migrations SET sha256 = '$(psql_q first "SELECT sha256 FROM schema_migrations WHERE version = $FIRST")' WHERE version = $FIRST; INSERT INTO schema_migrations (version, name, sha256) VALUES (9999, 'from_the_future', 'y')" >/dev/null
+run_migrate tamper
+if [[ $RC -eq 5 && "$ERR" == *9999* ]]; then
+    pass "unknown newer version refused with exit 5 naming 9999"
+else
+    fail "future version: exit $RC, stderr '$ERR' (wanted exit 5 naming 9999)"
+fi
+
+# ---- no database ----
+OUT=$(timeout 60 "$TW" migrate --pg-dsn "host=127.0.0.1 port=1 user=taskwire dbname=x connect_timeout=5" 2>"$ROOT/err")
+RC=$?
+ERR=$(cat "$ROOT/err")
+if [[ $RC -eq 4 && "$ERR" == "taskwire migrate: "* ]]; then
+    pass "unreachable database is exit 4"
+else
+    fail "unreachable database: exit $RC, stderr '$ERR' (wanted 4)"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 && $PASSED -gt 0 ]]
