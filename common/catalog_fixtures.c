@@ -27,10 +27,12 @@ static const struct builtin fixtures[] = {
      TOOL_TASK_REQUIRED},
     {TOOL("protocol_error_job", "A task that ends failed with a JSON-RPC error.", OBJ("")),
      TOOL_TASK_REQUIRED},
+    /* Optional, not required: sorted first, it is the tool http-header-validation calls
+     * without the extension, where it answers with an InputRequiredResult. */
     {TOOL("confirm_delete", "Asks the user to confirm before deleting a file.",
           OBJ("\"filename\":{\"type\":\"string\"}")),
-     TOOL_TASK_REQUIRED},
-    {TOOL("multi_input", "Asks two questions at once.", OBJ("")), TOOL_TASK_REQUIRED},
+     TOOL_TASK_OPTIONAL},
+    {TOOL("multi_input", "Asks two questions at once.", OBJ("")), TOOL_TASK_OPTIONAL},
     {TOOL("test_tool_with_task", "Asks for a name first (MRTR), then runs as a task.", OBJ("")),
      TOOL_TASK_REQUIRED, true},
     /* ---- stateless core (server-stateless scenario) ---- */
@@ -42,6 +44,55 @@ static const struct builtin fixtures[] = {
     {TOOL("test_logging_tool", "Would log; sends no notifications/message.", OBJ("")),
      TOOL_TASK_NEVER},
     {TOOL("test_trigger_tool_change", "Signals that the tools list changed.", OBJ("")),
+     TOOL_TASK_NEVER},
+    /* ---- content (tools-call-* scenarios) ---- */
+    {TOOL("test_simple_text", "Returns a simple text response.", OBJ("")), TOOL_TASK_NEVER},
+    {TOOL("test_image_content", "Returns a small PNG image.", OBJ("")), TOOL_TASK_NEVER},
+    {TOOL("test_audio_content", "Returns a small WAV clip.", OBJ("")), TOOL_TASK_NEVER},
+    {TOOL("test_embedded_resource", "Returns an embedded text resource.", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_multiple_content_types", "Returns text, image and resource content.", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_error_handling", "Always returns a tool error (isError).", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_tool_with_progress", "Reports progress three times, then returns.", OBJ("")),
+     TOOL_TASK_NEVER},
+    /* ---- MRTR (input-required-result-* scenarios) ---- */
+    {TOOL("test_input_required_result_elicitation", "Asks for a name, then greets.", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_input_required_result_sampling", "Asks the client's model a question.", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_input_required_result_list_roots", "Asks for the client's roots.", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_input_required_result_request_state", "Asks for confirmation with state.",
+          OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_input_required_result_multiple_inputs", "Asks three kinds of input at once.",
+          OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_input_required_result_multi_round", "Asks two questions in two rounds.", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_input_required_result_tampered_state", "Rejects a tampered requestState.",
+          OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_input_required_result_capabilities",
+          "Asks only for input kinds the client declared.", OBJ("")),
+     TOOL_TASK_NEVER},
+    /* ---- schemas and headers ---- */
+    {TOOL("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features",
+          "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\","
+          "\"$defs\":{\"address\":{\"$anchor\":\"addressDef\",\"type\":\"object\","
+          "\"properties\":{\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"}}}},"
+          "\"properties\":{\"name\":{\"type\":\"string\"},\"address\":{\"$ref\":"
+          "\"#/$defs/address\"},\"contactMethod\":{\"type\":\"string\",\"enum\":[\"phone\","
+          "\"email\"]},\"phone\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}},"
+          "\"allOf\":[{\"anyOf\":[{\"required\":[\"phone\"]},{\"required\":[\"email\"]}]}],"
+          "\"if\":{\"properties\":{\"contactMethod\":{\"const\":\"phone\"}},"
+          "\"required\":[\"contactMethod\"]},\"then\":{\"required\":[\"phone\"]},"
+          "\"else\":{\"required\":[\"email\"]},\"additionalProperties\":false}"),
+     TOOL_TASK_NEVER},
+    {TOOL("test_custom_header", "Echoes a value that is mirrored into the Mcp-Param-Value header",
+          OBJ_REQ("\"value\":{\"type\":\"string\",\"x-mcp-header\":\"Value\"}", "\"value\"")),
      TOOL_TASK_NEVER},
 };
 

@@ -19,7 +19,6 @@
 
 /* Kinds of events; the payload is "<kind> <task id>". */
 #define NOTIFY_CANCEL "cancel"   /* tasks/cancel committed */
-#define NOTIFY_INPUT "input"     /* answers arrived for an input_required task */
 #define NOTIFY_CHANGED "changed" /* status, progress or result changed */
 #define NOTIFY_TOOLS "tools"     /* the tools list changed (key is ignored) */
 

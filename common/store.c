@@ -47,9 +47,9 @@ static const struct {
 } stmts[S_COUNT] = {
     [S_CREATE] = {"tw_create",
                   "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms,"
-                  " max_attempts, client_caps, expires_at) VALUES ($1::uuid, $2, $3, $4::jsonb,"
-                  " $5, $6::bigint, $7::int, $8::int, coalesce($9::jsonb, '{}'), " LEASE("$6")
-                  ") RETURNING " ROW_COLS},
+                  " max_attempts, client_caps, input_responses, expires_at) VALUES ($1::uuid,"
+                  " $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
+                  " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ") RETURNING " ROW_COLS},
     [S_GET] = {"tw_get", "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
                          " AND ($2::text IS NULL OR owner = $2) AND expires_at > now()"},
     [S_CANCEL] = {"tw_cancel",
@@ -98,10 +98,11 @@ static const struct {
                         " WHERE t.id = s.id RETURNING t.status"},
     [S_REQUEST_INPUT] = {"tw_request_input",
                          "UPDATE tasks SET status = 'input_required', input_requests = $4::jsonb,"
-                         " status_message = coalesce($5, 'waiting for input'),"
-                         " updated_at = now() WHERE " OWNED " RETURNING id"},
+                         " status_message = coalesce($5, 'waiting for input'), worker_id = NULL,"
+                         " lease_until = NULL, attempt = attempt - 1, updated_at = now()"
+                         " WHERE " OWNED " RETURNING id"},
     /* Keep answers to outstanding keys only; drop answered keys from the
-     * outstanding set; back to running when none is left. */
+     * outstanding set; back to the queue when none is left. */
     [S_ANSWER] = {"tw_answer",
                   "UPDATE tasks t SET"
                   " input_responses = coalesce(t.input_responses, '{}') || coalesce(("
@@ -110,7 +111,8 @@ static const struct {
                   " input_requests = (SELECT jsonb_object_agg(q.key, q.value)"
                   " FROM jsonb_each(t.input_requests) q WHERE NOT $3::jsonb ? q.key),"
                   " status = CASE WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(t.input_requests) k"
-                  " WHERE NOT $3::jsonb ? k) THEN 'input_required' ELSE 'running' END,"
+                  " WHERE NOT $3::jsonb ? k) THEN 'input_required' ELSE 'queued' END,"
+                  " dispatched_at = now(),"
                   " status_message = CASE WHEN EXISTS (SELECT 1 FROM"
                   " jsonb_object_keys(t.input_requests) k WHERE NOT $3::jsonb ? k)"
                   " THEN t.status_message ELSE 'input received' END,"
@@ -352,10 +354,10 @@ int store_task_create(struct store *st, const struct task_new *t, struct task_ro
     snprintf(ttl, sizeof(ttl), "%lld", (long long)t->ttl_ms);
     snprintf(poll, sizeof(poll), "%lld", (long long)t->poll_interval_ms);
     snprintf(att, sizeof(att), "%d", t->max_attempts);
-    const char *p[] = {t->id, t->owner, t->tool, t->args, t->trace, ttl, poll, att,
-                       t->client_caps};
+    const char *p[] = {t->id, t->owner, t->tool,        t->args,           t->trace,
+                       ttl,   poll,     att,            t->client_caps,    t->input_responses};
     struct err e = {0};
-    int rc = run_row(st, S_CREATE, 9, p, out, &e);
+    int rc = run_row(st, S_CREATE, 10, p, out, &e);
     if (rc == -STORE_EINVALID && strstr(e.msg, "duplicate key"))
         return store_task_get(st, t->id, t->owner, out, err);
     if (rc < 0 && err)
@@ -486,10 +488,12 @@ int store_task_finish(struct store *st, const char *id, const char *worker, int 
 }
 
 /*
- * Publish the input a running task waits for: 'requests' is the JSON text of
- * an inputRequests map holding only the keys still unanswered.  The task
- * reads input_required until tasks/update answers them all.  -STORE_ELOST
- * when the task is no longer this worker's.
+ * Park a running task until the client answers: 'requests' is the JSON text
+ * of an inputRequests map holding only the keys still unanswered.  The task
+ * reads input_required and no longer belongs to any worker (nor holds a
+ * lease, nor counts this attempt); once tasks/update answers every key it
+ * is queued again and the tool re-runs with the answers.  -STORE_ELOST when
+ * the task is no longer this worker's.
  */
 int store_task_request_input(struct store *st, const char *id, const char *worker, int attempt,
                              const char *requests, const char *status_message, struct err *err)
@@ -503,7 +507,7 @@ int store_task_request_input(struct store *st, const char *id, const char *worke
 /*
  * Store answers ('responses', JSON text of an inputResponses map) for a task
  * of 'owner'.  Keys that are not outstanding are ignored; answered keys stop
- * being outstanding; when none is left the task runs again (*resumed).  A task
+ * being outstanding; when none is left the task is queued again (*resumed).  A task
  * that is not waiting for input is left alone (0); an unknown or foreign one
  * is -STORE_ENOTFOUND.
  */
@@ -519,7 +523,7 @@ int store_task_answer(struct store *st, const char *id, const char *owner, const
     if (rc < 0)
         return rc;
     bool updated = PQntuples(r) == 1;
-    *resumed = updated && strcmp(PQgetvalue(r, 0, 0), "running") == 0;
+    *resumed = updated && strcmp(PQgetvalue(r, 0, 0), "queued") == 0;
     PQclear(r);
     if (updated)
         return 0;

@@ -66,6 +66,7 @@ struct task_new {
     int64_t poll_interval_ms; /* > 0 */
     int max_attempts;         /* >= 1 */
     const char *client_caps;  /* JSON text of the request's clientCapabilities, or NULL */
+    const char *input_responses; /* answers the request already carried (JSON), or NULL */
 };
 
 /* Counts returned by one sweeper pass. */
@@ -111,11 +112,13 @@ MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *w
                                  int attempt, enum task_status status, const char *json,
                                  const char *status_message, double progress, double total,
                                  struct err *err);
-/* Set input_required with the outstanding inputRequests (JSON text). */
+/* Park a running task in input_required with the outstanding inputRequests (JSON
+ * text), releasing it from this worker until the answers arrive. */
 MUST_CHECK int store_task_request_input(struct store *st, const char *id, const char *worker,
                                         int attempt, const char *requests,
                                         const char *status_message, struct err *err);
-/* Store answers of 'owner' for outstanding keys; *resumed when none is left. */
+/* Store answers of 'owner' for outstanding keys; *resumed (queued again) when none is
+ * left. */
 MUST_CHECK int store_task_answer(struct store *st, const char *id, const char *owner,
                                  const char *responses, bool *resumed, struct err *err);
 /* Give a running task back to the queue without counting the attempt. */

@@ -324,15 +324,15 @@ static json_t *check_call(const struct http_server *s, struct req_ctx *ctx, unsi
     if (!look || !r || store_task_get(r->store, ctx->task_id, ctx->owner, &row, NULL) < 0)
         return NULL;
     json_t *final = NULL;
+    if (ctx->mode == RQ_SSE_CALL && row.has_progress && row.progress != ctx->sent_progress) {
+        sse_send(ctx, mcp_progress_notification(ctx->token, &row));
+        ctx->sent_progress = row.progress;
+    }
     if (row.status == TASK_INPUT_REQUIRED && row.input_requests)
         final = mcp_input_required_reply(s->cfg.mcp, ctx->id, &row, ctx->caps);
     else if (taskstate_terminal(row.status))
         final = ctx->reveal_task ? mcp_create_task_reply(ctx->id, &row)
                                  : mcp_sync_reply(ctx->id, &row);
-    else if (ctx->mode == RQ_SSE_CALL && row.has_progress && row.progress != ctx->sent_progress) {
-        sse_send(ctx, mcp_progress_notification(ctx->token, &row));
-        ctx->sent_progress = row.progress;
-    }
     task_row_fini(&row);
     return final;
 }

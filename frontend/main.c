@@ -32,6 +32,7 @@ struct settings {
     const char *allowed_origins, *allowed_hosts, *state_key;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
+    int64_t sync_task_ttl_ms;
     bool log_text, fixtures;
 };
 
@@ -81,6 +82,9 @@ int main(int argc, char **argv)
         {"sync-timeout-ms", CFG_INT, "300000",
          "longest wait of a synchronous tools/call (then it is cancelled)", &s.sync_timeout_ms,
          100, 86400000},
+        {"sync-task-ttl-ms", CFG_INT, "3600000",
+         "how long the task behind a synchronous call (or an unanswered MRTR round) is kept",
+         &s.sync_task_ttl_ms, 1000, 30LL * 86400000},
         {"listen-max-ms", CFG_INT, "3600000",
          "longest life of a subscriptions/listen stream (then closed gracefully)",
          &s.listen_max_ms, 1000, 86400000},
@@ -168,8 +172,9 @@ int main(int argc, char **argv)
         key_len = sizeof(random_key);
         LOG_WARN("TASKWIRE_STATE_KEY unset: requestState is only valid on this frontend");
     }
-    struct mcp_server mcp = {catalog, fabric,  s.task_ttl_ms, s.poll_interval_ms,
-                             s.list_ttl_ms, key, key_len, s.state_ttl_s};
+    struct mcp_server mcp = {catalog,          fabric,        s.task_ttl_ms, s.sync_task_ttl_ms,
+                             s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
+                             s.state_ttl_s,     s.fixtures};
     struct http_cfg hc = {s.listen,  s.admin_listen,      (int)s.threads, s.max_body_bytes,
                           (int)s.max_connections, s.pg_dsn, s.redis_addr, verifier,
                           s.allowed_origins, s.allowed_hosts, s.sync_timeout_ms,

@@ -158,7 +158,8 @@ static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, in
     json_t *r = result_new("complete");
     json_object_set_new(r, "supportedVersions", json_pack("[s]", MCP_PROTOCOL_VERSION));
     json_object_set_new(r, "capabilities",
-                        json_pack("{s:{}, s:{s:{}}}", "tools", "extensions", MCP_EXT_TASKS));
+                        json_pack("{s:{s:b}, s:{s:{}}}", "tools", "listChanged",
+                                  c->srv->tools_list_changed, "extensions", MCP_EXT_TASKS));
     json_object_set_new(r, "instructions",
                         json_string("Long-running tools run as durable tasks: call the tool, "
                                     "then poll tasks/get with the returned taskId."));
@@ -189,6 +190,29 @@ static void push_job(const struct mcp_call *c, const struct task_row *row, const
         metrics_add(&m_push_fail, 1);
 }
 
+/* After the last answer a parked task is queued again: push it at once. */
+static void push_resumed(struct mcp_call *c, const char *id)
+{
+    struct task_row row;
+    if (store_task_get(c->store, id, c->owner, &row, NULL) < 0)
+        return;
+    push_job(c, &row, row.args);
+    task_row_fini(&row);
+}
+
+/* True when every value of an inputResponses map is an object. */
+static bool responses_valid(const json_t *responses)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)responses, key, v)
+    {
+        if (!json_is_object(v))
+            return false;
+    }
+    return json_is_object(responses);
+}
+
 /*
  * A tools/call retry carrying requestState (MRTR): verify it, store the
  * answers on the task behind the round, then either hand out that task
@@ -200,10 +224,10 @@ static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int
 {
     json_t *rs = json_object_get(req->params, "requestState");
     json_t *responses = json_object_get(req->params, "inputResponses");
-    if (!json_is_string(rs) || (responses && !json_is_object(responses)))
+    if (!json_is_string(rs) || (responses && !responses_valid(responses)))
         return reply_error(req, status, RPC_EPARAMS,
                            "Invalid params: requestState must be a string and inputResponses "
-                           "an object",
+                           "an object of result objects",
                            NULL);
     struct state_binding b = {c->owner, "tools/call", tool->name, args};
     char id[TASKID_LEN + 1];
@@ -218,8 +242,9 @@ static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int
     free(text);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    notify_publish(c->pub, NOTIFY_INPUT, id);
     notify_publish(c->pub, NOTIFY_CHANGED, id);
+    if (resumed)
+        push_resumed(c, id);
     if (as_task) {
         struct task_row row;
         if ((rc = store_task_get(c->store, id, c->owner, &row, &e)) < 0)
@@ -290,13 +315,20 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         goto out_free_args;
     }
     char *caps = json_dumps(req->client_caps, JSON_COMPACT);
+    /* A call may carry answers without a requestState (MRTR allows servers to keep
+     * nothing between rounds): they answer the tool's questions up front. */
+    json_t *given = json_object_get(req->params, "inputResponses");
+    char *answers = responses_valid(given) ? json_dumps(given, JSON_COMPACT) : NULL;
     struct task_new t = {.id = id, .owner = c->owner, .tool = tool->name, .args = args_text,
-                         .trace = c->traceparent, .ttl_ms = c->srv->task_ttl_ms,
+                         .trace = c->traceparent,
+                         .ttl_ms = as_task ? c->srv->task_ttl_ms : c->srv->sync_task_ttl_ms,
                          .poll_interval_ms = c->srv->poll_interval_ms,
-                         .max_attempts = tool->max_attempts, .client_caps = caps};
+                         .max_attempts = tool->max_attempts, .client_caps = caps,
+                         .input_responses = answers};
     struct task_row row;
     int rc = store_task_create(c->store, &t, &row, &e);
     free(caps);
+    free(answers);
     if (rc < 0) {
         reply = reply_store_error(req, status, rc, &e);
         goto out_free_args;
@@ -390,8 +422,9 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     free(text);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    notify_publish(c->pub, NOTIFY_INPUT, id);
     notify_publish(c->pub, NOTIFY_CHANGED, id);
+    if (resumed)
+        push_resumed(c, id);
     return reply_result(req, status, result_new("complete"));
 }
 

@@ -25,11 +25,13 @@ struct mcp_server {
     const struct catalog *catalog; /* tools served */
     struct dispatch *fabric;       /* job push socket (thread-safe) */
     int64_t task_ttl_ms;           /* ttlMs given to new tasks */
+    int64_t sync_task_ttl_ms;      /* lifetime of the task behind a synchronous call */
     int64_t poll_interval_ms;      /* pollIntervalMs given to new tasks */
     int64_t list_ttl_ms;           /* caching ttlMs of tools/list and server/discover */
     const unsigned char *state_key; /* HMAC key of MRTR requestState, shared by frontends */
     size_t state_key_len;          /* bytes of state_key */
     int64_t state_ttl_s;           /* how long a requestState stays valid */
+    bool tools_list_changed;       /* advertise tools.listChanged (a tool can signal it) */
 };
 
 /* What one request brings: its thread's connections and its caller. */

@@ -2,7 +2,8 @@
  * state.c - sign and verify MRTR requestState.
  *
  * Layout: base64url(payload) "." base64url(HMAC-SHA256(key, payload)), where
- * payload is "v1|task id|expiry|hex sha256(owner|method|tool|canonical args)".
+ * payload is "v1|task id|expiry|nonce|hex sha256(owner|method|tool|canonical args)";
+ * the random nonce makes every round's state different.
  * The binding is hashed, not stored, so the state reveals nothing about the
  * principal or the arguments.  Comparison is constant-time.
  *
@@ -13,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,11 +93,13 @@ static int binding_digest(const struct state_binding *b, char out[65])
 char *state_sign(const unsigned char *key, size_t key_len, const char *task_id,
                  const struct state_binding *b, int64_t expires_s)
 {
-    char digest[65], payload[160];
-    if (binding_digest(b, digest) < 0)
+    char digest[65], payload[192];
+    unsigned char nonce[8];
+    if (binding_digest(b, digest) < 0 || RAND_bytes(nonce, sizeof(nonce)) != 1)
         return NULL;
-    int n = snprintf(payload, sizeof(payload), "v1|%s|%lld|%s", task_id, (long long)expires_s,
-                     digest);
+    int n = snprintf(payload, sizeof(payload), "v1|%s|%lld|%02x%02x%02x%02x%02x%02x%02x%02x|%s",
+                     task_id, (long long)expires_s, nonce[0], nonce[1], nonce[2], nonce[3],
+                     nonce[4], nonce[5], nonce[6], nonce[7], digest);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned mac_len = 0;
     if (n < 0 || (size_t)n >= sizeof(payload) ||
@@ -134,7 +138,9 @@ int state_verify(const unsigned char *key, size_t key_len, const char *state,
     payload[plen] = '\0';
     char id[TASKID_LEN + 2], digest[66];
     long long expires;
-    if (sscanf((char *)payload, "v1|%37[^|]|%lld|%65s", id, &expires, digest) != 3 ||
+    char nonce[20];
+    if (sscanf((char *)payload, "v1|%37[^|]|%lld|%19[0-9a-f]|%65s", id, &expires, nonce,
+               digest) != 4 ||
         !taskid_valid(id))
         return err_set(err, -STATE_EINVALID, "Invalid requestState");
     if (now_s > expires)

@@ -7,9 +7,11 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "err.h"
 #include "tools.h"
 
 /* An elicitation/create input request asking for one string or boolean field. */
@@ -154,17 +156,256 @@ static json_t *run_trigger_tool_change(struct tool_ctx *ctx, json_t **error)
     return tool_text_result("Tools list change signalled", false);
 }
 
+/* ---- content fixtures ---- */
+
+#define PNG_1X1                                                                                   \
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJg" \
+    "gg=="
+#define WAV_MIN "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
+
+static json_t *content_result(json_t *content)
+{
+    return json_pack("{s:o, s:b}", "content", content, "isError", 0);
+}
+
+static json_t *run_simple_text(struct tool_ctx *ctx, json_t **error)
+{
+    return tool_text_result("This is a simple text response for testing.", false);
+}
+
+static json_t *run_image(struct tool_ctx *ctx, json_t **error)
+{
+    return content_result(
+        json_pack("[{s:s, s:s, s:s}]", "type", "image", "data", PNG_1X1, "mimeType", "image/png"));
+}
+
+static json_t *run_audio(struct tool_ctx *ctx, json_t **error)
+{
+    return content_result(
+        json_pack("[{s:s, s:s, s:s}]", "type", "audio", "data", WAV_MIN, "mimeType", "audio/wav"));
+}
+
+static json_t *run_embedded_resource(struct tool_ctx *ctx, json_t **error)
+{
+    return content_result(json_pack("[{s:s, s:{s:s, s:s, s:s}}]", "type", "resource", "resource",
+                                    "uri", "test://embedded-resource", "mimeType", "text/plain",
+                                    "text", "This is an embedded resource content."));
+}
+
+static json_t *run_mixed_content(struct tool_ctx *ctx, json_t **error)
+{
+    return content_result(json_pack(
+        "[{s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:{s:s, s:s, s:s}}]", "type", "text", "text",
+        "Multiple content types test:", "type", "image", "data", PNG_1X1, "mimeType", "image/png",
+        "type", "resource", "resource", "uri", "test://mixed-content-resource", "mimeType",
+        "application/json", "text", "{\"test\":\"data\",\"value\":123}"));
+}
+
+static json_t *run_error_handling(struct tool_ctx *ctx, json_t **error)
+{
+    return tool_text_result("This tool intentionally returns an error for testing", true);
+}
+
+/* Three progress reports far enough apart that each is written and streamed. */
+static json_t *run_with_progress(struct tool_ctx *ctx, json_t **error)
+{
+    for (int step = 0; step <= 2; step++) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "Completed step %d of 100", step * 50);
+        tool_progress(ctx, step * 50, 100, msg);
+        if (!tool_sleep_ms(ctx, 400))
+            return NULL;
+    }
+    return tool_text_result("progress-test-1", false);
+}
+
+/* ---- MRTR fixtures ---- */
+
+static json_t *sampling(const char *text, int max_tokens)
+{
+    return json_pack("{s:s, s:{s:[{s:s, s:{s:s, s:s}}], s:i}}", "method", "sampling/createMessage",
+                     "params", "messages", "role", "user", "content", "type", "text", "text", text,
+                     "maxTokens", max_tokens);
+}
+
+static json_t *roots_request(void)
+{
+    return json_pack("{s:s, s:{}}", "method", "roots/list", "params");
+}
+
+static const char *sampled_text(const json_t *answer)
+{
+    return json_string_value(json_object_get(json_object_get(answer, "content"), "text"));
+}
+
+static size_t root_count(const json_t *answer)
+{
+    return json_array_size(json_object_get(answer, "roots"));
+}
+
+/* Ask for 'requests'; on success *answers holds them.  Returns false when the
+ * tool must return at once (parked for input, cancelled, or *error set). */
+static bool ask(struct tool_ctx *ctx, json_t *requests, json_t **answers, json_t **error)
+{
+    *answers = tool_request_input(ctx, requests, "waiting for input", error);
+    return *answers != NULL;
+}
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+static PRINTF_LIKE(1, 2) json_t *text_result_fmt(const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return tool_text_result(text, false);
+}
+
+static json_t *run_irr_elicitation(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *a;
+    if (!ask(ctx, json_pack("{s:o}", "user_name", elicit("What is your name?", "name", "string")),
+             &a, error))
+        return NULL;
+    json_t *r = text_result_fmt("Hello, %s!", or_empty(first_string(json_object_get(a, "user_name"))));
+    json_decref(a);
+    return r;
+}
+
+static json_t *run_irr_sampling(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *a;
+    if (!ask(ctx,
+             json_pack("{s:o}", "sample_request", sampling("What is the capital of France?", 100)),
+             &a, error))
+        return NULL;
+    json_t *r = text_result_fmt("Sampling result: %s",
+                                or_empty(sampled_text(json_object_get(a, "sample_request"))));
+    json_decref(a);
+    return r;
+}
+
+static json_t *run_irr_list_roots(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *a;
+    if (!ask(ctx, json_pack("{s:o}", "roots_request", roots_request()), &a, error))
+        return NULL;
+    json_t *r = text_result_fmt("Found %zu root(s)", root_count(json_object_get(a, "roots_request")));
+    json_decref(a);
+    return r;
+}
+
+/* request_state and tampered_state: one confirmation; taskwire always signs the state. */
+static json_t *run_irr_confirm(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *a;
+    if (!ask(ctx, json_pack("{s:o}", "confirm", elicit("Please confirm", "ok", "boolean")), &a,
+             error))
+        return NULL;
+    json_decref(a);
+    return tool_text_result("state-ok: requestState validated", false);
+}
+
+static json_t *run_irr_multiple_inputs(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *a;
+    json_t *requests = json_pack("{s:o, s:o, s:o}", "user_name",
+                                 elicit("What is your name?", "name", "string"), "greeting",
+                                 sampling("Generate a greeting", 50), "client_roots",
+                                 roots_request());
+    if (!ask(ctx, requests, &a, error))
+        return NULL;
+    char text[512];
+    snprintf(text, sizeof(text), "Name: %s; Greeting: %s; Roots: %zu",
+             or_empty(first_string(json_object_get(a, "user_name"))),
+             or_empty(sampled_text(json_object_get(a, "greeting"))),
+             root_count(json_object_get(a, "client_roots")));
+    json_decref(a);
+    return tool_text_result(text, false);
+}
+
+static json_t *run_irr_multi_round(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *a1, *a2;
+    if (!ask(ctx,
+             json_pack("{s:o}", "step1", elicit("Step 1: What is your name?", "name", "string")),
+             &a1, error))
+        return NULL;
+    if (!ask(ctx,
+             json_pack("{s:o}", "step2",
+                       elicit("Step 2: What is your favorite color?", "color", "string")),
+             &a2, error)) {
+        json_decref(a1);
+        return NULL;
+    }
+    json_t *r = text_result_fmt("Multi-round complete for %s who likes %s",
+                                or_empty(first_string(json_object_get(a1, "step1"))),
+                                or_empty(first_string(json_object_get(a2, "step2"))));
+    json_decref(a1);
+    json_decref(a2);
+    return r;
+}
+
+/* Asks only for what the client declared: elicitation and/or sampling. */
+static json_t *run_irr_capabilities(struct tool_ctx *ctx, json_t **error)
+{
+    const json_t *caps = tool_client_caps(ctx);
+    json_t *requests = json_object();
+    if (json_is_object(json_object_get(caps, "elicitation")))
+        json_object_set_new(requests, "elicit_input",
+                            elicit("Elicitation input", "value", "string"));
+    if (json_is_object(json_object_get(caps, "sampling")))
+        json_object_set_new(requests, "sample_input", sampling("Sample request", 50));
+    if (json_object_size(requests) == 0) {
+        json_decref(requests);
+        return tool_text_result("No input kind was declared", false);
+    }
+    json_t *a;
+    if (!ask(ctx, requests, &a, error))
+        return NULL;
+    json_decref(a);
+    return tool_text_result("Capabilities respected", false);
+}
+
+static json_t *run_custom_header(struct tool_ctx *ctx, json_t **error)
+{
+    const char *v = json_string_value(json_object_get(tool_args(ctx), "value"));
+    return tool_text_result(v ? v : "", false);
+}
+
 static const struct tool_impl fixtures[] = {
     {"confirm_delete", run_confirm_delete},
     {"failing_job", run_failing_job},
     {"greet", run_greet},
+    {"json_schema_2020_12_tool", run_text},
     {"multi_input", run_multi_input},
     {"protocol_error_job", run_protocol_error_job},
     {"slow_compute", run_slow_compute},
+    {"test_audio_content", run_audio},
+    {"test_custom_header", run_custom_header},
+    {"test_embedded_resource", run_embedded_resource},
+    {"test_error_handling", run_error_handling},
+    {"test_image_content", run_image},
+    {"test_input_required_result_capabilities", run_irr_capabilities},
+    {"test_input_required_result_elicitation", run_irr_elicitation},
+    {"test_input_required_result_list_roots", run_irr_list_roots},
+    {"test_input_required_result_multi_round", run_irr_multi_round},
+    {"test_input_required_result_multiple_inputs", run_irr_multiple_inputs},
+    {"test_input_required_result_request_state", run_irr_confirm},
+    {"test_input_required_result_sampling", run_irr_sampling},
+    {"test_input_required_result_tampered_state", run_irr_confirm},
     {"test_logging_tool", run_text},
     {"test_missing_capability", run_text},
+    {"test_multiple_content_types", run_mixed_content},
+    {"test_simple_text", run_simple_text},
     {"test_streaming_elicitation", run_streaming_elicitation},
     {"test_tool_with_task", run_tool_with_task},
+    {"test_tool_with_progress", run_with_progress},
     {"test_trigger_tool_change", run_trigger_tool_change},
 };
 

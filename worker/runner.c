@@ -48,7 +48,7 @@ struct slot {
     char task_id[TASKID_LEN + 1]; /* the task being run */
     int attempt;              /* its attempt */
     bool stop_tool;           /* cancelled, lease lost or shutting down */
-    bool input_event;         /* tasks/update answered something: look again */
+    bool parked;              /* the task waits for input; the slot is free again */
     bool release;             /* shutting down: give the task back */
     bool dirty;               /* progress changed since the last write */
     double progress, total;   /* last progress */
@@ -223,7 +223,7 @@ json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *m
 {
     struct slot *s = ctx->slot;
     struct runner *r = s->r;
-    json_t *answers = NULL, *outstanding = json_object();
+    json_t *answers = NULL, *outstanding = NULL;
     const char *key;
     json_t *req;
     *error = NULL;
@@ -237,47 +237,30 @@ json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *m
             goto out_free;
         }
     }
-    struct task_row row;
-    struct err e = {0};
-    if (store_task_get(s->store, ctx->row->id, NULL, &row, &e) < 0)
+    if ((answers = answers_for(requests, ctx->row->input_responses)))
         goto out_free;
+    json_t *done = ctx->row->input_responses ? json_loads(ctx->row->input_responses, 0, NULL)
+                                             : NULL;
+    outstanding = json_object();
     json_object_foreach(requests, key, req)
     {
-        json_t *done = row.input_responses ? json_loads(row.input_responses, 0, NULL) : NULL;
         if (!json_object_get(done, key))
             json_object_set(outstanding, key, req);
-        json_decref(done);
     }
-    task_row_fini(&row);
-    if (json_object_size(outstanding) > 0) {
-        char *text = json_dumps(outstanding, JSON_COMPACT);
-        int rc = text ? store_task_request_input(s->store, ctx->row->id, r->cfg.worker_id,
-                                                 ctx->row->attempt, text, message, &e)
-                      : -STORE_EINTERNAL;
-        free(text);
-        if (rc < 0)
-            goto out_free;
+    json_decref(done);
+    char *text = json_dumps(outstanding, JSON_COMPACT);
+    struct err e = {0};
+    if (text && store_task_request_input(s->store, ctx->row->id, r->cfg.worker_id,
+                                         ctx->row->attempt, text, message, &e) == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, ctx->row->id);
-    }
-    for (;;) {
-        if (store_task_get(s->store, ctx->row->id, NULL, &row, &e) == 0) {
-            bool running = row.status == TASK_RUNNING;
-            answers = running ? answers_for(requests, row.input_responses) : NULL;
-            task_row_fini(&row);
-            if (answers)
-                break;
-        }
-        struct timespec until = deadline_in(1000);
         pthread_mutex_lock(&r->mu);
-        while (!s->stop_tool && !s->input_event &&
-               pthread_cond_timedwait(&s->cv, &r->mu, &until) != ETIMEDOUT)
-            ;
-        bool stop = s->stop_tool;
-        s->input_event = false;
+        s->parked = true;
         pthread_mutex_unlock(&r->mu);
-        if (stop)
-            break;
+    } else if (text) {
+        LOG_INFO("cannot wait for input: task cancelled or lease lost", "task_id",
+                 ctx->row->id, "error", e.msg);
     }
+    free(text);
 out_free:
     json_decref(outstanding);
     json_decref(requests);
@@ -335,10 +318,12 @@ static void run_task(struct slot *s, const struct task_row *row)
                           "tool not available on this worker");
 
     pthread_mutex_lock(&s->r->mu);
-    bool stopped = s->stop_tool, release = s->release;
+    bool stopped = s->stop_tool, release = s->release, parked = s->parked;
     pthread_mutex_unlock(&s->r->mu);
 
-    if (release) {
+    if (parked) {
+        LOG_INFO("task waits for input; slot released", "task_id", row->id);
+    } else if (release) {
         struct err e = {0};
         if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->attempt, &e) == 0)
             LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
@@ -392,7 +377,7 @@ static void *slot_main(void *arg)
             s->state = SLOT_BUSY;
             memcpy(s->task_id, row.id, sizeof(s->task_id));
             s->attempt = row.attempt;
-            s->stop_tool = s->release = s->dirty = s->input_event = false;
+            s->stop_tool = s->release = s->dirty = s->parked = false;
             s->message[0] = '\0';
             s->last_write_ms = s->last_renew_ms = now_ms();
             pthread_mutex_unlock(&r->mu);
@@ -448,26 +433,10 @@ static void stop_task(struct runner *r, const char *task_id, int attempt)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Wake the slot running 'task_id' to look at new input. */
-static void input_arrived(struct runner *r, const char *task_id)
-{
-    pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < r->cfg.slots; i++) {
-        struct slot *s = &r->slots[i];
-        if (s->state == SLOT_BUSY && strcmp(s->task_id, task_id) == 0) {
-            s->input_event = true;
-            pthread_cond_broadcast(&s->cv);
-        }
-    }
-    pthread_mutex_unlock(&r->mu);
-}
-
 static void on_event(void *arg, const char *kind, const char *task_id)
 {
     if (strcmp(kind, NOTIFY_CANCEL) == 0)
         stop_task(arg, task_id, -1);
-    else if (strcmp(kind, NOTIFY_INPUT) == 0)
-        input_arrived(arg, task_id);
 }
 
 /* ---- heartbeats ---- */
@@ -492,7 +461,7 @@ static void *heartbeat_main(void *arg)
         int64_t now = now_ms();
         for (int i = 0; i < r->cfg.slots; i++) {
             struct slot *s = &r->slots[i];
-            if (s->state != SLOT_BUSY || s->stop_tool)
+            if (s->state != SLOT_BUSY || s->stop_tool || s->parked)
                 continue;
             bool progress = s->dirty && now - s->last_write_ms >= r->cfg.progress_ms;
             if (!progress && now - s->last_renew_ms < r->cfg.lease_ms / 3)

@@ -43,13 +43,16 @@ bool tool_cancelled(struct tool_ctx *ctx);
 /* Sleep up to 'ms', waking at once on cancellation; returns false when cancelled. */
 bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms);
 
-/* Ask the client for input and wait for it.  'requests' (stolen) is an
- * inputRequests map {key: {"method": "elicitation/create", "params": {...}}};
- * a key is never asked twice over the task's life (an answer stored before a
- * worker crash is returned at once).  Returns the answers for exactly these
- * keys (new reference) once all are in, or NULL: cancelled (*error NULL), or
- * the client did not declare the capability a request needs (*error set to a
- * -32021 JSON-RPC error object, new reference). */
+/* Ask the client for input.  'requests' (stolen) is an inputRequests map
+ * {key: {"method": "elicitation/create", "params": {...}}}.  When every key
+ * was already answered (the tool re-runs after the answers came), returns
+ * the answers for exactly these keys (new reference).  Otherwise the task is
+ * parked in input_required, the slot is freed, and NULL is returned: the
+ * tool must then return NULL at once; it runs again from the start once the
+ * client answered, so everything before a request must be safe to repeat.
+ * NULL with *error set (new reference, a -32021 JSON-RPC error) when the
+ * client did not declare the capability a request needs.  A key is never
+ * asked twice over the task's life. */
 json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *message,
                            json_t **error);
 /* The capabilities the client declared when it created the task (borrowed). */
