@@ -164,7 +164,7 @@ void catalog_free(struct catalog *c)
 const struct tool_desc *catalog_find(const struct catalog *c, const char *name)
 {
     struct tool_desc key = {.name = name};
-    return name ? bsearch(&key, c->tools, c->count, sizeof(key), by_name) : NULL;
+    return name && c->count ? bsearch(&key, c->tools, c->count, sizeof(key), by_name) : NULL;
 }
 
 json_t *catalog_list(const struct catalog *c)
