@@ -35,6 +35,10 @@ static const struct builtin fixtures[] = {
     {TOOL("multi_input", "Asks two questions at once.", OBJ("")), TOOL_TASK_OPTIONAL},
     {TOOL("test_tool_with_task", "Asks for a name first (MRTR), then runs as a task.", OBJ("")),
      TOOL_TASK_REQUIRED, true},
+    /* ---- taskwire's own test fixtures ---- */
+    {TOOL("flaky_job", "Fails with a retryable error on its first attempts, then succeeds.",
+          OBJ("\"failures\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10}")),
+     TOOL_TASK_OPTIONAL},
     /* ---- stateless core (server-stateless scenario) ---- */
     {TOOL("test_missing_capability", "Needs the sampling capability.", OBJ("")), TOOL_TASK_NEVER,
      false, "sampling"},

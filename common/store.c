@@ -20,10 +20,19 @@
     "result::text, error::text, input_requests::text, input_responses::text, attempt, "          \
     "max_attempts, worker_id, trace, " TS("created_at") ", " TS("updated_at")                      \
     ", ttl_ms, poll_interval_ms, client_caps::text"
+#define ROW_COLS_T                                                                                \
+    "t.id::text, t.status, t.owner, t.tool, t.args::text, t.status_message, t.progress,"          \
+    " t.progress_total, t.result::text, t.error::text, t.input_requests::text,"                   \
+    " t.input_responses::text, t.attempt, t.max_attempts, t.worker_id, t.trace, " TS("t.created_at") \
+    ", " TS("t.updated_at") ", t.ttl_ms, t.poll_interval_ms, t.client_caps::text"
 #define OWNED                                                                                     \
     "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
     " AND status IN ('running', 'input_required')"
 #define LEASE(p) "now() + (" p "::bigint * interval '1 millisecond')"
+/* Retry delay after attempt n: 1 s * 2^(n-1), at most 5 min, with +-25 % jitter. */
+#define BACKOFF(n)                                                                                \
+    "now() + least(300000, 1000 * power(2, greatest(" n " - 1, 0))) * (0.75 + random() * 0.5)"    \
+    " * interval '1 millisecond'"
 
 enum stmt {
     S_CREATE,
@@ -38,6 +47,8 @@ enum stmt {
     S_SWEEP_EXPIRED,
     S_REQUEST_INPUT,
     S_ANSWER,
+    S_RETRY,
+    S_REDISPATCH,
     S_COUNT
 };
 
@@ -60,12 +71,14 @@ static const struct {
     [S_CLAIM] = {"tw_claim",
                  "UPDATE tasks SET status = 'running', worker_id = $2, attempt = attempt + 1,"
                  " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
-                 " AND status = 'queued' AND expires_at > now() RETURNING " ROW_COLS},
+                 " AND status = 'queued' AND not_before <= now() AND expires_at > now()"
+                 " RETURNING " ROW_COLS},
     [S_CLAIM_NEXT] = {"tw_claim_next",
                       "UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
                       " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
-                      "SELECT id FROM tasks WHERE status = 'queued' AND expires_at > now()"
-                      " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " ROW_COLS},
+                      "SELECT id FROM tasks WHERE status = 'queued' AND not_before <= now()"
+                      " AND expires_at > now() ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                      " RETURNING " ROW_COLS},
     [S_HEARTBEAT] = {"tw_heartbeat",
                      "UPDATE tasks SET lease_until = " LEASE("$4") ","
                      " status_message = coalesce($5, status_message),"
@@ -92,7 +105,8 @@ static const struct {
                         "'code', -32603, 'message', 'task failed: its worker stopped responding "
                         "on each of ' || t.attempt || ' attempts') END,"
                         " status_message = CASE WHEN t.attempt >= t.max_attempts THEN"
-                        " 'worker lost; gave up' ELSE 'worker lost; retrying' END"
+                        " 'worker lost; gave up' ELSE 'worker lost; retrying' END,"
+                        " not_before = " BACKOFF("t.attempt")
                         " FROM (SELECT id FROM tasks WHERE status IN ('running', 'input_required')"
                         " AND lease_until < now() LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
                         " WHERE t.id = s.id RETURNING t.status"},
@@ -119,6 +133,24 @@ static const struct {
                   " updated_at = now()"
                   " WHERE t.id = $1::uuid AND t.owner = $2 AND t.status = 'input_required'"
                   " AND t.expires_at > now() RETURNING t.status"},
+    /* A retryable failure: back to the queue after a backoff, or failed at the last
+     * attempt with the tool's message. */
+    [S_RETRY] = {"tw_retry",
+                 "UPDATE tasks SET worker_id = NULL, lease_until = NULL, updated_at = now(),"
+                 " dispatched_at = now(),"
+                 " status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,"
+                 " error = CASE WHEN attempt >= max_attempts THEN jsonb_build_object('code',"
+                 " -32603, 'message', $4::text) END,"
+                 " status_message = CASE WHEN attempt >= max_attempts THEN $4::text"
+                 " ELSE 'retrying: ' || $4::text END,"
+                 " not_before = " BACKOFF("attempt") " WHERE " OWNED " RETURNING status"},
+    /* Queued tasks nobody claimed for a while: mark them pushed again. */
+    [S_REDISPATCH] = {"tw_redispatch",
+                      "UPDATE tasks t SET dispatched_at = now() FROM (SELECT id FROM tasks"
+                      " WHERE status = 'queued' AND not_before <= now() AND expires_at > now()"
+                      " AND dispatched_at < now() - ($1::bigint * interval '1 millisecond')"
+                      " ORDER BY dispatched_at LIMIT $2::int FOR UPDATE SKIP LOCKED) s"
+                      " WHERE t.id = s.id RETURNING " ROW_COLS_T},
     [S_SWEEP_EXPIRED] = {"tw_sweep_expired",
                          "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
                          " expires_at <= now() LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
@@ -531,6 +563,58 @@ int store_task_answer(struct store *st, const char *id, const char *owner, const
     rc = store_task_get(st, id, owner, &row, err);
     if (rc == 0)
         task_row_fini(&row);
+    return rc;
+}
+
+/*
+ * A retryable failure of a task this worker runs: queue it again after an
+ * exponential backoff with jitter, or fail it with 'message' at the last
+ * attempt (*failed).  -STORE_ELOST when it is no longer this worker's.
+ */
+int store_task_retry(struct store *st, const char *id, const char *worker, int attempt,
+                     const char *message, bool *failed, struct err *err)
+{
+    char att[16];
+    snprintf(att, sizeof(att), "%d", attempt);
+    const char *p[] = {id, worker, att, message};
+    PGresult *r;
+    *failed = false;
+    int rc = run(st, S_RETRY, 4, p, &r, err);
+    if (rc < 0)
+        return rc;
+    if (PQntuples(r) == 0)
+        rc = err_set(err, -STORE_ELOST, "task no longer owned (cancelled or lease lost)");
+    else
+        *failed = strcmp(PQgetvalue(r, 0, 0), "failed") == 0;
+    PQclear(r);
+    return rc;
+}
+
+/*
+ * Queued tasks not claimed within 'after_ms' of their last push: mark them
+ * pushed now and hand back up to 'max' of them (caller frees each row and the
+ * array) so they can be pushed again.  Safe in every frontend at once.
+ */
+int store_redispatch(struct store *st, int64_t after_ms, int max, struct task_row **rows,
+                     int *count, struct err *err)
+{
+    char a[24], m[16];
+    snprintf(a, sizeof(a), "%lld", (long long)after_ms);
+    snprintf(m, sizeof(m), "%d", max);
+    const char *p[] = {a, m};
+    PGresult *r;
+    *rows = NULL;
+    *count = 0;
+    int rc = run(st, S_REDISPATCH, 2, p, &r, err);
+    if (rc < 0)
+        return rc;
+    int n = PQntuples(r);
+    if (n > 0 && !(*rows = calloc((size_t)n, sizeof(**rows))))
+        rc = err_set(err, -STORE_EINTERNAL, "out of memory");
+    for (int i = 0; rc == 0 && i < n; i++)
+        if ((rc = read_row(r, i, &(*rows)[*count], err)) == 0)
+            (*count)++;
+    PQclear(r);
     return rc;
 }
 

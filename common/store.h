@@ -121,6 +121,13 @@ MUST_CHECK int store_task_request_input(struct store *st, const char *id, const 
  * left. */
 MUST_CHECK int store_task_answer(struct store *st, const char *id, const char *owner,
                                  const char *responses, bool *resumed, struct err *err);
+/* A retryable failure: re-queue after a backoff, or fail at the last attempt. */
+MUST_CHECK int store_task_retry(struct store *st, const char *id, const char *worker,
+                                int attempt, const char *message, bool *failed,
+                                struct err *err);
+/* Queued tasks not claimed within after_ms of their last push, to push again. */
+MUST_CHECK int store_redispatch(struct store *st, int64_t after_ms, int max,
+                                struct task_row **rows, int *count, struct err *err);
 /* Give a running task back to the queue without counting the attempt. */
 MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
                                   int attempt, struct err *err);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "redispatch.h"
 #include "state.h"
 
 #define EXIT_CONFIG 2
@@ -32,7 +33,7 @@ struct settings {
     const char *allowed_origins, *allowed_hosts, *state_key;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
-    int64_t sync_task_ttl_ms;
+    int64_t sync_task_ttl_ms, redispatch_ms;
     bool log_text, fixtures;
 };
 
@@ -85,6 +86,9 @@ int main(int argc, char **argv)
         {"sync-task-ttl-ms", CFG_INT, "3600000",
          "how long the task behind a synchronous call (or an unanswered MRTR round) is kept",
          &s.sync_task_ttl_ms, 1000, 30LL * 86400000},
+        {"redispatch-ms", CFG_INT, "5000",
+         "push queued tasks again when no worker claimed them within this time",
+         &s.redispatch_ms, 100, 3600000},
         {"listen-max-ms", CFG_INT, "3600000",
          "longest life of a subscriptions/listen stream (then closed gracefully)",
          &s.listen_max_ms, 1000, 86400000},
@@ -146,6 +150,7 @@ int main(int argc, char **argv)
     struct catalog *catalog = NULL;
     struct dispatch *fabric = NULL;
     struct http_server *http = NULL;
+    struct redispatcher *redispatcher = NULL;
     if (auth_none) {
         LOG_WARN("authentication is DISABLED (TASKWIRE_AUTH=none): every caller is one owner; "
                  "use only for local development");
@@ -188,6 +193,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!(http = http_start(&hc, &e)))
         goto out_fail;
+    if (!(redispatcher = redispatch_start(s.pg_dsn, fabric, s.redispatch_ms))) {
+        err_set(&e, -1, "cannot start the redispatch thread");
+        http_stop(http);
+        goto out_fail;
+    }
     LOG_INFO("frontend started", "listen", s.listen, "admin", s.admin_listen, "fabric",
              s.fabric_bind, "version", TASKWIRE_VERSION);
     int sig = 0;
@@ -195,6 +205,7 @@ int main(int argc, char **argv)
     LOG_INFO("stopping: finishing in-flight requests", "signal", sig == SIGTERM ? "TERM" : "INT");
     http_quiesce(http);
     http_stop(http);
+    redispatch_stop(redispatcher);
     status = 0;
     goto out_free;
 

@@ -131,6 +131,23 @@ static json_t *run_tool_with_task(struct tool_ctx *ctx, json_t **error)
     return tool_text_result(text, false);
 }
 
+/* flaky_job: a retryable failure on each of the first 'failures' attempts. */
+static json_t *run_flaky_job(struct tool_ctx *ctx, json_t **error)
+{
+    const json_t *f = json_object_get(tool_args(ctx), "failures");
+    int failures = f ? (int)json_integer_value(f) : 1;
+    int attempt = tool_attempt(ctx);
+    if (attempt <= failures) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "simulated transient failure on attempt %d", attempt);
+        tool_retry_later(ctx, msg);
+        return NULL;
+    }
+    char text[64];
+    snprintf(text, sizeof(text), "succeeded on attempt %d", attempt);
+    return tool_text_result(text, false);
+}
+
 static json_t *run_text(struct tool_ctx *ctx, json_t **error)
 {
     return tool_text_result("ok", false);
@@ -381,6 +398,7 @@ static json_t *run_custom_header(struct tool_ctx *ctx, json_t **error)
 static const struct tool_impl fixtures[] = {
     {"confirm_delete", run_confirm_delete},
     {"failing_job", run_failing_job},
+    {"flaky_job", run_flaky_job},
     {"greet", run_greet},
     {"json_schema_2020_12_tool", run_text},
     {"multi_input", run_multi_input},

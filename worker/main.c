@@ -26,7 +26,7 @@
 struct settings {
     const char *fabric_connect, *pg_dsn, *redis_addr, *worker_id, *admin_listen, *log_level;
     const char *tools_manifest;
-    int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms;
+    int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms, resolve_ms;
     bool log_text, fixtures;
 };
 
@@ -54,7 +54,11 @@ int main(int argc, char **argv)
     snprintf(default_id, sizeof(default_id), "%s-%d", host, (int)getpid());
     const struct cfg_opt opts[] = {
         {"fabric-connect", CFG_STR, "tcp://127.0.0.1:7100",
-         "comma-separated ZeroMQ endpoints of every frontend", &s.fabric_connect},
+         "comma-separated frontend endpoints: tcp://host:port, or dns://name:port for every "
+         "address of a name (e.g. a Kubernetes headless Service)",
+         &s.fabric_connect},
+        {"fabric-resolve-ms", CFG_INT, "10000", "how often dns:// fabric names are resolved again",
+         &s.resolve_ms, 100, 3600000},
         {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)",
          &s.pg_dsn, 0, 0, true},
         {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for cancel events (\"\" = off)",
@@ -124,7 +128,7 @@ int main(int argc, char **argv)
     struct runner_cfg rc_cfg = {s.fabric_connect, s.pg_dsn,          s.redis_addr,
                                 s.worker_id,      (int)s.slots,      s.lease_ms,
                                 s.progress_ms,    s.idle_poll_ms,    s.sweep_ms,
-                                s.grace_ms};
+                                s.grace_ms,       s.resolve_ms};
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
         goto out_fail;
     if (*s.admin_listen && !(admin = admin_start(s.admin_listen, runner_ready, runner, &e)))

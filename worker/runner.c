@@ -10,7 +10,9 @@
  */
 #include "runner.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,6 +33,8 @@
 #define HEARTBEAT_TICK_MS 50
 #define SWEEP_BATCH 100
 #define RETRY_MS 500
+#define FABRIC_MAX_EPS 256 /* frontends one worker connects to */
+#define FABRIC_EP_LEN 80   /* "tcp://[v6 address]:port" */
 
 enum slot_state { SLOT_IDLE, SLOT_ASSIGNED, SLOT_BUSY };
 
@@ -49,6 +53,7 @@ struct slot {
     int attempt;              /* its attempt */
     bool stop_tool;           /* cancelled, lease lost or shutting down */
     bool parked;              /* the task waits for input; the slot is free again */
+    char retry[256];          /* non-empty: the tool asked to be retried, with this reason */
     bool release;             /* shutting down: give the task back */
     bool dirty;               /* progress changed since the last write */
     double progress, total;   /* last progress */
@@ -72,6 +77,8 @@ struct runner {
     int idle;                    /* slots in SLOT_IDLE */
     bool quit;                   /* threads must exit */
     volatile sig_atomic_t stop_requested; /* set by runner_stop */
+    char eps[FABRIC_MAX_EPS][FABRIC_EP_LEN]; /* endpoints the PULL socket is connected to */
+    int neps;                    /* used entries of eps */
 };
 
 struct tool_ctx {
@@ -87,6 +94,8 @@ METRIC_DEFINE(m_done, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\
               "Task outcomes written by this worker");
 METRIC_DEFINE(m_failed, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\"failed\"",
               "Task outcomes written by this worker");
+METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
+              "Attempts that ended with a retryable failure and were queued again");
 METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
               "Tools stopped because their task was cancelled or its lease lost");
 METRIC_DEFINE(m_garbage, METRIC_COUNTER, "taskwire_fabric_envelopes_dropped_total", NULL,
@@ -140,6 +149,11 @@ const char *tool_task_id(const struct tool_ctx *ctx)
     return ctx->slot->task_id;
 }
 
+int tool_attempt(const struct tool_ctx *ctx)
+{
+    return ctx->row->attempt;
+}
+
 void tool_progress(struct tool_ctx *ctx, double progress, double total, const char *msg)
 {
     struct slot *s = ctx->slot;
@@ -170,6 +184,14 @@ bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms)
     bool stop = s->stop_tool;
     pthread_mutex_unlock(&s->r->mu);
     return !stop;
+}
+
+void tool_retry_later(struct tool_ctx *ctx, const char *message)
+{
+    pthread_mutex_lock(&ctx->slot->r->mu);
+    snprintf(ctx->slot->retry, sizeof(ctx->slot->retry), "%s",
+             message && *message ? message : "retryable failure");
+    pthread_mutex_unlock(&ctx->slot->r->mu);
 }
 
 void tool_notify_tools_changed(struct tool_ctx *ctx)
@@ -319,9 +341,21 @@ static void run_task(struct slot *s, const struct task_row *row)
 
     pthread_mutex_lock(&s->r->mu);
     bool stopped = s->stop_tool, release = s->release, parked = s->parked;
+    char retry[sizeof(s->retry)];
+    memcpy(retry, s->retry, sizeof(retry));
     pthread_mutex_unlock(&s->r->mu);
 
-    if (parked) {
+    if (retry[0] && !stopped) {
+        bool failed = false;
+        struct err e = {0};
+        if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->attempt, retry, &failed,
+                             &e) == 0) {
+            notify_publish(s->pub, NOTIFY_CHANGED, row->id);
+            metrics_add(failed ? &m_failed : &m_retried, 1);
+            LOG_INFO(failed ? "task failed: no attempts left" : "task will be retried",
+                     "task_id", row->id, "reason", retry);
+        }
+    } else if (parked) {
         LOG_INFO("task waits for input; slot released", "task_id", row->id);
     } else if (release) {
         struct err e = {0};
@@ -378,6 +412,7 @@ static void *slot_main(void *arg)
             memcpy(s->task_id, row.id, sizeof(s->task_id));
             s->attempt = row.attempt;
             s->stop_tool = s->release = s->dirty = s->parked = false;
+            s->retry[0] = '\0';
             s->message[0] = '\0';
             s->last_write_ms = s->last_renew_ms = now_ms();
             pthread_mutex_unlock(&r->mu);
@@ -504,6 +539,8 @@ static void *heartbeat_main(void *arg)
 
 /* ---- receive loop ---- */
 
+static int fabric_refresh(struct runner *r, struct err *err);
+
 static void sweep(struct runner *r)
 {
     struct sweep_counts c;
@@ -557,9 +594,15 @@ static bool receive_one(struct runner *r, long timeout_ms)
  */
 void runner_run(struct runner *r)
 {
-    int64_t next_sweep = 0, next_idle_poll = 0;
+    int64_t next_sweep = 0, next_idle_poll = 0, next_resolve = now_ms() + r->cfg.resolve_ms;
     while (!r->stop_requested) {
         int64_t now = now_ms();
+        if (now >= next_resolve) {
+            struct err e = {0};
+            if (fabric_refresh(r, &e) < 0)
+                LOG_WARN("fabric refresh", "error", e.msg);
+            next_resolve = now + r->cfg.resolve_ms;
+        }
         if (now >= next_sweep) {
             sweep(r);
             next_sweep = now + r->cfg.sweep_ms;
@@ -622,7 +665,111 @@ bool runner_ready(void *arg)
     return ok;
 }
 
-/* Connect the PULL socket to every comma-separated endpoint. */
+/* Append 'ep' to a list unless present; returns 0 or -1 (full). */
+static int list_add(char list[][FABRIC_EP_LEN], int *n, const char *ep)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(list[i], ep) == 0)
+            return 0;
+    if (*n == FABRIC_MAX_EPS)
+        return -1;
+    snprintf(list[(*n)++], FABRIC_EP_LEN, "%s", ep);
+    return 0;
+}
+
+/* Resolve "dns://host:port" into tcp endpoints; false when the name does not resolve. */
+static bool resolve_entry(const char *entry, char list[][FABRIC_EP_LEN], int *n)
+{
+    char host[256];
+    const char *hp = entry + 6, *colon = strrchr(hp, ':');
+    if (!colon || (size_t)(colon - hp) >= sizeof(host))
+        return false;
+    memcpy(host, hp, (size_t)(colon - hp));
+    host[colon - hp] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+        return false;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        char ip[INET6_ADDRSTRLEN], ep[FABRIC_EP_LEN];
+        void *addr = ai->ai_family == AF_INET
+                         ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                         : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+        if (!inet_ntop(ai->ai_family, addr, ip, sizeof(ip)))
+            continue;
+        snprintf(ep, sizeof(ep), ai->ai_family == AF_INET ? "tcp://%s:%s" : "tcp://[%s]:%s", ip,
+                 colon + 1);
+        list_add(list, n, ep);
+    }
+    freeaddrinfo(res);
+    return true;
+}
+
+/*
+ * Bring the PULL socket's connections in line with TASKWIRE_FABRIC_CONNECT:
+ * static tcp:// endpoints, and "dns://name:port" entries resolved now (a
+ * Kubernetes headless Service names every frontend pod).  New addresses are
+ * connected, gone ones disconnected; while a name fails to resolve nothing
+ * is dropped.  Called at start and every fabric-resolve-ms.
+ */
+static int fabric_refresh(struct runner *r, struct err *err)
+{
+    char (*want)[FABRIC_EP_LEN] = calloc(FABRIC_MAX_EPS, FABRIC_EP_LEN);
+    char *list = strdup(r->cfg.fabric_connect), *save = NULL;
+    int n = 0, rc = 0;
+    bool complete = true;
+    if (!want || !list) {
+        free(want);
+        free(list);
+        return err_set(err, -1, "out of memory");
+    }
+    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
+        while (*ep == ' ')
+            ep++;
+        if (!*ep)
+            continue;
+        if (strncmp(ep, "dns://", 6) == 0) {
+            if (!resolve_entry(ep, want, &n)) {
+                complete = false;
+                LOG_WARN("fabric name does not resolve; keeping current connections", "entry", ep);
+            }
+        } else if (list_add(want, &n, ep) < 0) {
+            break;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        bool have = false;
+        for (int j = 0; j < r->neps && !have; j++)
+            have = strcmp(r->eps[j], want[i]) == 0;
+        if (have)
+            continue;
+        if (zmq_connect(r->pull, want[i]) != 0) {
+            rc = err_set(err, -1, "cannot connect to fabric endpoint '%s': %s", want[i],
+                         zmq_strerror(errno));
+            continue;
+        }
+        LOG_INFO("fabric: connected", "endpoint", want[i]);
+    }
+    for (int j = 0; complete && j < r->neps; j++) {
+        bool keep = false;
+        for (int i = 0; i < n && !keep; i++)
+            keep = strcmp(r->eps[j], want[i]) == 0;
+        if (!keep) {
+            zmq_disconnect(r->pull, r->eps[j]);
+            LOG_INFO("fabric: disconnected (address gone)", "endpoint", r->eps[j]);
+        }
+    }
+    if (complete || n > r->neps) {
+        memcpy(r->eps, want, (size_t)n * FABRIC_EP_LEN);
+        r->neps = n;
+    }
+    free(want);
+    free(list);
+    if (rc == 0 && r->neps == 0)
+        rc = err_set(err, -1, "no fabric endpoint (TASKWIRE_FABRIC_CONNECT)");
+    return rc;
+}
+
+/* Create the PULL socket and connect it to every configured frontend. */
 static int connect_fabric(struct runner *r, struct err *err)
 {
     int hwm = 1, zero = 0;
@@ -630,26 +777,7 @@ static int connect_fabric(struct runner *r, struct err *err)
         return err_set(err, -1, "cannot create ZeroMQ socket");
     zmq_setsockopt(r->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(r->pull, ZMQ_LINGER, &zero, sizeof(zero));
-    char *list = strdup(r->cfg.fabric_connect), *save = NULL;
-    if (!list)
-        return err_set(err, -1, "out of memory");
-    int rc = 0, count = 0;
-    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
-        while (*ep == ' ')
-            ep++;
-        if (!*ep)
-            continue;
-        if (zmq_connect(r->pull, ep) != 0) {
-            rc = err_set(err, -1, "cannot connect to fabric endpoint '%s': %s", ep,
-                         zmq_strerror(errno));
-            break;
-        }
-        count++;
-    }
-    free(list);
-    if (rc == 0 && count == 0)
-        rc = err_set(err, -1, "no fabric endpoint configured (TASKWIRE_FABRIC_CONNECT)");
-    return rc;
+    return fabric_refresh(r, err);
 }
 
 /*
@@ -674,6 +802,7 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     metrics_register(&m_done);
     metrics_register(&m_failed);
     metrics_register(&m_stopped);
+    metrics_register(&m_retried);
     metrics_register(&m_garbage);
     metrics_register(&m_claim_miss);
     metrics_register(&m_requeued);

@@ -21,7 +21,8 @@
 #include "err.h"
 
 struct runner_cfg {
-    const char *fabric_connect; /* comma-separated ZeroMQ endpoints of the frontends */
+    const char *fabric_connect; /* comma-separated frontend endpoints: tcp://host:port, or
+                                   dns://name:port resolved to every address it has */
     const char *pg_dsn;         /* libpq conninfo */
     const char *redis_addr;     /* "host:port" for cancel events, "" = heartbeat only */
     const char *worker_id;      /* unique name of this worker */
@@ -31,6 +32,7 @@ struct runner_cfg {
     int64_t idle_poll_ms;       /* how often an idle worker looks for queued tasks */
     int64_t sweep_ms;           /* how often this worker runs the sweeper */
     int64_t grace_ms;           /* on shutdown, how long running tasks may finish */
+    int64_t resolve_ms;         /* how often dns:// entries are resolved again */
 };
 
 struct runner;

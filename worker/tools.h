@@ -36,6 +36,8 @@ const struct tool_impl *tools_find(const char *name);
 const json_t *tool_args(const struct tool_ctx *ctx);
 /* The task id (borrowed). */
 const char *tool_task_id(const struct tool_ctx *ctx);
+/* This run's attempt number (1 for the first run; re-runs after input keep it). */
+int tool_attempt(const struct tool_ctx *ctx);
 /* Record progress and a status message (msg may be NULL); cheap, coalesced. */
 void tool_progress(struct tool_ctx *ctx, double progress, double total, const char *msg);
 /* True once the task was cancelled, its lease lost, or the worker is shutting down. */
@@ -58,6 +60,10 @@ json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *m
 /* The capabilities the client declared when it created the task (borrowed). */
 const json_t *tool_client_caps(const struct tool_ctx *ctx);
 
+/* End this attempt with a retryable failure: the task is queued again after an
+ * exponential backoff with jitter (about 1 s, 2 s, 4 s, ... at most 5 min), or fails
+ * with 'message' at its last attempt.  The tool must return NULL right after. */
+void tool_retry_later(struct tool_ctx *ctx, const char *message);
 /* Tell every listener that the tools list changed (notifications/tools/list_changed). */
 void tool_notify_tools_changed(struct tool_ctx *ctx);
 /* The conformance fixture implementation of 'name', or NULL (worker/fixtures.c). */
