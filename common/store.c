@@ -49,6 +49,7 @@ enum stmt {
     S_ANSWER,
     S_RETRY,
     S_REDISPATCH,
+    S_QUEUE_STATS,
     S_COUNT
 };
 
@@ -151,6 +152,13 @@ static const struct {
                       " AND dispatched_at < now() - ($1::bigint * interval '1 millisecond')"
                       " ORDER BY dispatched_at LIMIT $2::int FOR UPDATE SKIP LOCKED) s"
                       " WHERE t.id = s.id RETURNING " ROW_COLS_T},
+    /* Sizes for metrics, from the partial indexes only (never the whole table). */
+    [S_QUEUE_STATS] = {"tw_queue_stats",
+                       "SELECT (SELECT count(*) FROM tasks WHERE status = 'queued'),"
+                       " (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)"
+                       " FROM tasks WHERE status = 'queued'),"
+                       " (SELECT count(*) FROM tasks WHERE status IN ('running', 'input_required')"
+                       " AND lease_until IS NOT NULL)"},
     [S_SWEEP_EXPIRED] = {"tw_sweep_expired",
                          "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
                          " expires_at <= now() LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
@@ -633,7 +641,8 @@ int store_task_release(struct store *st, const char *id, const char *worker, int
 
 /*
  * One sweeper pass over at most 'batch' rows per kind: expired leases go back
- * to queued (or to failed at max attempts), rows past their TTL are deleted.
+ * to queued (or to failed at max attempts), rows past their TTL are deleted;
+ * then the queue's size, its oldest age and the running count are read.
  * Safe to run in every process at once (FOR UPDATE SKIP LOCKED).
  */
 int store_sweep(struct store *st, int batch, struct sweep_counts *out, struct err *err)
@@ -656,6 +665,12 @@ int store_sweep(struct store *st, int batch, struct sweep_counts *out, struct er
     if ((rc = run(st, S_SWEEP_EXPIRED, 1, p, &r, err)) < 0)
         return rc;
     out->expired = atoi(PQcmdTuples(r));
+    PQclear(r);
+    if ((rc = run(st, S_QUEUE_STATS, 0, NULL, &r, err)) < 0)
+        return rc;
+    out->queued = atoll(PQgetvalue(r, 0, 0));
+    out->oldest_queued_s = strtod(PQgetvalue(r, 0, 1), NULL);
+    out->running = atoll(PQgetvalue(r, 0, 2));
     PQclear(r);
     return 0;
 }

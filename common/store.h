@@ -74,6 +74,9 @@ struct sweep_counts {
     int requeued;  /* running tasks whose lease expired, back to queued */
     int failed;    /* expired leases at max attempts, failed */
     int expired;   /* rows past their TTL, deleted */
+    int64_t queued;         /* tasks waiting for a worker */
+    double oldest_queued_s; /* age of the oldest of them, seconds */
+    int64_t running;        /* tasks held by a worker */
 };
 
 struct store;

@@ -94,6 +94,12 @@ METRIC_DEFINE(m_done, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\
               "Task outcomes written by this worker");
 METRIC_DEFINE(m_failed, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\"failed\"",
               "Task outcomes written by this worker");
+METRIC_DEFINE(m_queue_depth, METRIC_GAUGE, "taskwire_queue_depth", NULL,
+              "Tasks queued for a worker, cluster-wide (as of this worker's last sweep)");
+METRIC_DEFINE(m_queue_age, METRIC_GAUGE, "taskwire_queue_oldest_age_seconds", NULL,
+              "Age of the oldest queued task, cluster-wide");
+METRIC_DEFINE(m_running, METRIC_GAUGE, "taskwire_tasks_running", NULL,
+              "Tasks held by a worker, cluster-wide");
 METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
               "Attempts that ended with a retryable failure and were queued again");
 METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
@@ -549,6 +555,9 @@ static void sweep(struct runner *r)
         LOG_DEBUG("sweep skipped", "error", e.msg);
         return;
     }
+    metrics_set(&m_queue_depth, c.queued);
+    metrics_set(&m_queue_age, (int64_t)c.oldest_queued_s);
+    metrics_set(&m_running, c.running);
     metrics_add(&m_requeued, c.requeued);
     metrics_add(&m_lease_failed, c.failed);
     if (c.requeued || c.failed || c.expired) {
@@ -803,6 +812,9 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     metrics_register(&m_failed);
     metrics_register(&m_stopped);
     metrics_register(&m_retried);
+    metrics_register(&m_queue_depth);
+    metrics_register(&m_queue_age);
+    metrics_register(&m_running);
     metrics_register(&m_garbage);
     metrics_register(&m_claim_miss);
     metrics_register(&m_requeued);
