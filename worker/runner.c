@@ -166,8 +166,15 @@ void tool_progress(struct tool_ctx *ctx, double progress, double total, const ch
     pthread_mutex_lock(&s->r->mu);
     s->progress = progress;
     s->total = total;
-    if (msg)
-        snprintf(s->message, sizeof(s->message), "%s", msg);
+    if (msg) {
+        /* Cut on a character boundary: PostgreSQL refuses broken UTF-8. */
+        size_t n = strnlen(msg, sizeof(s->message) - 1);
+        if (msg[n] != '\0')
+            while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+                n--;
+        memcpy(s->message, msg, n);
+        s->message[n] = '\0';
+    }
     s->dirty = true;
     pthread_mutex_unlock(&s->r->mu);
 }
