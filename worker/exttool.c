@@ -929,6 +929,16 @@ static json_t *finish_run(struct run *r, json_t **error, const char **outcome)
         }
         return tool_text_result("tool exited without a result", true);
     }
+    if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXTTOOL_EXIT_RETRY) {
+        /* EX_TEMPFAIL: a transient failure; run again after a backoff. */
+        *outcome = "retry later";
+        json_t *why = error_result(r, "temporary failure (exit status 75)");
+        const char *text = json_string_value(
+            json_object_get(json_array_get(json_object_get(why, "content"), 0), "text"));
+        tool_retry_later(r->ctx, text);
+        json_decref(why);
+        return NULL;
+    }
     if (status >= 0 && WIFEXITED(status)) {
         *outcome = "exit status";
         snprintf(head, sizeof(head), "exit status %d", WEXITSTATUS(status));

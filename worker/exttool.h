@@ -19,6 +19,8 @@
 #include "err.h"
 #include "tools.h"
 
+#define EXTTOOL_EXIT_RETRY 75 /* EX_TEMPFAIL: a transient failure, retried after a backoff */
+
 #define EXTTOOL_EPROTO      1   /* returned negated: a line that is not a protocol message */
 #define EXTTOOL_MESSAGE_MAX 255 /* bytes of a status message kept (the runner keeps 255) */
 

@@ -56,6 +56,13 @@ void tool_progress(struct tool_ctx *ctx, double progress, double total, const ch
     }
 }
 
+static char retried[512]; /* the message of the last tool_retry_later() */
+
+void tool_retry_later(struct tool_ctx *ctx, const char *message)
+{
+    snprintf(retried, sizeof(retried), "%s", message);
+}
+
 bool tool_cancelled(struct tool_ctx *ctx)
 {
     return ctx->cancel_after_progress > 0 && ctx->progress_calls >= ctx->cancel_after_progress;
@@ -403,6 +410,18 @@ static void test_run_nonzero_exit_quotes_stderr(void **state)
     r = run(NULL, NULL, spec_of(path, NULL), &error, NULL);
     assert_string_equal(text_of(r), "exit status 4");
     json_decref(r);
+}
+
+static void test_run_exit_75_asks_for_a_retry(void **state)
+{
+    char path[256];
+    script(path, sizeof(path), "tempfail.sh", "echo 'backend busy' >&2\nexit 75");
+    json_t *error = NULL;
+    retried[0] = '\0';
+    json_t *r = run(NULL, NULL, spec_of(path, NULL), &error, NULL);
+    assert_null(r);     /* no outcome: the runner queues the task again */
+    assert_null(error);
+    assert_string_equal(retried, "temporary failure (exit status 75): backend busy");
 }
 
 static void test_run_stderr_tail_is_bounded_and_valid_utf8(void **state)
@@ -760,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_sanitize_replaces_bad_bytes),
         cmocka_unit_test(test_run_success_with_progress_and_result),
         cmocka_unit_test(test_run_nonzero_exit_quotes_stderr),
+        cmocka_unit_test(test_run_exit_75_asks_for_a_retry),
         cmocka_unit_test(test_run_stderr_tail_is_bounded_and_valid_utf8),
         cmocka_unit_test(test_run_exit_zero_without_result),
         cmocka_unit_test(test_run_killed_by_signal),
