@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "auth.h"
+#include "b64.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,61 +102,26 @@ static const char *errno_text(int e, char *buf, size_t len)
 #endif
 }
 
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
 /*
- * Strict unpadded base64url decode: rejects any other character, a length of
- * 4n+1, and non-zero trailing bits, so that each byte string has exactly one
- * accepted encoding (no malleable signatures).  Returns 0 with a new malloc'd
- * buffer (one spare byte, NUL-terminated), -AUTH_EMALFORMED or -AUTH_ENOMEM.
+ * Strict unpadded base64url decode (common/b64.c): each byte string has
+ * exactly one accepted encoding (no malleable signatures).  Returns 0 with a
+ * new malloc'd buffer (one spare byte, NUL-terminated), -AUTH_EMALFORMED or
+ * -AUTH_ENOMEM.
  */
 static int b64url_decode(const char *in, size_t len, unsigned char **out, size_t *out_len)
 {
-    unsigned char *buf;
-    size_t i, n = 0;
-    uint32_t acc = 0;
-    int bits = 0, val;
-
-    if (len % 4 == 1)
-        return -AUTH_EMALFORMED;
-    buf = malloc(len / 4 * 3 + 3);
+    unsigned char *buf = malloc(B64_DECODED_MAX(len) + 1);
     if (!buf)
         return -AUTH_ENOMEM;
-    for (i = 0; i < len; i++) {
-        val = b64url_value((unsigned char)in[i]);
-        if (val < 0)
-            goto out_free_buf;
-        acc = (acc << 6) | (uint32_t)val;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+    long n = b64_decode(in, len, true, buf, B64_DECODED_MAX(len));
+    if (n < 0) {
+        free(buf);
+        return -AUTH_EMALFORMED;
     }
-    if (acc != 0) /* the 2 or 4 leftover bits must be zero */
-        goto out_free_buf;
     buf[n] = '\0';
     *out = buf;
-    *out_len = n;
+    *out_len = (size_t)n;
     return 0;
-
-out_free_buf:
-    free(buf);
-    return -AUTH_EMALFORMED;
 }
 
 static void stamp_from_stat(struct file_stamp *s, const struct stat *st)
@@ -547,7 +513,7 @@ static int split_header(const char *authorization, struct token_parts *t, struct
                 goto out_malformed;
             t->len[dots] = (size_t)(p - t->seg[dots]);
             t->seg[++dots] = p + 1;
-        } else if (b64url_value((unsigned char)*p) < 0) {
+        } else if (!b64url_char((unsigned char)*p)) {
             goto out_malformed;
         }
     }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "b64.h"
 #include "mcpdefs.h"
 
 /* The one table from our errors to JSON-RPC codes and HTTP statuses. */
@@ -114,52 +115,6 @@ static void trim_ows(const char *s, const char **b, const char **e)
         (*e)--;
 }
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict standard base64 (padding required) of [b, e) into out; returns the
- * decoded length or -1. 'cap' must be at least 3 * (e - b) / 4. */
-static long b64_decode(const char *b, const char *e, char *out, size_t cap)
-{
-    size_t n = (size_t)(e - b), o = 0;
-    if (n % 4 != 0)
-        return -1;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4], pad = 0;
-        for (int k = 0; k < 4; k++) {
-            if (b[i + k] == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-                continue;
-            }
-            if (pad || (v[k] = b64_value((unsigned char)b[i + k])) < 0)
-                return -1;
-        }
-        unsigned triple = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 |
-                          (unsigned)v[3];
-        if (o + 3 - (size_t)pad > cap)
-            return -1;
-        out[o++] = (char)(triple >> 16);
-        if (pad < 2)
-            out[o++] = (char)(triple >> 8);
-        if (pad < 1)
-            out[o++] = (char)triple;
-    }
-    return (long)o;
-}
-
 /*
  * True when header value 'header' carries 'body_value'.  Surrounding OWS is
  * ignored; "=?base64?X?=" is decoded first; otherwise the value must be
@@ -177,11 +132,8 @@ bool rpc_header_matches(const char *header, const char *body_value)
     if (n >= sizeof(pre) - 1 + sizeof(post) - 1 && strncmp(b, pre, sizeof(pre) - 1) == 0 &&
         strncmp(e - 2, post, 2) == 0) {
         const char *pb = b + sizeof(pre) - 1, *pe = e - 2;
-        size_t cap = (size_t)(pe - pb) / 4 * 3 + 3;
-        char buf[4096];
-        if (cap > sizeof(buf))
-            return false;
-        long len = b64_decode(pb, pe, buf, sizeof(buf));
+        unsigned char buf[4096];
+        long len = b64_decode(pb, (size_t)(pe - pb), false, buf, sizeof(buf));
         return len >= 0 && (size_t)len == strlen(body_value) &&
                memcmp(buf, body_value, (size_t)len) == 0;
     }

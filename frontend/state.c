@@ -20,50 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = b64url[(v >> 18) & 63];
-        out[o++] = b64url[(v >> 12) & 63];
-        if (i + 1 < n)
-            out[o++] = b64url[(v >> 6) & 63];
-        if (i + 2 < n)
-            out[o++] = b64url[v & 63];
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static long b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
-{
-    size_t o = 0;
-    unsigned v = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *p = memchr(b64url, in[i], 64);
-        if (!p || !in[i])
-            return -1;
-        v = (v << 6) | (unsigned)(p - b64url);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o == cap)
-                return -1;
-            out[o++] = (unsigned char)(v >> bits);
-        }
-    }
-    if (bits >= 6 || (v & ((1u << bits) - 1)) != 0)
-        return -1; /* not canonical: stray trailing bits */
-    return (long)o;
-}
+#include "b64.h"
 
 /* Hex SHA-256 of the binding, with the arguments in canonical form. */
 static int binding_digest(const struct state_binding *b, char out[65])
@@ -128,8 +85,8 @@ int state_verify(const unsigned char *key, size_t key_len, const char *state,
     if (!dot || len > STATE_MAX_LEN)
         return err_set(err, -STATE_EINVALID, "Invalid requestState");
     unsigned char payload[STATE_MAX_LEN], mac[64], want[EVP_MAX_MD_SIZE];
-    long plen = b64url_decode(state, (size_t)(dot - state), payload, sizeof(payload) - 1);
-    long mlen = b64url_decode(dot + 1, len - (size_t)(dot - state) - 1, mac, sizeof(mac));
+    long plen = b64_decode(state, (size_t)(dot - state), true, payload, sizeof(payload) - 1);
+    long mlen = b64_decode(dot + 1, len - (size_t)(dot - state) - 1, true, mac, sizeof(mac));
     unsigned wlen = 0;
     if (plen <= 0 || mlen != 32 ||
         !HMAC(EVP_sha256(), key, (int)key_len, payload, (size_t)plen, want, &wlen) ||
