@@ -101,29 +101,33 @@ int notify_publish(struct notify_pub *p, const char *kind, const char *task_id)
 {
     if (!p || !p->port)
         return -1;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (!p->ctx) {
-        if (before(&now, &p->next_try))
-            return -1;
-        p->ctx = connect_redis(p->host, p->port);
-        if (!p->ctx) {
-            p->next_try = now;
-            p->next_try.tv_sec += NOTIFY_RETRY_MS / 1000;
-            return -1;
-        }
-    }
     char msg[128];
     snprintf(msg, sizeof(msg), "%s %s", kind, task_id);
-    redisReply *r = redisCommand(p->ctx, "PUBLISH %s %s", NOTIFY_CHANNEL, msg);
-    if (!r) {
+    /* Two tries: a connection cached from before a Redis restart fails once,
+     * and the event must still go out on a fresh one. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (!p->ctx) {
+            if (before(&now, &p->next_try))
+                return -1;
+            p->ctx = connect_redis(p->host, p->port);
+            if (!p->ctx) {
+                p->next_try = now;
+                p->next_try.tv_sec += NOTIFY_RETRY_MS / 1000;
+                return -1;
+            }
+        }
+        redisReply *r = redisCommand(p->ctx, "PUBLISH %s %s", NOTIFY_CHANNEL, msg);
+        if (r) {
+            int rc = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+            freeReplyObject(r);
+            return rc;
+        }
         redisFree(p->ctx);
         p->ctx = NULL;
-        return -1;
     }
-    int rc = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
-    freeReplyObject(r);
-    return rc;
+    return -1;
 }
 
 /* Deliver one pub/sub reply: ["message", channel, "kind id"]. */

@@ -109,7 +109,9 @@ static const struct {
                         " 'worker lost; gave up' ELSE 'worker lost; retrying' END,"
                         " not_before = " BACKOFF("t.attempt")
                         " FROM (SELECT id FROM tasks WHERE status IN ('running', 'input_required')"
-                        " AND lease_until < now() LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
+                        " AND lease_until < now() AND pg_postmaster_start_time() < now() -"
+                        " ($2::bigint * interval '1 millisecond')"
+                        " LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
                         " WHERE t.id = s.id RETURNING t.status"},
     [S_REQUEST_INPUT] = {"tw_request_input",
                          "UPDATE tasks SET status = 'input_required', input_requests = $4::jsonb,"
@@ -641,18 +643,24 @@ int store_task_release(struct store *st, const char *id, const char *worker, int
 
 /*
  * One sweeper pass over at most 'batch' rows per kind: expired leases go back
- * to queued (or to failed at max attempts), rows past their TTL are deleted;
- * then the queue's size, its oldest age and the running count are read.
+ * to queued (or to failed at max attempts), rows past their TTL are deleted.
+ * Leases are not judged until PostgreSQL has been up for 'lease_ms': after a
+ * database restart every lease looks expired only because no heartbeat could
+ * be written, and the workers must get the chance to renew them and store
+ * the results they finished meanwhile.  Then the queue's size, its oldest
+ * age and the running count are read.
  * Safe to run in every process at once (FOR UPDATE SKIP LOCKED).
  */
-int store_sweep(struct store *st, int batch, struct sweep_counts *out, struct err *err)
+int store_sweep(struct store *st, int batch, int64_t lease_ms, struct sweep_counts *out,
+                struct err *err)
 {
-    char b[16];
+    char b[16], l[24];
     snprintf(b, sizeof(b), "%d", batch);
-    const char *p[] = {b};
+    snprintf(l, sizeof(l), "%lld", (long long)lease_ms);
+    const char *p[] = {b, l};
     PGresult *r;
     memset(out, 0, sizeof(*out));
-    int rc = run(st, S_SWEEP_LEASES, 1, p, &r, err);
+    int rc = run(st, S_SWEEP_LEASES, 2, p, &r, err);
     if (rc < 0)
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {

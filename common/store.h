@@ -134,9 +134,10 @@ MUST_CHECK int store_redispatch(struct store *st, int64_t after_ms, int max,
 /* Give a running task back to the queue without counting the attempt. */
 MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
                                   int attempt, struct err *err);
-/* One sweeper pass: requeue or fail expired leases, delete expired rows (batched). */
-MUST_CHECK int store_sweep(struct store *st, int batch, struct sweep_counts *out,
-                           struct err *err);
+/* One sweeper pass: requeue or fail expired leases (not before the database has been
+ * up for lease_ms), delete expired rows (batched), read the queue's size. */
+MUST_CHECK int store_sweep(struct store *st, int batch, int64_t lease_ms,
+                           struct sweep_counts *out, struct err *err);
 
 /* Release the strings of a row; safe on a zeroed row. */
 void task_row_fini(struct task_row *row);

@@ -558,7 +558,7 @@ static void sweep(struct runner *r)
 {
     struct sweep_counts c;
     struct err e = {0};
-    if (store_sweep(r->store, SWEEP_BATCH, &c, &e) < 0) {
+    if (store_sweep(r->store, SWEEP_BATCH, r->cfg.lease_ms, &c, &e) < 0) {
         LOG_DEBUG("sweep skipped", "error", e.msg);
         return;
     }
@@ -631,10 +631,12 @@ void runner_run(struct runner *r)
             continue;
         }
         pthread_mutex_unlock(&r->mu);
-        if (receive_one(r, 100))
+        /* PostgreSQL is asked every idle-poll-ms whatever the fabric is doing: a
+         * busy fabric must not starve a requeued task that no one will push. */
+        if (now_ms() < next_idle_poll) {
+            receive_one(r, 100);
             continue;
-        if (now_ms() < next_idle_poll)
-            continue;
+        }
         next_idle_poll = now_ms() + r->cfg.idle_poll_ms;
         struct task_row row;
         if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, &row, NULL) == 0) {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - helpers for the fault-injection tests (tests/fault/test_*.sh).
 #
 # Each fault test starts its OWN stack (deploy/local/stack) in TASKWIRE_STACK_DIR on
@@ -46,11 +47,13 @@ fault_up() {
 }
 
 # fault_down: stop the stack (archiving its logs) and count sanitizer reports as a failure.
-# Idempotent; also run from the EXIT trap.
+# Idempotent; also run from the EXIT trap.  A test may define fault_pre_down to undo its
+# fault first (e.g. SIGCONT a stopped process).
 fault_down() {
     [ "$FAULT_DOWN_DONE" = 1 ] && return 0
     FAULT_DOWN_DONE=1
     local p
+    declare -F fault_pre_down >/dev/null && fault_pre_down
     for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
     local archive=${TASKWIRE_STACK_LOG_ARCHIVE:-}
@@ -99,6 +102,7 @@ now_ms() {
 
 # wait_ms MS COMMAND...: retry every 50 ms until COMMAND succeeds or MS milliseconds pass.
 # Sets WAITED_MS to the time it took (or the time spent before giving up).
+# shellcheck disable=SC2034 # WAITED_MS is for the caller
 wait_ms() {
     local start end
     start=$(now_ms)
@@ -157,24 +161,18 @@ snapshot() {
     cp "/proc/$pid/environ" "$TMP/$1.environ" && cp "/proc/$pid/cmdline" "$TMP/$1.cmdline"
 }
 
-# respawn NAME [SRC] [VAR=VALUE...]: start process NAME again from the snapshot of SRC
-# (default NAME) with the same command line and environment, plus the VAR=VALUE overrides,
-# in its own session with its output appended to logs/NAME.log, as the stack does; record
-# its pid.  Prints the new pid.
-respawn() {
-    local name=$1 src=${2:-$1}
+# spawn_cmd NAME CMD...: start CMD in its own session with its output appended to
+# logs/NAME.log and every inherited descriptor above 2 closed, as the stack does; record its
+# pid as NAME.  Prints the pid.
+spawn_cmd() {
+    local name=$1
     shift
-    [ $# -gt 0 ] && shift
-    local -a envv cmd
-    [ -f "$TMP/$src.environ" ] || snapshot "$src" || return 1
-    mapfile -d '' -t envv <"$TMP/$src.environ"
-    mapfile -d '' -t cmd <"$TMP/$src.cmdline"
     local tmp="$SD/pids/$name.pid.new" i
     rm -f "$tmp"
     # shellcheck disable=SC2016
     setsid -f bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done
         echo "$$" >"$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' \
-        "$tmp" env -i "${envv[@]}" "$@" "${cmd[@]}" </dev/null >>"$LOGS/$name.log" 2>&1
+        "$tmp" "$@" </dev/null >>"$LOGS/$name.log" 2>&1
     for ((i = 0; i < 100; i++)); do
         [ -s "$tmp" ] && break
         sleep 0.05
@@ -185,6 +183,31 @@ respawn() {
     rm -f "$tmp"
     record_pid "$name" "$pid" || return 1
     echo "$pid"
+}
+
+# respawn NAME [SRC] [VAR=VALUE...]: start process NAME (a frontend or worker) again from the
+# snapshot of SRC (default NAME): the same command line and environment, plus the VAR=VALUE
+# overrides.  Prints the new pid.
+respawn() {
+    local name=$1 src=${2:-$1}
+    shift
+    [ $# -gt 0 ] && shift
+    local -a envv cmd
+    [ -f "$TMP/$src.environ" ] || snapshot "$src" || return 1
+    mapfile -d '' -t envv <"$TMP/$src.environ"
+    mapfile -d '' -t cmd <"$TMP/$src.cmdline"
+    spawn_cmd "$name" env -i "${envv[@]}" "$@" "${cmd[@]}"
+}
+
+# redis_start: start the stack's Redis again, with the stack's command line (Redis rewrites
+# its /proc cmdline, so no snapshot), and wait (5 s) for PONG.
+redis_start() {
+    local port=$((BASE + 41))
+    mkdir -p "$SD/redis"
+    spawn_cmd redis redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        --daemonize no --dir "$SD/redis" --logfile "$LOGS/redis.log" >/dev/null || return 1
+    redis_pong() { [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; }
+    wait_for 5 redis_pong
 }
 
 # http_ok URL: GET URL answers 200.
@@ -239,3 +262,53 @@ nonterminal_of() {
     echo $((n - term))
 }
 all_terminal() { [ "$(nonterminal_of "$1")" = 0 ]; }
+
+# ---- PostgreSQL of the stack ----
+
+# pg_ctl_stack ARGS...: run the stack's pg_ctl as the stack runs it (as nobody from the data
+# folder's parent when root; see deploy/local/stack as_pg), with PGDATA set, every inherited
+# descriptor above 2 closed and output appended to logs/pg_ctl.log.
+pg_ctl_stack() {
+    # shellcheck disable=SC2034 # set by sourcing stack.env; declared local to keep them here
+    local BASE NFRONT NWORK BUILD AUTH_MODE PG_BIN PG_ROOT PG_TMP PG_NOBODY
+    # shellcheck source=/dev/null
+    . "$SD/stack.env"
+    local -a as=()
+    if [ "${PG_NOBODY:-0}" = 1 ]; then
+        as=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --)
+    fi
+    # shellcheck disable=SC2016
+    (cd "$PG_ROOT" && "${as[@]}" bash -c 'for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done; exec "$@"' \
+        pg_ctl "$PG_BIN/pg_ctl" -D "$PG_ROOT/data" "$@") </dev/null >>"$LOGS/pg_ctl.log" 2>&1
+}
+
+# pg_stop: stop the stack's PostgreSQL (fast shutdown: sessions are cut).
+pg_stop() { pg_ctl_stack stop -m fast -w -t 30; }
+
+# pg_start: start it again with the options the stack uses, and record the new postmaster's
+# pid so that `stack status` and `stack down` find it.
+pg_start() {
+    local port=$((BASE + 40))
+    # shellcheck disable=SC2034 # set by sourcing stack.env; declared local to keep them here
+    local BASE NFRONT NWORK BUILD AUTH_MODE PG_BIN PG_ROOT PG_TMP PG_NOBODY
+    # shellcheck source=/dev/null
+    . "$SD/stack.env"
+    local log=$LOGS/postgres.log
+    [ "${PG_NOBODY:-0}" = 1 ] && log=$PG_ROOT/postgres.log
+    local opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PG_ROOT/data"
+    opts+=" -c fsync=off -c full_page_writes=off -c max_connections=200"
+    pg_ctl_stack start -w -t 30 -l "$log" -o "$opts" || return 1
+    record_pid postgres "$(head -n 1 "$PG_ROOT/data/postmaster.pid")"
+}
+
+# rpc_with URL TOKEN METHOD PARAMS_JSON NAME CURL_ARGS...: rpc with extra curl arguments
+# (e.g. -D FILE to keep the response headers, -m SECONDS).
+rpc_with() {
+    local url=$1 tok=$2 method=$3 params=$4 name=$5
+    shift 5
+    RPC_ID=$((RPC_ID + 1))
+    local body
+    body=$(jq -cn --argjson p "$params" --argjson m "$(meta)" --arg method "$method" \
+        --argjson id "$RPC_ID" '{jsonrpc:"2.0",id:$id,method:$method,params:($p + {_meta:$m})}')
+    raw "$url" "$tok" "$method" "$name" "$body" "$@"
+}

@@ -12,31 +12,37 @@ KILL_AT=$((N / 2))
 ACKS=$TMP/acked  # one acknowledged task id per line
 ANSWERS=$TMP/answers # "<http status> <task id or ->" per create
 
-# The burst: N creates through the proxy, one at a time, each on a new connection.
-(
-    TMP=$TMP/bg
+: >"$ACKS"
+: >"$ANSWERS"
+# The burst: N creates through the proxy from two concurrent streams (so that the kill lands
+# on requests in flight), each create on a new connection.
+burst() {
+    TMP=$TMP/bg$1
     mkdir -p "$TMP"
-    for ((i = 0; i < N; i++)); do
+    for ((i = 0; i < N / 2; i++)); do
         call_task "$PROXY" "$TOK" sleep '{"seconds":0.1,"steps":1}'
         echo "$STATUS ${TASK_ID:--}" >>"$ANSWERS"
         [ -n "$TASK_ID" ] && echo "$TASK_ID" >>"$ACKS"
     done
-) &
-BURST=$!
-BG_PIDS+=("$BURST")
+}
+burst 1 &
+B1=$!
+burst 2 &
+B2=$!
+BG_PIDS+=("$B1" "$B2")
 answered() { [ "$(wc -l <"$ANSWERS" 2>/dev/null || echo 0)" -ge "$1" ]; }
 check "the burst is under way ($KILL_AT answers)" wait_for 60 answered "$KILL_AT"
 FPID=$(stack_pid frontend-1)
 kill -KILL "$FPID"
 echo "# killed frontend-1 (pid $FPID) after $(wc -l <"$ANSWERS") answers"
 check "frontend-1 is gone" wait_ms 2000 pid_dead "$FPID"
-burst_done() { ! kill -0 "$BURST" 2>/dev/null; }
+burst_done() { ! kill -0 "$B1" 2>/dev/null && ! kill -0 "$B2" 2>/dev/null; }
 check "the burst finishes" wait_for 90 burst_done
-wait "$BURST" 2>/dev/null
+wait "$B1" "$B2" 2>/dev/null
 
 NACK=$(wc -l <"$ACKS")
 NOK=$(awk '$1 == 200' "$ANSWERS" | wc -l)
-echo "# answers: $(cut -d' ' -f1 "$ANSWERS" | sort | uniq -c | tr -s ' \n' ' '); acknowledged: $NACK of $N"
+echo "# HTTP answers: $(cut -d' ' -f1 "$ANSWERS" | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')acknowledged: $NACK of $N"
 check "all $N creates answered" [ "$(wc -l <"$ANSWERS")" = "$N" ]
 check "every 200 carried a taskId" [ "$NOK" = "$NACK" ]
 check "most creates were acknowledged (>= $((N * 9 / 10)))" [ "$NACK" -ge $((N * 9 / 10)) ]

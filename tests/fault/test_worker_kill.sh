@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# kill -9 of the worker running a task: the lease expires, a sweeper requeues the task and
-# the other worker runs it to completion within lease + sweep + idle poll (+ the task's own
-# duration), with attempt 2 and exactly one outcome stored.
+# kill -9 of the worker running a task: the lease expires, a sweeper requeues the task (held
+# back by the first retry backoff, 1 s +-25 %) and the other worker runs it to completion
+# within lease + sweep + backoff + idle poll (+ the task's own duration), with attempt 2 and
+# exactly one outcome stored.
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "$0")/lib.sh"
 fault_up 2 2
 TOK=$(token fault-a)
 SLACK_MS=1000
+BACKOFF_MS=1250 # the longest first-retry backoff (common/store.c BACKOFF: 1 s * 1.25)
 TASK_S=2
 
 call_task "$PROXY" "$TOK" sleep "{\"seconds\":$TASK_S,\"steps\":4}"
@@ -31,8 +33,8 @@ on_other() {
     case $r in "running 2 $OTHER "* | "completed 2 $OTHER "*) return 0 ;; esac
     return 1
 }
-LIMIT=$((TASKWIRE_LEASE_MS + TASKWIRE_SWEEP_MS + TASKWIRE_IDLE_POLL_MS + SLACK_MS))
-check "task runs again on $OTHER within lease+sweep+idle-poll+${SLACK_MS} ms ($LIMIT ms)" \
+LIMIT=$((TASKWIRE_LEASE_MS + TASKWIRE_SWEEP_MS + BACKOFF_MS + TASKWIRE_IDLE_POLL_MS + SLACK_MS))
+check "task runs again on $OTHER within lease+sweep+backoff+idle-poll+${SLACK_MS} ms ($LIMIT ms)" \
     wait_ms $((LIMIT - ($(now_ms) - T_KILL))) on_other
 echo "# requeued and claimed again $(($(now_ms) - T_KILL)) ms after the kill; row: $(row "$ID")"
 DONE_LIMIT=$((LIMIT + TASK_S * 1000 + SLACK_MS))
