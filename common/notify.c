@@ -23,6 +23,14 @@
 
 #define NOTIFY_TIMEOUT_MS 200
 #define NOTIFY_RETRY_MS 1000
+#define NOTIFY_PING_MS 5000
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct notify_pub {
     redisContext *ctx;   /* NULL until connected */
@@ -149,22 +157,43 @@ static void listen_until_broken(struct notify_sub *s, redisContext *c)
     if (!r)
         return;
     freeReplyObject(r);
+    redisEnableKeepAlive(c);
     atomic_store(&s->connected, true);
     LOG_INFO("subscribed to task events", "redis", s->host);
+    s->cb(s->arg, NOTIFY_RESYNC, "");
+    /* A PING every few seconds; silence for longer than three of them means a
+     * half-open connection, which is then dropped and made again. */
+    int64_t last_rx = mono_ms(), next_ping = last_rx + NOTIFY_PING_MS;
     while (!atomic_load(&s->stop)) {
         void *reply = NULL;
         if (redisGetReplyFromReader(c, &reply) != REDIS_OK)
             break;
         if (reply) {
+            last_rx = mono_ms();
             deliver(s, reply);
             freeReplyObject(reply);
             continue;
+        }
+        int64_t now = mono_ms();
+        if (now - last_rx > 3 * NOTIFY_PING_MS) {
+            LOG_WARN("redis subscription silent; reconnecting", "redis", s->host);
+            break;
+        }
+        if (now >= next_ping) {
+            int done = 0;
+            if (redisAppendCommand(c, "PING") != REDIS_OK)
+                break;
+            while (!done)
+                if (redisBufferWrite(c, &done) != REDIS_OK)
+                    goto out_broken;
+            next_ping = now + NOTIFY_PING_MS;
         }
         struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
         int n = poll(&pfd, 1, 1000);
         if (n < 0 || (n > 0 && redisBufferRead(c) != REDIS_OK))
             break;
     }
+out_broken:
     atomic_store(&s->connected, false);
 }
 

@@ -21,6 +21,7 @@
 #define NOTIFY_CANCEL "cancel"   /* tasks/cancel committed */
 #define NOTIFY_CHANGED "changed" /* status, progress or result changed */
 #define NOTIFY_TOOLS "tools"     /* the tools list changed (key is ignored) */
+#define NOTIFY_RESYNC "resync"   /* local only: (re)subscribed, events may have been missed */
 
 struct notify_pub;
 
@@ -37,7 +38,9 @@ typedef void notify_cb(void *arg, const char *kind, const char *task_id);
 struct notify_sub;
 
 /* Start a thread subscribed at 'addr' that calls cb(arg, ...) per event and
- * reconnects every second while Redis is away.  NULL when addr is empty. */
+ * reconnects every second while Redis is away; after every (re)subscription it
+ * calls cb(arg, NOTIFY_RESYNC, "") since events may have been missed.  NULL
+ * when addr is empty. */
 struct notify_sub *notify_sub_start(const char *addr, notify_cb *cb, void *arg);
 /* Stop the thread (within about a second) and free; NULL is a no-op. */
 void notify_sub_stop(struct notify_sub *s);

@@ -14,17 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The ttlMs clients see: from creation to deletion (it grows when an outcome is stored). */
+#define TTL(t) "(extract(epoch FROM " t "expires_at - " t "created_at) * 1000)::bigint"
+/* A task is visible while it is live, and until its expiry once it is not. */
+#define VISIBLE "(expires_at > now() OR status IN ('queued', 'running'))"
+/* On an outcome, results are kept ttl_ms from now (never less than promised at creation). */
+#define KEEP "expires_at = greatest(expires_at, now() + ttl_ms * interval '1 millisecond')"
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define ROW_COLS                                                                                  \
     "id::text, status, owner, tool, args::text, status_message, progress, progress_total, "      \
     "result::text, error::text, input_requests::text, input_responses::text, attempt, "          \
     "max_attempts, worker_id, trace, " TS("created_at") ", " TS("updated_at")                      \
-    ", ttl_ms, poll_interval_ms, client_caps::text"
-#define ROW_COLS_T                                                                                \
-    "t.id::text, t.status, t.owner, t.tool, t.args::text, t.status_message, t.progress,"          \
-    " t.progress_total, t.result::text, t.error::text, t.input_requests::text,"                   \
-    " t.input_responses::text, t.attempt, t.max_attempts, t.worker_id, t.trace, " TS("t.created_at") \
-    ", " TS("t.updated_at") ", t.ttl_ms, t.poll_interval_ms, t.client_caps::text"
+    ", " TTL("") ", poll_interval_ms, client_caps::text"
 #define OWNED                                                                                     \
     "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
     " AND status IN ('running', 'input_required')"
@@ -63,22 +64,22 @@ static const struct {
                   " $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
                   " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ") RETURNING " ROW_COLS},
     [S_GET] = {"tw_get", "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
-                         " AND ($2::text IS NULL OR owner = $2) AND expires_at > now()"},
+                         " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
     [S_CANCEL] = {"tw_cancel",
                   "UPDATE tasks SET status = 'cancelled', status_message = 'cancelled by client',"
                   " worker_id = NULL, lease_until = NULL, input_requests = NULL,"
-                  " updated_at = now() WHERE id = $1::uuid AND owner = $2 AND expires_at > now()"
+                  " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2 AND " VISIBLE
                   " AND status IN ('queued', 'running', 'input_required') RETURNING id"},
     [S_CLAIM] = {"tw_claim",
                  "UPDATE tasks SET status = 'running', worker_id = $2, attempt = attempt + 1,"
                  " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
-                 " AND status = 'queued' AND not_before <= now() AND expires_at > now()"
+                 " AND status = 'queued' AND not_before <= now()"
                  " RETURNING " ROW_COLS},
     [S_CLAIM_NEXT] = {"tw_claim_next",
                       "UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
                       " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
                       "SELECT id FROM tasks WHERE status = 'queued' AND not_before <= now()"
-                      " AND expires_at > now() ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                      " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
                       " RETURNING " ROW_COLS},
     [S_HEARTBEAT] = {"tw_heartbeat",
                      "UPDATE tasks SET lease_until = " LEASE("$4") ","
@@ -92,7 +93,7 @@ static const struct {
                   " status_message = coalesce($7, status_message), lease_until = NULL,"
                   " progress = coalesce($8::float8, progress),"
                   " progress_total = coalesce($9::float8, progress_total),"
-                  " updated_at = now() WHERE " OWNED},
+                  " updated_at = now(), " KEEP " WHERE " OWNED},
     [S_RELEASE] = {"tw_release",
                    "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
                    " attempt = attempt - 1, dispatched_at = now(), updated_at = now()"
@@ -107,12 +108,14 @@ static const struct {
                         "on each of ' || t.attempt || ' attempts') END,"
                         " status_message = CASE WHEN t.attempt >= t.max_attempts THEN"
                         " 'worker lost; gave up' ELSE 'worker lost; retrying' END,"
+                        " expires_at = greatest(t.expires_at, now() + t.ttl_ms *"
+                        " interval '1 millisecond'),"
                         " not_before = " BACKOFF("t.attempt")
                         " FROM (SELECT id FROM tasks WHERE status IN ('running', 'input_required')"
                         " AND lease_until < now() AND pg_postmaster_start_time() < now() -"
                         " ($2::bigint * interval '1 millisecond')"
                         " LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
-                        " WHERE t.id = s.id RETURNING t.status"},
+                        " WHERE t.id = s.id RETURNING t.status, t.id::text"},
     [S_REQUEST_INPUT] = {"tw_request_input",
                          "UPDATE tasks SET status = 'input_required', input_requests = $4::jsonb,"
                          " status_message = coalesce($5, 'waiting for input'), worker_id = NULL,"
@@ -146,14 +149,14 @@ static const struct {
                  " -32603, 'message', $4::text) END,"
                  " status_message = CASE WHEN attempt >= max_attempts THEN $4::text"
                  " ELSE 'retrying: ' || $4::text END,"
-                 " not_before = " BACKOFF("attempt") " WHERE " OWNED " RETURNING status"},
+                 " not_before = " BACKOFF("attempt") ", " KEEP " WHERE " OWNED " RETURNING status"},
     /* Queued tasks nobody claimed for a while: mark them pushed again. */
     [S_REDISPATCH] = {"tw_redispatch",
                       "UPDATE tasks t SET dispatched_at = now() FROM (SELECT id FROM tasks"
-                      " WHERE status = 'queued' AND not_before <= now() AND expires_at > now()"
+                      " WHERE status = 'queued' AND not_before <= now()"
                       " AND dispatched_at < now() - ($1::bigint * interval '1 millisecond')"
                       " ORDER BY dispatched_at LIMIT $2::int FOR UPDATE SKIP LOCKED) s"
-                      " WHERE t.id = s.id RETURNING " ROW_COLS_T},
+                      " WHERE t.id = s.id RETURNING t.id::text, t.tool, t.owner, t.attempt, t.trace"},
     /* Sizes for metrics, from the partial indexes only (never the whole table). */
     [S_QUEUE_STATS] = {"tw_queue_stats",
                        "SELECT (SELECT count(*) FROM tasks WHERE status = 'queued'),"
@@ -163,7 +166,8 @@ static const struct {
                        " AND lease_until IS NOT NULL)"},
     [S_SWEEP_EXPIRED] = {"tw_sweep_expired",
                          "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
-                         " expires_at <= now() LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
+                         " expires_at <= now() AND status NOT IN ('queued', 'running')"
+                         " LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
 };
 
 struct store {
@@ -602,8 +606,10 @@ int store_task_retry(struct store *st, const char *id, const char *worker, int a
 
 /*
  * Queued tasks not claimed within 'after_ms' of their last push: mark them
- * pushed now and hand back up to 'max' of them (caller frees each row and the
- * array) so they can be pushed again.  Safe in every frontend at once.
+ * pushed now and hand back up to 'max' of them so they can be pushed again.
+ * Only id, tool, owner, attempt and trace are filled (the envelope is a hint;
+ * workers read the rest when they claim).  The caller frees each row and the
+ * array.  Safe in every frontend at once.
  */
 int store_redispatch(struct store *st, int64_t after_ms, int max, struct task_row **rows,
                      int *count, struct err *err)
@@ -621,9 +627,14 @@ int store_redispatch(struct store *st, int64_t after_ms, int max, struct task_ro
     int n = PQntuples(r);
     if (n > 0 && !(*rows = calloc((size_t)n, sizeof(**rows))))
         rc = err_set(err, -STORE_EINTERNAL, "out of memory");
-    for (int i = 0; rc == 0 && i < n; i++)
-        if ((rc = read_row(r, i, &(*rows)[*count], err)) == 0)
-            (*count)++;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        struct task_row *t = &(*rows)[i];
+        copy_fixed(t->id, sizeof(t->id), r, i, 0);
+        t->attempt = atoi(PQgetvalue(r, i, 3));
+        if (dup_col(r, i, 1, &t->tool) | dup_col(r, i, 2, &t->owner) | dup_col(r, i, 4, &t->trace))
+            rc = err_set(err, -STORE_EINTERNAL, "out of memory");
+        (*count)++;
+    }
     PQclear(r);
     return rc;
 }
@@ -648,11 +659,12 @@ int store_task_release(struct store *st, const char *id, const char *worker, int
  * database restart every lease looks expired only because no heartbeat could
  * be written, and the workers must get the chance to renew them and store
  * the results they finished meanwhile.  Then the queue's size, its oldest
- * age and the running count are read.
+ * age and the running count are read.  'changed' (may be NULL) is called
+ * with the id of every task whose lease was judged, so waiters hear of it.
  * Safe to run in every process at once (FOR UPDATE SKIP LOCKED).
  */
 int store_sweep(struct store *st, int batch, int64_t lease_ms, struct sweep_counts *out,
-                struct err *err)
+                store_changed_fn *changed, void *arg, struct err *err)
 {
     char b[16], l[24];
     snprintf(b, sizeof(b), "%d", batch);
@@ -668,6 +680,8 @@ int store_sweep(struct store *st, int batch, int64_t lease_ms, struct sweep_coun
             out->failed++;
         else
             out->requeued++;
+        if (changed)
+            changed(arg, PQgetvalue(r, i, 1));
     }
     PQclear(r);
     if ((rc = run(st, S_SWEEP_EXPIRED, 1, p, &r, err)) < 0)

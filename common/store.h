@@ -81,6 +81,9 @@ struct sweep_counts {
 
 struct store;
 
+/* Told the id of a task a sweep changed (requeued or failed). */
+typedef void store_changed_fn(void *arg, const char *task_id);
+
 /* A store for 'dsn' (libpq conninfo, "" = PG* variables).  Connects lazily. */
 struct store *store_new(const char *dsn, const char *app_name);
 /* Close and free; NULL is a no-op. */
@@ -137,7 +140,8 @@ MUST_CHECK int store_task_release(struct store *st, const char *id, const char *
 /* One sweeper pass: requeue or fail expired leases (not before the database has been
  * up for lease_ms), delete expired rows (batched), read the queue's size. */
 MUST_CHECK int store_sweep(struct store *st, int batch, int64_t lease_ms,
-                           struct sweep_counts *out, struct err *err);
+                           struct sweep_counts *out, store_changed_fn *changed, void *arg,
+                           struct err *err);
 
 /* Release the strings of a row; safe on a zeroed row. */
 void task_row_fini(struct task_row *row);

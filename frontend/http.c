@@ -46,6 +46,7 @@ enum req_mode {
 
 #define LISTEN_MAX_TASKS (HUB_MAX_KEYS - 1)
 #define KEEPALIVE_TICKS 15 /* ticks of 1 s between SSE keep-alive comments */
+#define SAFETY_TICKS 15    /* ticks of 1 s between reads no event asked for */
 
 /* Per-request state, freed in on_completed(). */
 struct req_ctx {
@@ -70,6 +71,7 @@ struct req_ctx {
     double sent_progress;          /* last progress streamed, -1 = none */
     char sent[HUB_MAX_KEYS][STORE_TS_LEN + 16]; /* listen: last state sent per task */
     int ticks;                     /* ticks since the last SSE bytes */
+    unsigned safety_ticks;         /* ticks counted for must_look() */
     char *out;                     /* SSE bytes not yet handed to MHD */
     size_t out_len, out_cap, out_off; /* used, allocated, already sent */
 };
@@ -300,6 +302,20 @@ static void cancel_call(const struct http_server *s, struct req_ctx *ctx, const 
 }
 
 /*
+ * Whether a tick should read PostgreSQL although no event said so: always
+ * while Redis is away, and every SAFETY_TICKS ticks anyway, so a lost event
+ * (a reconnect gap, a half-open connection) delays an answer, never loses it.
+ */
+static bool must_look(const struct http_server *s, struct req_ctx *ctx, unsigned flags)
+{
+    if (flags & HUB_CHANGED)
+        return true;
+    if (!(flags & HUB_TICK))
+        return false;
+    return !hub_live(s->hub) || ++ctx->safety_ticks % SAFETY_TICKS == 0;
+}
+
+/*
  * One look at a synchronous call: returns its final response when the task
  * ended (or the wait must end), NULL to keep waiting.  Streams progress on
  * RQ_SSE_CALL.  PostgreSQL is read only when an event (or, without Redis, a
@@ -310,19 +326,19 @@ static json_t *check_call(const struct http_server *s, struct req_ctx *ctx, unsi
     if (flags & HUB_SHUTDOWN)
         return rpc_error_response(ctx->id, RPC_EUNAVAILABLE,
                                   "Frontend shutting down; retry the call", NULL);
-    if (mono_ms() >= ctx->deadline_ms) {
+    bool expired = mono_ms() >= ctx->deadline_ms;
+    bool look = !ctx->started || expired || must_look(s, ctx, flags);
+    ctx->started = true;
+    struct thread_res *r = thread_res(s);
+    struct task_row row;
+    if (!look || !r || store_task_get(r->store, ctx->task_id, ctx->owner, &row, NULL) < 0) {
+        if (!expired)
+            return NULL;
         cancel_call(s, ctx, "timeout");
         return rpc_error_response(ctx->id, RPC_EINTERNAL,
                                   "Timed out waiting for the tool; the call was cancelled",
                                   NULL);
     }
-    bool look = !ctx->started || (flags & HUB_CHANGED) ||
-                ((flags & HUB_TICK) && !hub_live(s->hub));
-    ctx->started = true;
-    struct thread_res *r = thread_res(s);
-    struct task_row row;
-    if (!look || !r || store_task_get(r->store, ctx->task_id, ctx->owner, &row, NULL) < 0)
-        return NULL;
     json_t *final = NULL;
     if (ctx->mode == RQ_SSE_CALL && row.has_progress && row.progress != ctx->sent_progress) {
         sse_send(ctx, mcp_progress_notification(ctx->token, &row));
@@ -334,6 +350,11 @@ static json_t *check_call(const struct http_server *s, struct req_ctx *ctx, unsi
         final = ctx->reveal_task ? mcp_create_task_reply(ctx->id, &row)
                                  : mcp_sync_reply(ctx->id, &row);
     task_row_fini(&row);
+    if (!final && expired) {
+        cancel_call(s, ctx, "timeout");
+        final = rpc_error_response(ctx->id, RPC_EINTERNAL,
+                                   "Timed out waiting for the tool; the call was cancelled", NULL);
+    }
     return final;
 }
 
@@ -341,7 +362,7 @@ static json_t *check_call(const struct http_server *s, struct req_ctx *ctx, unsi
 static void check_listen(const struct http_server *s, struct req_ctx *ctx, unsigned flags,
                          uint64_t changed)
 {
-    bool all = !ctx->started || ((flags & HUB_TICK) && !hub_live(s->hub));
+    bool all = !ctx->started || ((flags & HUB_TICK) && must_look(s, ctx, flags & ~HUB_CHANGED));
     if (!ctx->started)
         sse_send(ctx, mcp_listen_ack(ctx->id, ctx->listen));
     ctx->started = true;
@@ -577,8 +598,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = ctx;
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (post && cl && strtoll(cl, NULL, 10) > s->cfg.max_body_bytes)
+        if (post && cl && strtoll(cl, NULL, 10) > s->cfg.max_body_bytes) {
+            /* Refuse at once: the body is never read (MHD closes the connection). */
             ctx->too_large = true;
+            return respond_rpc_error(conn, NULL, RPC_ETOOLARGE, "Request body too large");
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {

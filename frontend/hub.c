@@ -28,6 +28,8 @@ struct hub {
     pthread_cond_t empty_cv;   /* signalled when a waiter leaves */
     struct hub_waiter *head;   /* registered waiters */
     int count;                 /* registered waiters */
+    int suspended;             /* waiters whose connection is suspended now */
+    bool closing;              /* hub_shutdown began: nothing may suspend any more */
     struct notify_sub *events; /* Redis subscriber, or NULL */
     pthread_t ticker;          /* tick thread */
     atomic_bool stop;          /* stop the ticker */
@@ -41,11 +43,12 @@ static int64_t now_ms(void)
 }
 
 /* Set 'flags' on 'w' and resume it if suspended; caller holds the mutex. */
-static void wake(struct hub_waiter *w, unsigned flags)
+static void wake(struct hub *h, struct hub_waiter *w, unsigned flags)
 {
     w->flags |= flags;
     if (w->suspended) {
         w->suspended = false;
+        h->suspended--;
         MHD_resume_connection(w->conn);
     }
 }
@@ -76,7 +79,7 @@ static void *ticker_main(void *arg)
             if (w->suspended && hung_up(w->conn))
                 flags |= HUB_GONE;
             if (flags)
-                wake(w, flags);
+                wake(h, w, flags);
         }
         pthread_mutex_unlock(&h->mu);
     }
@@ -90,14 +93,27 @@ void hub_event(struct hub *h, const char *key)
         for (int i = 0; i < w->nkeys; i++)
             if (strcmp(w->keys[i], key) == 0) {
                 w->changed |= (uint64_t)1 << i;
-                wake(w, HUB_CHANGED);
+                wake(h, w, HUB_CHANGED);
             }
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Every key of every waiter may have changed (events were missed). */
+static void wake_all(struct hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    for (struct hub_waiter *w = h->head; w; w = w->next) {
+        w->changed = w->nkeys >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << w->nkeys) - 1;
+        wake(h, w, HUB_CHANGED);
+    }
     pthread_mutex_unlock(&h->mu);
 }
 
 static void on_event(void *arg, const char *kind, const char *key)
 {
-    if (strcmp(kind, NOTIFY_TOOLS) == 0)
+    if (strcmp(kind, NOTIFY_RESYNC) == 0)
+        wake_all(arg);
+    else if (strcmp(kind, NOTIFY_TOOLS) == 0)
         hub_event(arg, HUB_TOOLS_KEY);
     else
         hub_event(arg, key);
@@ -126,8 +142,10 @@ struct hub *hub_new(const char *redis_addr)
 
 /*
  * Wake every waiter with HUB_SHUTDOWN (they answer and leave), then wait up
- * to 'grace_ms' for the list to empty.  New waiters added meanwhile are woken
- * too.
+ * to 'grace_ms' for the list to empty, and in any case until no connection
+ * is suspended.  From here on no waiter can suspend again: one that arrives
+ * later (a keep-alive connection delivering one more request) finds
+ * HUB_SHUTDOWN set at once.
  */
 void hub_shutdown(struct hub *h, int64_t grace_ms)
 {
@@ -135,9 +153,12 @@ void hub_shutdown(struct hub *h, int64_t grace_ms)
         return;
     int64_t until = now_ms() + grace_ms;
     pthread_mutex_lock(&h->mu);
-    while (h->count > 0 && now_ms() < until) {
+    h->closing = true;
+    /* Wait for the waiters to answer and leave; past the grace period, at least
+     * for no connection to be suspended (MHD must not stop with one). */
+    while ((h->count > 0 && now_ms() < until) || h->suspended > 0) {
         for (struct hub_waiter *w = h->head; w; w = w->next)
-            wake(w, HUB_SHUTDOWN);
+            wake(h, w, HUB_SHUTDOWN);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 50 * 1000000L;
@@ -165,7 +186,7 @@ void hub_free(struct hub *h)
 void hub_add(struct hub *h, struct hub_waiter *w)
 {
     pthread_mutex_lock(&h->mu);
-    w->flags = 0;
+    w->flags = h->closing ? HUB_SHUTDOWN : 0;
     w->changed = 0;
     w->suspended = false;
     w->next_tick_ms = now_ms() + w->tick_ms;
@@ -196,9 +217,12 @@ void hub_remove(struct hub *h, struct hub_waiter *w)
 bool hub_suspend(struct hub *h, struct hub_waiter *w)
 {
     pthread_mutex_lock(&h->mu);
+    if (h->closing)
+        w->flags |= HUB_SHUTDOWN;
     bool suspend = w->flags == 0;
     if (suspend) {
         w->suspended = true;
+        h->suspended++;
         MHD_suspend_connection(w->conn);
     }
     pthread_mutex_unlock(&h->mu);

@@ -452,6 +452,12 @@ static json_t *do_listen(struct mcp_call *c, const struct rpc_request *req, int 
         struct task_row row;
         struct err e = {0};
         const char *id = json_string_value(v);
+        bool dup = false;
+        size_t k;
+        json_t *seen;
+        json_array_foreach(ok_ids, k, seen) dup = dup || json_equal(seen, v);
+        if (dup)
+            continue;
         int rc = id ? store_task_get(c->store, id, c->owner, &row, &e) : -STORE_ENOTFOUND;
         if (rc == 0) {
             json_array_append(ok_ids, v);

@@ -31,8 +31,9 @@ METRIC_DEFINE(m_redispatched, METRIC_COUNTER, "taskwire_redispatches_total", NUL
 
 static void push_row(struct redispatcher *r, const struct task_row *row)
 {
-    struct envelope env = {.version = ENVELOPE_VERSION, .args = row->args,
-                           .args_len = strlen(row->args), .attempt = (uint32_t)row->attempt};
+    /* No arguments: the worker reads them from the row it claims. */
+    struct envelope env = {.version = ENVELOPE_VERSION, .args = "", .args_len = 0,
+                           .attempt = (uint32_t)row->attempt};
     snprintf(env.task_id, sizeof(env.task_id), "%s", row->id);
     snprintf(env.tool, sizeof(env.tool), "%s", row->tool);
     snprintf(env.owner, sizeof(env.owner), "%s", row->owner);

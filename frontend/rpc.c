@@ -399,6 +399,9 @@ bool rpc_origin_allowed(const char *origin, const char *allowed)
 json_t *rpc_error_response(const json_t *id, enum rpc_error e, const char *message, json_t *data)
 {
     json_t *error = json_pack("{s:i, s:s}", "code", rpc_error_code(e), "message", message);
+    if (!error) /* a message that is not valid UTF-8 (a cut or echoed value) */
+        error = json_pack("{s:i, s:s}", "code", rpc_error_code(e), "message",
+                          e == RPC_EPARSE ? "Parse error" : "Invalid request");
     if (error && data)
         json_object_set_new(error, "data", data);
     else

@@ -69,6 +69,7 @@ struct runner {
     struct store *store;         /* receive-loop connection: idle claims and sweeps */
     struct store *hb_store;      /* heartbeat thread's connection */
     struct notify_pub *hb_pub;   /* heartbeat thread's change-event publisher */
+    struct notify_pub *loop_pub; /* receive loop's publisher (sweeper events) */
     struct notify_sub *events;   /* Redis cancel events */
     pthread_t hb_thread;         /* heartbeat thread */
     pthread_mutex_t mu;          /* guards the slots and the flags below */
@@ -76,6 +77,7 @@ struct runner {
     struct slot *slots;          /* cfg.slots entries */
     int idle;                    /* slots in SLOT_IDLE */
     bool quit;                   /* threads must exit */
+    bool draining;               /* shutting down: claimed jobs are given back */
     volatile sig_atomic_t stop_requested; /* set by runner_stop */
     char eps[FABRIC_MAX_EPS][FABRIC_EP_LEN]; /* endpoints the PULL socket is connected to */
     int neps;                    /* used entries of eps */
@@ -285,17 +287,21 @@ json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *m
     json_decref(done);
     char *text = json_dumps(outstanding, JSON_COMPACT);
     struct err e = {0};
-    if (text && store_task_request_input(s->store, ctx->row->id, r->cfg.worker_id,
-                                         ctx->row->attempt, text, message, &e) == 0) {
-        notify_publish(s->pub, NOTIFY_CHANGED, ctx->row->id);
-        pthread_mutex_lock(&r->mu);
-        s->parked = true;
-        pthread_mutex_unlock(&r->mu);
-    } else if (text) {
-        LOG_INFO("cannot wait for input: task cancelled or lease lost", "task_id",
-                 ctx->row->id, "error", e.msg);
-    }
+    int rc = text ? store_task_request_input(s->store, ctx->row->id, r->cfg.worker_id,
+                                             ctx->row->attempt, text, message, &e)
+                  : -STORE_EINTERNAL;
     free(text);
+    pthread_mutex_lock(&r->mu);
+    if (rc == 0)
+        s->parked = true;
+    else /* nothing is written: cancelled, or the lease expires and the task runs again */
+        s->stop_tool = true;
+    pthread_mutex_unlock(&r->mu);
+    if (rc == 0)
+        notify_publish(s->pub, NOTIFY_CHANGED, ctx->row->id);
+    else
+        LOG_INFO("cannot wait for input now; the task will run again unless cancelled",
+                 "task_id", ctx->row->id, "error", e.msg);
 out_free:
     json_decref(outstanding);
     json_decref(requests);
@@ -370,14 +376,17 @@ static void run_task(struct slot *s, const struct task_row *row)
         }
     } else if (parked) {
         LOG_INFO("task waits for input; slot released", "task_id", row->id);
-    } else if (release) {
+    } else if (release && !result) {
+        /* Shutdown stopped the tool (its error, if any, is an artefact of that). */
         struct err e = {0};
         if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->attempt, &e) == 0)
             LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
-    } else if (stopped) {
+    } else if (stopped && !release && !result) {
         metrics_add(&m_stopped, 1);
         LOG_INFO("tool stopped: task cancelled or lease lost", "task_id", row->id);
     } else {
+        /* A result (even one that raced a cancel or the end of the grace period) is
+         * offered: the conditional write keeps it only if the task is still ours. */
         json_t *out = result ? result : error;
         if (!out)
             out = error = json_pack("{s:i, s:s}", "code", -32603, "message",
@@ -419,7 +428,14 @@ static void *slot_main(void *arg)
             else if (rc < 0)
                 LOG_WARN("claim failed", "task_id", id, "error", e.msg);
         }
-        if (rc == 0) {
+        pthread_mutex_lock(&r->mu);
+        bool draining = r->draining;
+        pthread_mutex_unlock(&r->mu);
+        if (rc == 0 && draining) {
+            /* Claimed while the worker shuts down: give it straight back. */
+            if (store_task_release(s->store, row.id, r->cfg.worker_id, row.attempt, NULL) == 0)
+                LOG_INFO("task released for another worker (shutdown)", "task_id", row.id);
+        } else if (rc == 0) {
             pthread_mutex_lock(&r->mu);
             s->state = SLOT_BUSY;
             memcpy(s->task_id, row.id, sizeof(s->task_id));
@@ -554,11 +570,17 @@ static void *heartbeat_main(void *arg)
 
 static int fabric_refresh(struct runner *r, struct err *err);
 
+static void publish_changed(void *arg, const char *task_id)
+{
+    struct runner *r = arg;
+    notify_publish(r->loop_pub, NOTIFY_CHANGED, task_id);
+}
+
 static void sweep(struct runner *r)
 {
     struct sweep_counts c;
     struct err e = {0};
-    if (store_sweep(r->store, SWEEP_BATCH, r->cfg.lease_ms, &c, &e) < 0) {
+    if (store_sweep(r->store, SWEEP_BATCH, r->cfg.lease_ms, &c, publish_changed, r, &e) < 0) {
         LOG_DEBUG("sweep skipped", "error", e.msg);
         return;
     }
@@ -652,6 +674,7 @@ void runner_run(struct runner *r)
     LOG_INFO("stopping: no longer receiving; waiting for running tasks");
     struct timespec until = deadline_in(r->cfg.grace_ms);
     pthread_mutex_lock(&r->mu);
+    r->draining = true;
     while (r->idle < r->cfg.slots &&
            pthread_cond_timedwait(&r->free_cv, &r->mu, &until) != ETIMEDOUT)
         ;
@@ -754,32 +777,44 @@ static int fabric_refresh(struct runner *r, struct err *err)
             break;
         }
     }
+    /* The new set: endpoints wanted and connected, plus (when a name did not
+     * resolve) the current ones, which are kept rather than dropped. */
+    char (*next)[FABRIC_EP_LEN] = calloc(FABRIC_MAX_EPS, FABRIC_EP_LEN);
+    int nn = 0;
+    if (!next) {
+        free(want);
+        free(list);
+        return err_set(err, -1, "out of memory");
+    }
     for (int i = 0; i < n; i++) {
         bool have = false;
         for (int j = 0; j < r->neps && !have; j++)
             have = strcmp(r->eps[j], want[i]) == 0;
-        if (have)
-            continue;
-        if (zmq_connect(r->pull, want[i]) != 0) {
+        if (!have && zmq_connect(r->pull, want[i]) != 0) {
             rc = err_set(err, -1, "cannot connect to fabric endpoint '%s': %s", want[i],
                          zmq_strerror(errno));
             continue;
         }
-        LOG_INFO("fabric: connected", "endpoint", want[i]);
+        if (!have)
+            LOG_INFO("fabric: connected", "endpoint", want[i]);
+        list_add(next, &nn, want[i]);
     }
-    for (int j = 0; complete && j < r->neps; j++) {
+    for (int j = 0; j < r->neps; j++) {
         bool keep = false;
         for (int i = 0; i < n && !keep; i++)
             keep = strcmp(r->eps[j], want[i]) == 0;
-        if (!keep) {
+        if (keep)
+            continue;
+        if (complete) {
             zmq_disconnect(r->pull, r->eps[j]);
             LOG_INFO("fabric: disconnected (address gone)", "endpoint", r->eps[j]);
+        } else {
+            list_add(next, &nn, r->eps[j]);
         }
     }
-    if (complete || n > r->neps) {
-        memcpy(r->eps, want, (size_t)n * FABRIC_EP_LEN);
-        r->neps = n;
-    }
+    memcpy(r->eps, next, (size_t)nn * FABRIC_EP_LEN);
+    r->neps = nn;
+    free(next);
     free(want);
     free(list);
     if (rc == 0 && r->neps == 0)
@@ -834,8 +869,9 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     r->store = store_new(cfg->pg_dsn, "taskwire-worker");
     r->hb_store = store_new(cfg->pg_dsn, "taskwire-worker-heartbeat");
     r->hb_pub = notify_pub_new(cfg->redis_addr);
+    r->loop_pub = notify_pub_new(cfg->redis_addr);
     r->slots = calloc((size_t)cfg->slots, sizeof(*r->slots));
-    if (!r->store || !r->hb_store || !r->hb_pub || !r->slots) {
+    if (!r->store || !r->hb_store || !r->hb_pub || !r->loop_pub || !r->slots) {
         err_set(err, -1, "out of memory");
         goto out_free;
     }
@@ -888,6 +924,7 @@ void runner_free(struct runner *r)
     store_free(r->store);
     store_free(r->hb_store);
     notify_pub_free(r->hb_pub);
+    notify_pub_free(r->loop_pub);
     if (r->pull)
         zmq_close(r->pull);
     if (r->zctx)
