@@ -200,6 +200,25 @@ static void push_resumed(struct mcp_call *c, const char *id)
     task_row_fini(&row);
 }
 
+/*
+ * Store answers ('responses' may be NULL: none) for task 'id' of the caller,
+ * tell listeners, and push the task again when no question is left.
+ */
+static int answer(struct mcp_call *c, const char *id, const json_t *responses, struct err *e)
+{
+    char *text = responses ? json_dumps(responses, JSON_COMPACT) : strdup("{}");
+    bool resumed = false;
+    int rc = text ? store_task_answer(c->store, id, c->owner, text, &resumed, e)
+                  : -STORE_EINTERNAL;
+    free(text);
+    if (rc < 0)
+        return rc;
+    notify_publish(c->pub, NOTIFY_CHANGED, id);
+    if (resumed)
+        push_resumed(c, id);
+    return 0;
+}
+
 /* True when every value of an inputResponses map is an object. */
 static bool responses_valid(const json_t *responses)
 {
@@ -235,16 +254,9 @@ static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int
     if (state_verify(c->srv->state_key, c->srv->state_key_len, json_string_value(rs), &b,
                      (int64_t)time(NULL), id, &e) < 0)
         return reply_error(req, status, RPC_EPARAMS, e.msg, NULL);
-    char *text = responses ? json_dumps(responses, JSON_COMPACT) : strdup("{}");
-    bool resumed = false;
-    int rc = text ? store_task_answer(c->store, id, c->owner, text, &resumed, &e)
-                  : -STORE_EINTERNAL;
-    free(text);
+    int rc = answer(c, id, responses, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    notify_publish(c->pub, NOTIFY_CHANGED, id);
-    if (resumed)
-        push_resumed(c, id);
     if (as_task) {
         struct task_row row;
         if ((rc = store_task_get(c->store, id, c->owner, &row, &e)) < 0)
@@ -415,16 +427,10 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     if (!json_is_object(responses))
         return reply_error(req, status, RPC_EPARAMS,
                            "Invalid params: \"inputResponses\" must be an object", NULL);
-    char *text = json_dumps(responses, JSON_COMPACT);
-    bool resumed = false;
     struct err e = {0};
-    int rc = text ? store_task_answer(c->store, id, c->owner, text, &resumed, &e) : -STORE_EINTERNAL;
-    free(text);
+    int rc = answer(c, id, responses, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    notify_publish(c->pub, NOTIFY_CHANGED, id);
-    if (resumed)
-        push_resumed(c, id);
     return reply_result(req, status, result_new("complete"));
 }
 
