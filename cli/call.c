@@ -24,6 +24,10 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
+#include "mcpdefs.h"
+#include "utf8.h"
+
 #define CALL_REQUEST_TIMEOUT_MS 30000 /* per HTTP request */
 #define CALL_CANCEL_TIMEOUT_MS  10000 /* for the tasks/cancel sent on SIGINT */
 #define CALL_POLL_DEFAULT_MS    500
@@ -42,23 +46,19 @@ static volatile sig_atomic_t call_interrupted; /* set by SIGINT */
 
 /* ---- small helpers ---- */
 
-/* Copy 'src' into 'dst' replacing control characters (terminal escapes) by '?'. */
+/* Copy at most 'max' bytes of 'src' into 'dst' (size bytes), cut at a character
+ * boundary, replacing control characters (terminal escapes) by '?'. */
 static void sanitize(char *dst, size_t size, const char *src, size_t max)
 {
-    size_t n = 0;
     if (size == 0)
         return;
-    for (; src && *src && n + 1 < size && n < max; src++) {
-        unsigned char c = (unsigned char)*src;
-        dst[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    /* do not end in the middle of a UTF-8 sequence */
-    if (src && *src && n > 0) {
-        size_t k = n;
-        while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
-            k--;
-        if (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0xc0)
-            n = k - 1;
+    if (!src)
+        src = "";
+    size_t cap = size - 1 < max ? size - 1 : max;
+    size_t n = utf8_prefix_len(src, strnlen(src, cap + 1), cap);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
     }
     dst[n] = '\0';
 }
@@ -66,13 +66,6 @@ static void sanitize(char *dst, size_t size, const char *src, size_t max)
 static const char *jstr(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- argument parsing ---- */
@@ -185,13 +178,13 @@ json_t *call_request_new(json_int_t id, const char *method, json_t *params,
             goto out_put_params;
     }
     if (json_object_set_new(meta, "io.modelcontextprotocol/protocolVersion",
-                            json_string(CALL_PROTOCOL_VERSION)) != 0)
+                            json_string(MCP_PROTOCOL_VERSION)) != 0)
         goto out_put_params;
     /* form elicitation is declared because the tasks we poll may ask for input,
      * which we can answer on a terminal (and otherwise cancel with a message) */
     if (json_object_set_new(
             meta, "io.modelcontextprotocol/clientCapabilities",
-            json_pack("{s:{s:{}}, s:{}}", "extensions", CALL_TASKS_EXTENSION, "elicitation")) != 0)
+            json_pack("{s:{s:{}}, s:{}}", "extensions", MCP_EXT_TASKS, "elicitation")) != 0)
         goto out_put_params;
     if (json_object_set_new(
             meta, "io.modelcontextprotocol/clientInfo",
@@ -413,7 +406,7 @@ bool call_progress_from_text(const char *text, double *progress, double *total)
  */
 bool call_progress_extract(const json_t *task, double *progress, double *total)
 {
-    const json_t *p = json_object_get(json_object_get(task, "_meta"), CALL_PROGRESS_META);
+    const json_t *p = json_object_get(json_object_get(task, "_meta"), TW_META_PROGRESS);
     if (json_is_number(json_object_get(p, "progress"))) {
         *progress = json_number_value(json_object_get(p, "progress"));
         *total = json_number_value(json_object_get(p, "total")); /* 0 when absent */
@@ -536,7 +529,7 @@ static void ui_update(struct ui *u, bool have, double progress, double total, co
         return;
     if (u->tty) {
         char line[256];
-        double elapsed = (double)(now_ms() - u->start_ms) / 1000.0;
+        double elapsed = (double)(clock_now_ms() - u->start_ms) / 1000.0;
         call_bar_render(line, sizeof(line), have ? progress : 0, have ? total : 0, message,
                         elapsed);
         fprintf(stderr, "\r%s\033[K", line);
@@ -705,7 +698,7 @@ static int client_init(struct client *c, const struct call_opts *o, struct ui *u
     c->abort_on_interrupt = true;
     c->ui = ui;
     if (o->timeout_s > 0)
-        c->deadline_ms = now_ms() + o->timeout_s * 1000;
+        c->deadline_ms = clock_now_ms() + o->timeout_s * 1000;
     c->curl = curl_easy_init();
     if (!c->curl)
         return err_set(err, -CALL_ENOMEM, "cannot initialise libcurl");
@@ -837,7 +830,7 @@ static int client_request(struct client *c, const char *method, const char *name
 
     const char *fixed[] = {"Content-Type: application/json",
                            "Accept: application/json, text/event-stream",
-                           "MCP-Protocol-Version: " CALL_PROTOCOL_VERSION, "Expect:"};
+                           "MCP-Protocol-Version: " MCP_PROTOCOL_VERSION, "Expect:"};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (!(h = curl_slist_append(headers, fixed[i])))
             goto out_nomem;
@@ -873,7 +866,7 @@ static int client_request(struct client *c, const char *method, const char *name
     }
 
     if (c->deadline_ms > 0) {
-        int64_t left = c->deadline_ms - now_ms();
+        int64_t left = c->deadline_ms - clock_now_ms();
         if (left <= 0) {
             rc = err_set(err, -CALL_ETRANSPORT, "overall timeout reached");
             goto out_free_headers;
@@ -1146,9 +1139,9 @@ static int print_result(struct ui *u, const json_t *result, struct err *err)
 /* Sleep up to 'ms', waking early on SIGINT. */
 static void nap_ms(int64_t ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = clock_now_ms() + ms;
     while (!call_interrupted) {
-        int64_t left = end - now_ms();
+        int64_t left = end - clock_now_ms();
         if (left <= 0)
             break;
         struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
@@ -1203,7 +1196,7 @@ static int follow_task(struct client *c, struct ui *u, const json_t *created, bo
             rc = -CALL_EINTR;
             break;
         }
-        if (c->deadline_ms > 0 && now_ms() >= c->deadline_ms) {
+        if (c->deadline_ms > 0 && clock_now_ms() >= c->deadline_ms) {
             rc = -CALL_ETOOL;
             break;
         }
@@ -1212,7 +1205,7 @@ static int follow_task(struct client *c, struct ui *u, const json_t *created, bo
                             CALL_REQUEST_TIMEOUT_MS, &task, err);
         if (rc == -CALL_EINTR)
             break;
-        if (rc == -CALL_ETRANSPORT && c->deadline_ms > 0 && now_ms() >= c->deadline_ms) {
+        if (rc == -CALL_ETRANSPORT && c->deadline_ms > 0 && clock_now_ms() >= c->deadline_ms) {
             rc = -CALL_ETOOL;
             break;
         }
@@ -1341,7 +1334,7 @@ int call_run(const struct call_opts *o, struct err *err)
         return err_set(err, -CALL_EUSAGE, "a URL and a tool name are needed");
     u.enabled = o->progress;
     u.tty = isatty(STDERR_FILENO) == 1;
-    u.start_ms = now_ms();
+    u.start_ms = clock_now_ms();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return err_set(err, -CALL_ENOMEM, "cannot initialise libcurl");
     rc = client_init(&c, o, &u, err);

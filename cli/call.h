@@ -18,10 +18,8 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "mcpdefs.h"
 
-#define CALL_PROTOCOL_VERSION "2026-07-28"
-#define CALL_TASKS_EXTENSION  "io.modelcontextprotocol/tasks"
-#define CALL_PROGRESS_META    "dev.taskwire/progress" /* {"progress":n,"total":m} on tasks/get */
 #define CALL_BAR_CELLS        30                      /* '#'/'-' cells between the brackets */
 #define CALL_SSE_MAX_BYTES    (16u << 20)             /* longest SSE line or event we buffer */
 

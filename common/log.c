@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 #define LOG_LINE_MAX 4096 /* bytes of one line, newline included (== PIPE_BUF on Linux) */
 #define LOG_SVC_MAX  64   /* bytes of the service name, NUL included */
 
@@ -68,38 +70,12 @@ static bool put_cstr(struct logbuf *b, const char *s)
     return put(b, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at 's' (1..4), or 0 if the bytes there are not one.
- * Rejects overlong forms, surrogates and code points past U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned char lo = (c == 0xe0) ? 0xa0 : 0x80; /* no overlong */
-        unsigned char hi = (c == 0xed) ? 0x9f : 0xbf; /* no surrogates */
-        if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80)
-            return 0;
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned char lo = (c == 0xf0) ? 0x90 : 0x80; /* no overlong */
-        unsigned char hi = (c == 0xf4) ? 0x8f : 0xbf; /* nothing past U+10FFFF */
-        if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        return 4;
-    }
-    return 0; /* continuation byte, 0xc0/0xc1, or 0xf5..0xff */
-}
-
 /*
  * Append 's' as the inside of a JSON string: quote, backslash and control
  * characters escaped, invalid UTF-8 bytes replaced by \ufffd.  Each character
  * is appended whole or not at all; returns false at the first one that does not fit.
- * Because a NUL ends 's', utf8_seq_len() never reads past it.
+ * Because a NUL ends 's' and is never a continuation byte, utf8_seq_len() stops
+ * at it and never reads past it.
  */
 static bool put_json_chars(struct logbuf *b, const char *s)
 {
@@ -125,7 +101,7 @@ static bool put_json_chars(struct logbuf *b, const char *s)
             /* DEL is legal JSON, but escaping it keeps terminals sane. */
             char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0f]};
             ok = put(b, u, sizeof(u));
-        } else if ((n = utf8_seq_len(p)) == 0) {
+        } else if ((n = utf8_seq_len(p, 4)) == 0) {
             n = 1;
             ok = put(b, "\\ufffd", 6);
         } else {

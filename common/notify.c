@@ -19,24 +19,18 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define NOTIFY_TIMEOUT_MS 200
 #define NOTIFY_RETRY_MS 1000
 #define NOTIFY_PING_MS 5000
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct notify_pub {
     redisContext *ctx;   /* NULL until connected */
     char host[256];      /* Redis host */
     int port;            /* Redis port */
-    struct timespec next_try; /* no reconnect before this (monotonic) */
+    int64_t next_try_ms;  /* no reconnect before this (monotonic ms) */
 };
 
 struct notify_sub {
@@ -78,11 +72,6 @@ static redisContext *connect_redis(const char *host, int port)
     return c;
 }
 
-static bool before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 struct notify_pub *notify_pub_new(const char *addr)
 {
     struct notify_pub *p = calloc(1, sizeof(*p));
@@ -114,15 +103,13 @@ int notify_publish(struct notify_pub *p, const char *kind, const char *task_id)
     /* Two tries: a connection cached from before a Redis restart fails once,
      * and the event must still go out on a fresh one. */
     for (int attempt = 0; attempt < 2; attempt++) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t now = clock_now_ms();
         if (!p->ctx) {
-            if (before(&now, &p->next_try))
+            if (now < p->next_try_ms)
                 return -1;
             p->ctx = connect_redis(p->host, p->port);
             if (!p->ctx) {
-                p->next_try = now;
-                p->next_try.tv_sec += NOTIFY_RETRY_MS / 1000;
+                p->next_try_ms = now + NOTIFY_RETRY_MS;
                 return -1;
             }
         }
@@ -163,18 +150,18 @@ static void listen_until_broken(struct notify_sub *s, redisContext *c)
     s->cb(s->arg, NOTIFY_RESYNC, "");
     /* A PING every few seconds; silence for longer than three of them means a
      * half-open connection, which is then dropped and made again. */
-    int64_t last_rx = mono_ms(), next_ping = last_rx + NOTIFY_PING_MS;
+    int64_t last_rx = clock_now_ms(), next_ping = last_rx + NOTIFY_PING_MS;
     while (!atomic_load(&s->stop)) {
         void *reply = NULL;
         if (redisGetReplyFromReader(c, &reply) != REDIS_OK)
             break;
         if (reply) {
-            last_rx = mono_ms();
+            last_rx = clock_now_ms();
             deliver(s, reply);
             freeReplyObject(reply);
             continue;
         }
-        int64_t now = mono_ms();
+        int64_t now = clock_now_ms();
         if (now - last_rx > 3 * NOTIFY_PING_MS) {
             LOG_WARN("redis subscription silent; reconnecting", "redis", s->host);
             break;
@@ -215,7 +202,7 @@ static void *sub_main(void *arg)
             warned = true;
         }
         for (int i = 0; i < 10 && !atomic_load(&s->stop); i++)
-            nanosleep(&(struct timespec){0, NOTIFY_RETRY_MS * 100000L}, NULL);
+            clock_sleep_ms(NOTIFY_RETRY_MS / 10);
     }
     return NULL;
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "utf8.h"
+
 static bool type_is(const json_t *v, const char *type)
 {
     if (strcmp(type, "object") == 0)
@@ -91,18 +93,9 @@ static int check_number(const json_t *schema, const json_t *v, const char *ptr, 
     return 0;
 }
 
-/* Count UTF-8 code points (JSON Schema lengths are in characters). */
-static size_t utf8_len(const char *s, size_t n)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += ((unsigned char)s[i] & 0xc0) != 0x80;
-    return count;
-}
-
 static int check_string(const json_t *schema, const json_t *v, const char *ptr, struct err *err)
 {
-    size_t len = utf8_len(json_string_value(v), json_string_length(v));
+    size_t len = utf8_count(json_string_value(v), json_string_length(v));
     const json_t *k;
     if ((k = json_object_get(schema, "minLength")) && json_is_integer(k) &&
         (json_int_t)len < json_integer_value(k))

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcpdefs.h"
+
 /* The ttlMs clients see: from creation to deletion (it grows when an outcome is stored). */
 #define TTL(t) "(extract(epoch FROM " t "expires_at - " t "created_at) * 1000)::bigint"
 /* A task is visible while it is live, and until its expiry once it is not. */
@@ -104,7 +106,7 @@ static const struct {
                         " status = CASE WHEN t.attempt >= t.max_attempts THEN 'failed'"
                         " ELSE 'queued' END,"
                         " error = CASE WHEN t.attempt >= t.max_attempts THEN jsonb_build_object("
-                        "'code', -32603, 'message', 'task failed: its worker stopped responding "
+                        "'code', " MCP_SQL(MCP_EINTERNAL) ", 'message', 'task failed: its worker stopped responding "
                         "on each of ' || t.attempt || ' attempts') END,"
                         " status_message = CASE WHEN t.attempt >= t.max_attempts THEN"
                         " 'worker lost; gave up' ELSE 'worker lost; retrying' END,"
@@ -146,7 +148,7 @@ static const struct {
                  " dispatched_at = now(),"
                  " status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,"
                  " error = CASE WHEN attempt >= max_attempts THEN jsonb_build_object('code',"
-                 " -32603, 'message', $4::text) END,"
+                 " " MCP_SQL(MCP_EINTERNAL) ", 'message', $4::text) END,"
                  " status_message = CASE WHEN attempt >= max_attempts THEN $4::text"
                  " ELSE 'retrying: ' || $4::text END,"
                  " not_before = " BACKOFF("attempt") ", " KEEP " WHERE " OWNED " RETURNING status"},

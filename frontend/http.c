@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "clock.h"
 #include "hub.h"
 #include "log.h"
 #include "mcpdefs.h"
@@ -250,13 +251,6 @@ static bool origin_ok(const struct http_server *s, struct MHD_Connection *conn,
 
 /* ---- waiting requests: synchronous calls and streams ---- */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Append raw bytes to the stream buffer; false when out of memory. */
 static bool out_append(struct req_ctx *ctx, const char *data, size_t n)
 {
@@ -326,7 +320,7 @@ static json_t *check_call(const struct http_server *s, struct req_ctx *ctx, unsi
     if (flags & HUB_SHUTDOWN)
         return rpc_error_response(ctx->id, RPC_EUNAVAILABLE,
                                   "Frontend shutting down; retry the call", NULL);
-    bool expired = mono_ms() >= ctx->deadline_ms;
+    bool expired = clock_now_ms() >= ctx->deadline_ms;
     bool look = !ctx->started || expired || must_look(s, ctx, flags);
     ctx->started = true;
     struct thread_res *r = thread_res(s);
@@ -387,7 +381,7 @@ static void check_listen(const struct http_server *s, struct req_ctx *ctx, unsig
         }
         task_row_fini(&row);
     }
-    if ((flags & HUB_SHUTDOWN) || mono_ms() >= ctx->deadline_ms) {
+    if ((flags & HUB_SHUTDOWN) || clock_now_ms() >= ctx->deadline_ms) {
         sse_send(ctx, mcp_listen_close(ctx->id));
         ctx->finished = true;
     }
@@ -496,7 +490,7 @@ static enum MHD_Result start_waiting(const struct http_server *s, struct MHD_Con
         } else {
             ctx->mode = RQ_WAIT;
         }
-        ctx->deadline_ms = mono_ms() + s->cfg.sync_timeout_ms;
+        ctx->deadline_ms = clock_now_ms() + s->cfg.sync_timeout_ms;
     } else {
         ctx->mode = RQ_LISTEN;
         ctx->listen = oc->listen;
@@ -508,7 +502,7 @@ static enum MHD_Result start_waiting(const struct http_server *s, struct MHD_Con
         }
         if (json_is_true(json_object_get(oc->listen, "toolsListChanged")))
             snprintf(w->keys[w->nkeys++], sizeof(w->keys[0]), "%s", HUB_TOOLS_KEY);
-        ctx->deadline_ms = mono_ms() + s->cfg.listen_max_ms;
+        ctx->deadline_ms = clock_now_ms() + s->cfg.listen_max_ms;
     }
     hub_add(s->hub, w);
     ctx->waiting = true;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "notify.h"
 
 #define HUB_TICKER_MS 200
@@ -34,13 +35,6 @@ struct hub {
     pthread_t ticker;          /* tick thread */
     atomic_bool stop;          /* stop the ticker */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Set 'flags' on 'w' and resume it if suspended; caller holds the mutex. */
 static void wake(struct hub *h, struct hub_waiter *w, unsigned flags)
@@ -67,8 +61,8 @@ static void *ticker_main(void *arg)
 {
     struct hub *h = arg;
     while (!atomic_load(&h->stop)) {
-        nanosleep(&(struct timespec){0, HUB_TICKER_MS * 1000000L}, NULL);
-        int64_t now = now_ms();
+        clock_sleep_ms(HUB_TICKER_MS);
+        int64_t now = clock_now_ms();
         pthread_mutex_lock(&h->mu);
         for (struct hub_waiter *w = h->head; w; w = w->next) {
             unsigned flags = 0;
@@ -129,7 +123,7 @@ struct hub *hub_new(const char *redis_addr)
     if (!h)
         return NULL;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->empty_cv, NULL);
+    clock_cond_init(&h->empty_cv);
     if (pthread_create(&h->ticker, NULL, ticker_main, h) != 0) {
         pthread_mutex_destroy(&h->mu);
         free(h);
@@ -151,21 +145,15 @@ void hub_shutdown(struct hub *h, int64_t grace_ms)
 {
     if (!h)
         return;
-    int64_t until = now_ms() + grace_ms;
+    int64_t until = clock_now_ms() + grace_ms;
     pthread_mutex_lock(&h->mu);
     h->closing = true;
     /* Wait for the waiters to answer and leave; past the grace period, at least
      * for no connection to be suspended (MHD must not stop with one). */
-    while ((h->count > 0 && now_ms() < until) || h->suspended > 0) {
+    while ((h->count > 0 && clock_now_ms() < until) || h->suspended > 0) {
         for (struct hub_waiter *w = h->head; w; w = w->next)
             wake(h, w, HUB_SHUTDOWN);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_deadline_in(50);
         pthread_cond_timedwait(&h->empty_cv, &h->mu, &ts);
     }
     pthread_mutex_unlock(&h->mu);
@@ -189,7 +177,7 @@ void hub_add(struct hub *h, struct hub_waiter *w)
     w->flags = h->closing ? HUB_SHUTDOWN : 0;
     w->changed = 0;
     w->suspended = false;
-    w->next_tick_ms = now_ms() + w->tick_ms;
+    w->next_tick_ms = clock_now_ms() + w->tick_ms;
     w->prev = NULL;
     w->next = h->head;
     if (h->head)

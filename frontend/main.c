@@ -8,6 +8,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "manifest.h"
 #include "mcp.h"
 #include "redispatch.h"
+#include "startup.h"
 #include "state.h"
 
 #define EXIT_CONFIG 2
@@ -37,166 +39,152 @@ struct settings {
     bool log_text, fixtures;
 };
 
-int main(int argc, char **argv)
-{
-    struct settings s;
-    const struct cfg_opt opts[] = {
-        {"listen", CFG_STR, "127.0.0.1:8080", "public MCP HTTP address (POST /mcp)", &s.listen},
-        {"admin-listen", CFG_STR, "127.0.0.1:9080", "admin address (/metrics /healthz /readyz)",
-         &s.admin_listen},
-        {"fabric-bind", CFG_STR, "tcp://127.0.0.1:7100", "ZeroMQ PUSH endpoint workers connect to",
-         &s.fabric_bind},
-        {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)",
-         &s.pg_dsn, 0, 0, true},
-        {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for event fan-out (\"\" = off)",
-         &s.redis_addr},
-        {"auth", CFG_STR, "jwt", "jwt (verify bearer tokens) or none (local development only)",
-         &s.auth},
-        {"jwks-file", CFG_STR, NULL, "JWKS file with the token signing keys (auth=jwt)",
-         &s.jwks_file},
-        {"auth-issuer", CFG_STR, NULL, "required token issuer (iss)", &s.auth_issuer},
-        {"auth-audience", CFG_STR, NULL, "required token audience: this server's MCP URL",
-         &s.auth_audience},
-        {"auth-leeway-s", CFG_INT, "60", "clock skew allowed on exp/nbf", &s.auth_leeway_s, 0,
-         600},
-        {"threads", CFG_INT, "4", "HTTP worker threads", &s.threads, 1, 256},
-        {"max-body-bytes", CFG_INT, "1048576", "largest request body accepted (else 413)",
-         &s.max_body_bytes, 1024, 64 << 20},
-        {"max-connections", CFG_INT, "1024", "concurrent HTTP connections", &s.max_connections,
-         1, 100000},
-        {"task-ttl-ms", CFG_INT, "86400000", "ttlMs of new tasks (how long results are kept)",
-         &s.task_ttl_ms, 1000, 30LL * 86400000},
-        {"poll-interval-ms", CFG_INT, "1000", "pollIntervalMs suggested to clients",
-         &s.poll_interval_ms, 50, 60000},
-        {"list-ttl-ms", CFG_INT, "60000", "caching ttlMs of tools/list and server/discover",
-         &s.list_ttl_ms, 0, 86400000},
-        {"allowed-origins", CFG_STR, NULL,
-         "comma-separated Origins browsers may call from (\"*\" = any; \"loopback\" = "
-         "localhost origins); default loopback when listening on loopback, else none",
-         &s.allowed_origins},
-        {"allowed-hosts", CFG_STR, NULL,
-         "comma-separated Host names accepted (\"*\" = any); default loopback when "
-         "listening on loopback, else any",
-         &s.allowed_hosts},
-        {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to serve",
-         &s.tools_manifest},
-        {"sync-timeout-ms", CFG_INT, "300000",
-         "longest wait of a synchronous tools/call (then it is cancelled)", &s.sync_timeout_ms,
-         100, 86400000},
-        {"sync-task-ttl-ms", CFG_INT, "3600000",
-         "how long the task behind a synchronous call (or an unanswered MRTR round) is kept",
-         &s.sync_task_ttl_ms, 1000, 30LL * 86400000},
-        {"redispatch-ms", CFG_INT, "5000",
-         "push queued tasks again when no worker claimed them within this time",
-         &s.redispatch_ms, 100, 3600000},
-        {"listen-max-ms", CFG_INT, "3600000",
-         "longest life of a subscriptions/listen stream (then closed gracefully)",
-         &s.listen_max_ms, 1000, 86400000},
-        {"state-key", CFG_STR, NULL,
-         "HMAC key (32+ bytes) for MRTR requestState, the same on every frontend; unset = "
-         "random per process (retries must then reach the same frontend)",
-         &s.state_key, 0, 0, true},
-        {"state-ttl-s", CFG_INT, "600", "how long an MRTR requestState stays valid",
-         &s.state_ttl_s, 10, 86400},
-        {"fixtures", CFG_BOOL, "false",
-         "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
-        {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
-        {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
-    };
-    const size_t n = sizeof(opts) / sizeof(opts[0]);
-    struct err e = {0};
-    int rc = cfg_load(opts, n, argc, argv, NULL, &e);
-    if (rc == CFG_HELP) {
-        cfg_print_help(stdout, "usage: taskwire-frontend [options]\n\nServes MCP 2026-07-28 "
-                               "with the Tasks extension and pushes jobs to workers.",
-                       opts, n);
-        return 0;
-    }
-    if (rc == CFG_VERSION) {
-        printf("taskwire-frontend %s\n", TASKWIRE_VERSION);
-        return 0;
-    }
-    enum log_level level = LOGL_INFO;
-    if (rc >= 0 && log_level_parse(s.log_level, &level) < 0)
-        rc = err_set(&e, -CFG_EINVALID, "TASKWIRE_LOG_LEVEL: '%s' is not a level", s.log_level);
-    bool auth_none = rc >= 0 && strcmp(s.auth, "none") == 0;
-    if (rc >= 0 && !auth_none && strcmp(s.auth, "jwt") != 0)
-        rc = err_set(&e, -CFG_EINVALID, "TASKWIRE_AUTH: '%s' is not jwt or none", s.auth);
-    if (rc >= 0 && !auth_none && (!s.jwks_file || !s.auth_issuer || !s.auth_audience))
-        rc = err_set(&e, -CFG_EINVALID,
-                     "auth=jwt needs TASKWIRE_JWKS_FILE, TASKWIRE_AUTH_ISSUER and "
-                     "TASKWIRE_AUTH_AUDIENCE (or TASKWIRE_AUTH=none for local development)");
-    if (rc >= 0 && s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
-        rc = err_set(&e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
-                     STATE_KEY_MIN);
-    if (rc < 0) {
-        fprintf(stderr, "taskwire-frontend: %s\n", e.msg);
-        return EXIT_CONFIG;
-    }
-    if (rc == CFG_PRINT || rc == CFG_CHECK) {
-        if (rc == CFG_PRINT)
-            cfg_print(stdout, opts, n);
-        return 0;
-    }
-    log_init("frontend", level, s.log_text);
-    bool loopback = strncmp(s.listen, "127.", 4) == 0 || strncmp(s.listen, "localhost:", 10) == 0;
-    if (!s.allowed_origins)
-        s.allowed_origins = loopback ? "loopback" : "";
-    if (!s.allowed_hosts)
-        s.allowed_hosts = loopback ? "loopback" : "*";
+static struct settings s;
 
-    int status = EXIT_START;
-    struct auth_verifier *verifier = NULL;
-    struct catalog *catalog = NULL;
-    struct dispatch *fabric = NULL;
-    struct http_server *http = NULL;
-    struct redispatcher *redispatcher = NULL;
-    if (auth_none) {
+static const struct cfg_opt opts[] = {
+    {"listen", CFG_STR, "127.0.0.1:8080", "public MCP HTTP address (POST /mcp)", &s.listen},
+    {"admin-listen", CFG_STR, "127.0.0.1:9080", "admin address (/metrics /healthz /readyz)",
+     &s.admin_listen},
+    {"fabric-bind", CFG_STR, "tcp://127.0.0.1:7100", "ZeroMQ PUSH endpoint workers connect to",
+     &s.fabric_bind},
+    {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)",
+     &s.pg_dsn, 0, 0, true},
+    {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for event fan-out (\"\" = off)",
+     &s.redis_addr},
+    {"auth", CFG_STR, "jwt", "jwt (verify bearer tokens) or none (local development only)",
+     &s.auth},
+    {"jwks-file", CFG_STR, NULL, "JWKS file with the token signing keys (auth=jwt)",
+     &s.jwks_file},
+    {"auth-issuer", CFG_STR, NULL, "required token issuer (iss)", &s.auth_issuer},
+    {"auth-audience", CFG_STR, NULL, "required token audience: this server's MCP URL",
+     &s.auth_audience},
+    {"auth-leeway-s", CFG_INT, "60", "clock skew allowed on exp/nbf", &s.auth_leeway_s, 0,
+     600},
+    {"threads", CFG_INT, "4", "HTTP worker threads", &s.threads, 1, 256},
+    {"max-body-bytes", CFG_INT, "1048576", "largest request body accepted (else 413)",
+     &s.max_body_bytes, 1024, 64 << 20},
+    {"max-connections", CFG_INT, "1024", "concurrent HTTP connections", &s.max_connections,
+     1, 100000},
+    {"task-ttl-ms", CFG_INT, "86400000", "ttlMs of new tasks (how long results are kept)",
+     &s.task_ttl_ms, 1000, 30LL * 86400000},
+    {"poll-interval-ms", CFG_INT, "1000", "pollIntervalMs suggested to clients",
+     &s.poll_interval_ms, 50, 60000},
+    {"list-ttl-ms", CFG_INT, "60000", "caching ttlMs of tools/list and server/discover",
+     &s.list_ttl_ms, 0, 86400000},
+    {"allowed-origins", CFG_STR, NULL,
+     "comma-separated Origins browsers may call from (\"*\" = any; \"loopback\" = "
+     "localhost origins); default loopback when listening on loopback, else none",
+     &s.allowed_origins},
+    {"allowed-hosts", CFG_STR, NULL,
+     "comma-separated Host names accepted (\"*\" = any); default loopback when "
+     "listening on loopback, else any",
+     &s.allowed_hosts},
+    {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to serve",
+     &s.tools_manifest},
+    {"sync-timeout-ms", CFG_INT, "300000",
+     "longest wait of a synchronous tools/call (then it is cancelled)", &s.sync_timeout_ms,
+     100, 86400000},
+    {"sync-task-ttl-ms", CFG_INT, "3600000",
+     "how long the task behind a synchronous call (or an unanswered MRTR round) is kept",
+     &s.sync_task_ttl_ms, 1000, 30LL * 86400000},
+    {"redispatch-ms", CFG_INT, "5000",
+     "push queued tasks again when no worker claimed them within this time",
+     &s.redispatch_ms, 100, 3600000},
+    {"listen-max-ms", CFG_INT, "3600000",
+     "longest life of a subscriptions/listen stream (then closed gracefully)",
+     &s.listen_max_ms, 1000, 86400000},
+    {"state-key", CFG_STR, NULL,
+     "HMAC key (32+ bytes) for MRTR requestState, the same on every frontend; unset = "
+     "random per process (retries must then reach the same frontend)",
+     &s.state_key, 0, 0, true},
+    {"state-ttl-s", CFG_INT, "600", "how long an MRTR requestState stays valid",
+     &s.state_ttl_s, 10, 86400},
+    {"fixtures", CFG_BOOL, "false",
+     "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
+    STARTUP_LOG_OPTIONS(&s.log_level, &s.log_text),
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* The checks --check-config runs too: the auth mode and its settings, the state key. */
+static int check_settings(void *arg, struct err *e)
+{
+    bool auth_none = strcmp(s.auth, "none") == 0;
+    if (!auth_none && strcmp(s.auth, "jwt") != 0)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_AUTH: '%s' is not jwt or none", s.auth);
+    if (!auth_none && (!s.jwks_file || !s.auth_issuer || !s.auth_audience))
+        return err_set(e, -CFG_EINVALID,
+                       "auth=jwt needs TASKWIRE_JWKS_FILE, TASKWIRE_AUTH_ISSUER and "
+                       "TASKWIRE_AUTH_AUDIENCE (or TASKWIRE_AUTH=none for local development)");
+    if (s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
+                       STATE_KEY_MIN);
+    return 0;
+}
+
+/* The negative code a constructor that returned NULL left in 'e' (never 0). */
+static int failure(const struct err *e)
+{
+    return e->code < 0 ? e->code : -EIO;
+}
+
+/* What main() builds once and shares read-only with every thread. */
+struct shared {
+    struct auth_verifier *verifier;      /* NULL when TASKWIRE_AUTH=none */
+    struct catalog *catalog;             /* tools served */
+    struct dispatch *fabric;             /* the PUSH socket */
+    unsigned char random_key[STATE_KEY_MIN]; /* requestState key when none is configured */
+};
+
+/* Build the verifier, catalog, fabric socket and requestState key into 'sh' and 'mcp'. */
+static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e)
+{
+    if (strcmp(s.auth, "none") == 0) {
         LOG_WARN("authentication is DISABLED (TASKWIRE_AUTH=none): every caller is one owner; "
                  "use only for local development");
     } else {
         struct auth_config ac = {s.jwks_file, s.auth_issuer, s.auth_audience,
                                  (int)s.auth_leeway_s};
-        if (!(verifier = auth_verifier_new(&ac, &e)))
-            goto out_fail;
+        if (!(sh->verifier = auth_verifier_new(&ac, e)))
+            return failure(e);
     }
-    if (!(catalog = catalog_new(s.fixtures, &e)) ||
-        (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0) ||
-        !(fabric = dispatch_new(s.fabric_bind, &e)))
-        goto out_fail;
-    mcp_metrics_register();
-    unsigned char random_key[STATE_KEY_MIN];
+    if (!(sh->catalog = catalog_new(s.fixtures, e)))
+        return failure(e);
+    int rc;
+    if (s.tools_manifest && (rc = manifest_load(sh->catalog, s.tools_manifest, e)) < 0)
+        return rc;
+    if (!(sh->fabric = dispatch_new(s.fabric_bind, e)))
+        return failure(e);
     const unsigned char *key = (const unsigned char *)s.state_key;
     size_t key_len = s.state_key ? strlen(s.state_key) : 0;
     if (!key) {
-        if (getrandom(random_key, sizeof(random_key), 0) != (ssize_t)sizeof(random_key)) {
-            err_set(&e, -1, "no randomness for the requestState key");
-            goto out_fail;
-        }
-        key = random_key;
-        key_len = sizeof(random_key);
+        if (getrandom(sh->random_key, sizeof(sh->random_key), 0) != (ssize_t)sizeof(sh->random_key))
+            return err_set(e, -errno, "no randomness for the requestState key");
+        key = sh->random_key;
+        key_len = sizeof(sh->random_key);
         LOG_WARN("TASKWIRE_STATE_KEY unset: requestState is only valid on this frontend");
     }
-    struct mcp_server mcp = {catalog,          fabric,        s.task_ttl_ms, s.sync_task_ttl_ms,
-                             s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
-                             s.state_ttl_s,     s.fixtures};
-    struct http_cfg hc = {s.listen,  s.admin_listen,      (int)s.threads, s.max_body_bytes,
-                          (int)s.max_connections, s.pg_dsn, s.redis_addr, verifier,
-                          s.allowed_origins, s.allowed_hosts, s.sync_timeout_ms,
-                          s.listen_max_ms, &mcp};
+    *mcp = (struct mcp_server){sh->catalog,       sh->fabric,    s.task_ttl_ms, s.sync_task_ttl_ms,
+                               s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
+                               s.state_ttl_s,      s.fixtures};
+    return 0;
+}
 
+/* Serve until SIGTERM/SIGINT, then stop accepting and finish in-flight requests. */
+static int serve(const struct shared *sh, const struct mcp_server *mcp, struct err *e)
+{
+    struct http_cfg hc = {s.listen,          s.admin_listen,    (int)s.threads, s.max_body_bytes,
+                          (int)s.max_connections, s.pg_dsn,     s.redis_addr,   sh->verifier,
+                          s.allowed_origins, s.allowed_hosts,   s.sync_timeout_ms,
+                          s.listen_max_ms,   mcp};
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* threads started below inherit the mask */
-    signal(SIGPIPE, SIG_IGN);
-    if (!(http = http_start(&hc, &e)))
-        goto out_fail;
-    if (!(redispatcher = redispatch_start(s.pg_dsn, fabric, s.redispatch_ms))) {
-        err_set(&e, -1, "cannot start the redispatch thread");
+    startup_block_signals(&sigs); /* threads started below inherit the mask */
+    struct http_server *http = http_start(&hc, e);
+    if (!http)
+        return failure(e);
+    struct redispatcher *redispatcher = redispatch_start(s.pg_dsn, sh->fabric, s.redispatch_ms);
+    if (!redispatcher) {
         http_stop(http);
-        goto out_fail;
+        return err_set(e, -ENOMEM, "cannot start the redispatch thread");
     }
     LOG_INFO("frontend started", "listen", s.listen, "admin", s.admin_listen, "fabric",
              s.fabric_bind, "version", TASKWIRE_VERSION);
@@ -206,15 +194,47 @@ int main(int argc, char **argv)
     http_quiesce(http);
     http_stop(http);
     redispatch_stop(redispatcher);
-    status = 0;
-    goto out_free;
+    return 0;
+}
 
-out_fail:
-    LOG_ERROR("cannot start", "error", e.msg);
-out_free:
-    dispatch_free(fabric);
-    catalog_free(catalog);
-    auth_verifier_free(verifier);
-    cfg_fini(opts, n);
+static int run(void)
+{
+    bool loopback = strncmp(s.listen, "127.", 4) == 0 || strncmp(s.listen, "localhost:", 10) == 0;
+    if (!s.allowed_origins)
+        s.allowed_origins = loopback ? "loopback" : "";
+    if (!s.allowed_hosts)
+        s.allowed_hosts = loopback ? "loopback" : "*";
+    mcp_metrics_register();
+
+    struct shared sh = {0};
+    struct mcp_server mcp;
+    struct err e = {0};
+    int status = 0;
+    if (build_shared(&sh, &mcp, &e) < 0 || serve(&sh, &mcp, &e) < 0) {
+        LOG_ERROR("cannot start", "error", e.msg);
+        status = EXIT_START;
+    }
+    dispatch_free(sh.fabric);
+    catalog_free(sh.catalog);
+    auth_verifier_free(sh.verifier);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    const struct startup sp = {
+        .program = "taskwire-frontend",
+        .service = "frontend",
+        .usage = "usage: taskwire-frontend [options]\n\nServes MCP 2026-07-28 with the Tasks "
+                 "extension and pushes jobs to workers.",
+        .opts = opts,
+        .nopts = NOPTS,
+        .log_level = &s.log_level,
+        .log_text = &s.log_text,
+        .check = check_settings,
+    };
+    int rc = startup_begin(&sp, argc, argv);
+    int status = rc == STARTUP_RUN ? run() : rc == STARTUP_DONE ? 0 : EXIT_CONFIG;
+    cfg_fini(opts, NOPTS);
     return status;
 }

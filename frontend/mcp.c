@@ -104,12 +104,7 @@ static void task_fields(json_t *o, const struct task_row *row)
 /* True when the reading request may see input request 'r' (its capability). */
 static bool can_answer(const json_t *caps, const json_t *r)
 {
-    const char *m = json_string_value(json_object_get(r, "method"));
-    const char *cap = !m                                         ? NULL
-                      : strcmp(m, "elicitation/create") == 0     ? "elicitation"
-                      : strcmp(m, "sampling/createMessage") == 0 ? "sampling"
-                      : strcmp(m, "roots/list") == 0             ? "roots"
-                                                                 : NULL;
+    const char *cap = mcp_capability_for_method(json_string_value(json_object_get(r, "method")));
     return !caps || (cap && json_is_object(json_object_get(caps, cap)));
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -57,7 +58,7 @@ static void *loop(void *arg)
         }
         /* Sleep in short steps so a stop is prompt. */
         for (int64_t slept = 0; slept < r->interval_ms && !atomic_load(&r->stop); slept += 100)
-            nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+            clock_sleep_ms(100);
     }
     return NULL;
 }

@@ -1,5 +1,9 @@
 /*
- * mcp.h - MCP 2026-07-28 names and error codes shared by every process.
+ * mcpdefs.h - MCP 2026-07-28 names and error codes shared by every process.
+ *
+ * The only place JSON-RPC and MCP error codes are written as numbers: C code
+ * uses the constants, SQL text uses MCP_SQL() of them.  Also the one mapping
+ * from a server-to-client request method to the client capability it needs.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -24,5 +28,15 @@
 #define MCP_EHEADER (-32020)     /* HeaderMismatch */
 #define MCP_ECAPABILITY (-32021) /* MissingRequiredClientCapability */
 #define MCP_EVERSION (-32022)    /* UnsupportedProtocolVersion */
+
+
+/* A code as SQL text, for error objects built inside statements: MCP_SQL(MCP_EINTERNAL)
+ * is "(-32603)". */
+#define MCP_SQL(code) MCP_SQL_(code)
+#define MCP_SQL_(code) #code
+
+/* The client capability ("elicitation", "sampling", "roots") a server-to-client
+ * request 'method' needs, or NULL for NULL or an unknown method.  No allocation. */
+const char *mcp_capability_for_method(const char *method);
 
 #endif

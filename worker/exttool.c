@@ -31,7 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+#include "mcpdefs.h"
+#include "utf8.h"
 
 #define EXTTOOL_TICK_MS   50    /* longest poll: how fast a cancel or the timeout is noticed */
 #define EXTTOOL_DRAIN_MS  500   /* after the child exits: how long its pipes may stay open */
@@ -39,7 +42,6 @@
 #define EXTTOOL_ERR_TAIL  2048  /* stderr bytes quoted in an error result */
 #define EXTTOOL_FD_SCAN   65536 /* highest descriptor closed by hand without close_range() */
 #define EXTTOOL_PATH      "PATH=/usr/local/bin:/usr/bin:/bin"
-#define EXTTOOL_RPC_ERROR (-32603)
 
 /* Defaults of the exec spec, the same as common/manifest.c writes. */
 #define EXTTOOL_DEFAULT_TIMEOUT_MS 3600000
@@ -55,19 +57,6 @@ static bool blank(const char *s, size_t n)
         if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
             return false;
     return true;
-}
-
-/* Copy the valid UTF-8 string 'src' into 'dst' (cap bytes), cut at a character boundary. */
-static void copy_message(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
 }
 
 /* True if 'r' has the shape of a CallToolResult; else *why says what is wrong. */
@@ -155,7 +144,7 @@ int exttool_parse_line(const char *line, size_t len, struct exttool_event *out, 
         out->total = t ? json_number_value(t) : 0;
         if (m) {
             out->has_message = true;
-            copy_message(out->message, sizeof(out->message), json_string_value(m));
+            utf8_copy(out->message, sizeof(out->message), json_string_value(m));
         }
     } else if (s) {
         if (!json_is_string(s)) {
@@ -164,7 +153,7 @@ int exttool_parse_line(const char *line, size_t len, struct exttool_event *out, 
         }
         out->kind = EXTTOOL_EV_STATUS;
         out->has_message = true;
-        copy_message(out->message, sizeof(out->message), json_string_value(s));
+        utf8_copy(out->message, sizeof(out->message), json_string_value(s));
     } else {
         if (!result_shape_ok(r, &why)) {
             err_set(err, rc, "%s", why);
@@ -187,62 +176,6 @@ void exttool_event_fini(struct exttool_event *ev)
 }
 
 /* ---- text helpers ---- */
-
-/* Length of the valid UTF-8 character at 's' ('n' bytes left, n > 0), or 0 if there is none. */
-static size_t utf8_char_len(const unsigned char *s, size_t n)
-{
-    static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000}; /* overlong below these */
-    size_t len;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2;
-        cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3;
-        cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/*
- * Write 'n' bytes of arbitrary stderr output into 'dst' as valid UTF-8 without
- * NUL (JSON strings and PostgreSQL jsonb accept nothing else): bad bytes and
- * NUL become U+FFFD.  'dst' must hold 3 * n + 1 bytes.
- */
-static void utf8_sanitize(char *dst, const char *src, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)src;
-    size_t i = 0, o = 0;
-    while (i < n) {
-        size_t len = s[i] ? utf8_char_len(s + i, n - i) : 0;
-        if (len == 0) {
-            memcpy(dst + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(dst + o, s + i, len);
-            o += len;
-            i += len;
-        }
-    }
-    dst[o] = '\0';
-}
 
 /* "SIGTERM" for SIGTERM, or NULL for a signal without a well-known name. */
 static const char *signal_name(int sig)
@@ -270,14 +203,7 @@ static PRINTF_LIKE(1, 2) json_t *rpc_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return json_pack("{s:i, s:s}", "code", EXTTOOL_RPC_ERROR, "message", msg);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message", msg);
 }
 
 static void close_fd(int *fd)
@@ -624,7 +550,7 @@ static void stop_run(struct run *r, enum stop_reason why)
     if (r->stop != STOP_NONE)
         return;
     r->stop = why;
-    r->term_ms = now_ms();
+    r->term_ms = clock_now_ms();
     if (!r->exited)
         kill(-r->pid, SIGTERM);
 }
@@ -808,7 +734,7 @@ static void run_loop(struct run *r, char *chunk)
 {
     const int64_t deadline = r->started_ms + r->sp->timeout_ms;
     for (;;) {
-        int64_t now = now_ms();
+        int64_t now = clock_now_ms();
         if (!r->exited && child_exited(r->pid)) {
             r->exited = true;
             r->exit_ms = now;
@@ -904,7 +830,7 @@ static json_t *finish_run(struct run *r, json_t **error, const char **outcome)
     switch (r->stop) {
     case STOP_CANCEL:
         *outcome = "cancelled";
-        *error = json_pack("{s:i, s:s}", "code", EXTTOOL_RPC_ERROR, "message", "cancelled");
+        *error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message", "cancelled");
         return NULL;
     case STOP_NOMEM:
         *outcome = "out of memory";
@@ -1007,7 +933,7 @@ json_t *exttool_run(struct tool_ctx *ctx, const json_t *spec, json_t **error)
         *error = rpc_error("cannot start tool %s: %s", sp.name, e.msg);
         goto out_free;
     }
-    r.started_ms = now_ms();
+    r.started_ms = clock_now_ms();
     char pid_text[24];
     snprintf(pid_text, sizeof(pid_text), "%ld", (long)r.pid);
     LOG_DEBUG("external tool started", "task_id", tool_task_id(ctx), "tool", sp.name, "pid",
@@ -1017,7 +943,7 @@ json_t *exttool_run(struct tool_ctx *ctx, const json_t *spec, json_t **error)
     result = finish_run(&r, error, &outcome);
 
     char ms[24], out_bytes[24], err_bytes[24], ignored[24];
-    snprintf(ms, sizeof(ms), "%lld", (long long)(now_ms() - r.started_ms));
+    snprintf(ms, sizeof(ms), "%lld", (long long)(clock_now_ms() - r.started_ms));
     snprintf(out_bytes, sizeof(out_bytes), "%zu", r.out_total);
     snprintf(err_bytes, sizeof(err_bytes), "%zu", r.err_total);
     snprintf(ignored, sizeof(ignored), "%lu", r.ignored);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "mcpdefs.h"
 #include "tools.h"
 
 /* An elicitation/create input request asking for one string or boolean field. */
@@ -77,7 +78,7 @@ static json_t *run_protocol_error_job(struct tool_ctx *ctx, json_t **error)
 {
     if (!tool_sleep_ms(ctx, 200))
         return NULL;
-    *error = json_pack("{s:i, s:s}", "code", -32603, "message",
+    *error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message",
                        "Internal error: simulated protocol failure");
     return NULL;
 }

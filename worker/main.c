@@ -19,6 +19,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "runner.h"
+#include "startup.h"
 
 #define EXIT_CONFIG 2
 #define EXIT_START 3
@@ -30,9 +31,45 @@ struct settings {
     bool log_text, fixtures;
 };
 
+static struct settings s;
+static char default_id[128]; /* hostname-pid, filled in by main() before loading */
+
+static const struct cfg_opt opts[] = {
+    {"fabric-connect", CFG_STR, "tcp://127.0.0.1:7100",
+     "comma-separated frontend endpoints: tcp://host:port, or dns://name:port for every "
+     "address of a name (e.g. a Kubernetes headless Service)",
+     &s.fabric_connect},
+    {"fabric-resolve-ms", CFG_INT, "10000", "how often dns:// fabric names are resolved again",
+     &s.resolve_ms, 100, 3600000},
+    {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)", &s.pg_dsn, 0,
+     0, true},
+    {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for cancel events (\"\" = off)",
+     &s.redis_addr},
+    {"worker-id", CFG_STR, default_id, "unique worker name (default hostname-pid)", &s.worker_id},
+    {"slots", CFG_INT, "4", "tasks run at once", &s.slots, 1, 1024},
+    {"lease-ms", CFG_INT, "15000", "task lease; renewed every third of it", &s.lease_ms, 1000,
+     3600000},
+    {"progress-ms", CFG_INT, "250", "minimum gap between progress writes of one task",
+     &s.progress_ms, 10, 60000},
+    {"idle-poll-ms", CFG_INT, "500", "how often an idle worker claims queued tasks from PostgreSQL",
+     &s.idle_poll_ms, 50, 60000},
+    {"sweep-ms", CFG_INT, "1000", "how often expired leases and TTLs are swept", &s.sweep_ms, 100,
+     600000},
+    {"grace-ms", CFG_INT, "10000", "on SIGTERM, how long running tasks may finish", &s.grace_ms, 0,
+     3600000},
+    {"admin-listen", CFG_STR, "127.0.0.1:9090", "admin address (/metrics /healthz /readyz)",
+     &s.admin_listen},
+    {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to run",
+     &s.tools_manifest},
+    {"fixtures", CFG_BOOL, "false",
+     "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
+    STARTUP_LOG_OPTIONS(&s.log_level, &s.log_text),
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
 struct signal_waiter {
-    sigset_t set;      /* signals to wait for */
-    struct runner *r;  /* told to stop */
+    sigset_t set;     /* signals to wait for */
+    struct runner *r; /* told to stop */
 };
 
 static void *wait_signal(void *arg)
@@ -45,98 +82,33 @@ static void *wait_signal(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* Build the catalog and the runtime, serve until a stop signal, drain; an exit code. */
+static int run(void)
 {
-    struct settings s;
-    char default_id[128];
-    char host[64] = "worker";
-    gethostname(host, sizeof(host) - 1);
-    snprintf(default_id, sizeof(default_id), "%s-%d", host, (int)getpid());
-    const struct cfg_opt opts[] = {
-        {"fabric-connect", CFG_STR, "tcp://127.0.0.1:7100",
-         "comma-separated frontend endpoints: tcp://host:port, or dns://name:port for every "
-         "address of a name (e.g. a Kubernetes headless Service)",
-         &s.fabric_connect},
-        {"fabric-resolve-ms", CFG_INT, "10000", "how often dns:// fabric names are resolved again",
-         &s.resolve_ms, 100, 3600000},
-        {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)",
-         &s.pg_dsn, 0, 0, true},
-        {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for cancel events (\"\" = off)",
-         &s.redis_addr},
-        {"worker-id", CFG_STR, default_id, "unique worker name (default hostname-pid)",
-         &s.worker_id},
-        {"slots", CFG_INT, "4", "tasks run at once", &s.slots, 1, 1024},
-        {"lease-ms", CFG_INT, "15000", "task lease; renewed every third of it", &s.lease_ms, 1000,
-         3600000},
-        {"progress-ms", CFG_INT, "250", "minimum gap between progress writes of one task",
-         &s.progress_ms, 10, 60000},
-        {"idle-poll-ms", CFG_INT, "500", "how often an idle worker claims queued tasks from "
-                                         "PostgreSQL", &s.idle_poll_ms, 50, 60000},
-        {"sweep-ms", CFG_INT, "1000", "how often expired leases and TTLs are swept", &s.sweep_ms,
-         100, 600000},
-        {"grace-ms", CFG_INT, "10000", "on SIGTERM, how long running tasks may finish",
-         &s.grace_ms, 0, 3600000},
-        {"admin-listen", CFG_STR, "127.0.0.1:9090", "admin address (/metrics /healthz /readyz)",
-         &s.admin_listen},
-        {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to run",
-         &s.tools_manifest},
-        {"fixtures", CFG_BOOL, "false",
-         "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
-        {"log-level", CFG_STR, "info", "debug, info, warn or error", &s.log_level},
-        {"log-text", CFG_BOOL, "false", "human-readable logs instead of JSON lines", &s.log_text},
-    };
-    const size_t n = sizeof(opts) / sizeof(opts[0]);
-    struct err e = {0};
-    int rc = cfg_load(opts, n, argc, argv, NULL, &e);
-    if (rc == CFG_HELP) {
-        cfg_print_help(stdout, "usage: taskwire-worker [options]\n\nRuns taskwire task jobs "
-                               "pushed by the frontends.",
-                       opts, n);
-        return 0;
-    }
-    if (rc == CFG_VERSION) {
-        printf("taskwire-worker %s\n", TASKWIRE_VERSION);
-        return 0;
-    }
-    enum log_level level = LOGL_INFO;
-    if (rc >= 0 && log_level_parse(s.log_level, &level) < 0)
-        rc = err_set(&e, -CFG_EINVALID, "TASKWIRE_LOG_LEVEL: '%s' is not a level", s.log_level);
-    if (rc < 0) {
-        fprintf(stderr, "taskwire-worker: %s\n", e.msg);
-        return EXIT_CONFIG;
-    }
-    if (rc == CFG_PRINT || rc == CFG_CHECK) {
-        if (rc == CFG_PRINT)
-            cfg_print(stdout, opts, n);
-        return 0;
-    }
-    log_init("worker", level, s.log_text);
-
-    struct signal_waiter waiter;
-    sigemptyset(&waiter.set);
-    sigaddset(&waiter.set, SIGTERM);
-    sigaddset(&waiter.set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    struct signal_waiter waiter = {0};
+    startup_block_signals(&waiter.set);
 
     int status = EXIT_START;
+    struct err e = {0};
     struct admin_server *admin = NULL;
     struct runner *runner = NULL;
     struct catalog *catalog = catalog_new(s.fixtures, &e);
     if (!catalog || (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0))
         goto out_fail;
-    struct runner_cfg rc_cfg = {s.fabric_connect, s.pg_dsn,          s.redis_addr,
-                                s.worker_id,      (int)s.slots,      s.lease_ms,
-                                s.progress_ms,    s.idle_poll_ms,    s.sweep_ms,
-                                s.grace_ms,       s.resolve_ms};
+    struct runner_cfg rc_cfg = {s.fabric_connect, s.pg_dsn,       s.redis_addr,  s.worker_id,
+                                (int)s.slots,     s.lease_ms,     s.progress_ms, s.idle_poll_ms,
+                                s.sweep_ms,       s.grace_ms,     s.resolve_ms};
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
         goto out_fail;
     if (*s.admin_listen && !(admin = admin_start(s.admin_listen, runner_ready, runner, &e)))
         goto out_fail;
     waiter.r = runner;
     pthread_t sig_thread;
-    if (pthread_create(&sig_thread, NULL, wait_signal, &waiter) != 0)
+    int prc = pthread_create(&sig_thread, NULL, wait_signal, &waiter);
+    if (prc != 0) {
+        err_set(&e, -prc, "cannot start the signal thread: %s", strerror(prc));
         goto out_fail;
+    }
     pthread_detach(sig_thread);
     LOG_INFO("worker started", "worker", s.worker_id, "fabric", s.fabric_connect, "admin",
              s.admin_listen, "version", TASKWIRE_VERSION);
@@ -150,6 +122,26 @@ out_free:
     admin_stop(admin);
     runner_free(runner);
     catalog_free(catalog);
-    cfg_fini(opts, n);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    char host[64] = "worker";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(default_id, sizeof(default_id), "%s-%d", host, (int)getpid());
+    const struct startup sp = {
+        .program = "taskwire-worker",
+        .service = "worker",
+        .usage = "usage: taskwire-worker [options]\n\nRuns taskwire task jobs pushed by the "
+                 "frontends.",
+        .opts = opts,
+        .nopts = NOPTS,
+        .log_level = &s.log_level,
+        .log_text = &s.log_text,
+    };
+    int rc = startup_begin(&sp, argc, argv);
+    int status = rc == STARTUP_RUN ? run() : rc == STARTUP_DONE ? 0 : EXIT_CONFIG;
+    cfg_fini(opts, NOPTS);
     return status;
 }

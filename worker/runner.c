@@ -22,13 +22,16 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "envelope.h"
 #include "exttool.h"
 #include "log.h"
+#include "mcpdefs.h"
 #include "metrics.h"
 #include "notify.h"
 #include "store.h"
 #include "tools.h"
+#include "utf8.h"
 
 #define HEARTBEAT_TICK_MS 50
 #define SWEEP_BATCH 100
@@ -115,36 +118,6 @@ METRIC_DEFINE(m_requeued, METRIC_COUNTER, "taskwire_leases_expired_total", "outc
 METRIC_DEFINE(m_lease_failed, METRIC_COUNTER, "taskwire_leases_expired_total",
               "outcome=\"failed\"", "Expired leases found by this worker's sweeper");
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Absolute CLOCK_MONOTONIC deadline 'ms' from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
-}
-
-static void init_cond(pthread_cond_t *cv)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &a);
-    pthread_condattr_destroy(&a);
-}
-
 /* ---- the tool API, backed by the slot ---- */
 
 const json_t *tool_args(const struct tool_ctx *ctx)
@@ -168,15 +141,8 @@ void tool_progress(struct tool_ctx *ctx, double progress, double total, const ch
     pthread_mutex_lock(&s->r->mu);
     s->progress = progress;
     s->total = total;
-    if (msg) {
-        /* Cut on a character boundary: PostgreSQL refuses broken UTF-8. */
-        size_t n = strnlen(msg, sizeof(s->message) - 1);
-        if (msg[n] != '\0')
-            while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
-                n--;
-        memcpy(s->message, msg, n);
-        s->message[n] = '\0';
-    }
+    if (msg) /* cut on a character boundary: PostgreSQL refuses broken UTF-8 */
+        utf8_copy(s->message, sizeof(s->message), msg);
     s->dirty = true;
     pthread_mutex_unlock(&s->r->mu);
 }
@@ -192,7 +158,7 @@ bool tool_cancelled(struct tool_ctx *ctx)
 bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms)
 {
     struct slot *s = ctx->slot;
-    struct timespec until = deadline_in(ms);
+    struct timespec until = clock_deadline_in(ms);
     pthread_mutex_lock(&s->r->mu);
     while (!s->stop_tool && pthread_cond_timedwait(&s->cv, &s->r->mu, &until) != ETIMEDOUT)
         ;
@@ -217,21 +183,6 @@ void tool_notify_tools_changed(struct tool_ctx *ctx)
 const json_t *tool_client_caps(const struct tool_ctx *ctx)
 {
     return ctx->caps;
-}
-
-/* The client capability an input request needs ("elicitation", ...), or NULL. */
-static const char *capability_for(const json_t *request)
-{
-    const char *method = json_string_value(json_object_get(request, "method"));
-    if (!method)
-        return NULL;
-    if (strcmp(method, "elicitation/create") == 0)
-        return "elicitation";
-    if (strcmp(method, "sampling/createMessage") == 0)
-        return "sampling";
-    if (strcmp(method, "roots/list") == 0)
-        return "roots";
-    return NULL;
 }
 
 /* The answers stored for every key of 'requests', or NULL if one is missing. */
@@ -266,9 +217,9 @@ json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *m
     *error = NULL;
     json_object_foreach(requests, key, req)
     {
-        const char *cap = capability_for(req);
+        const char *cap = mcp_capability_for_method(json_string_value(json_object_get(req, "method")));
         if (!cap || !json_is_object(json_object_get(ctx->caps, cap))) {
-            *error = json_pack("{s:i, s:s, s:{s:{s:{}}}}", "code", -32021, "message",
+            *error = json_pack("{s:i, s:s, s:{s:{s:{}}}}", "code", MCP_ECAPABILITY, "message",
                                "Missing required client capability for an input request",
                                "data", "requiredCapabilities", cap ? cap : "elicitation");
             goto out_free;
@@ -315,7 +266,7 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
                    const char *json)
 {
     struct err e = {0};
-    int64_t give_up = now_ms() + s->r->cfg.lease_ms;
+    int64_t give_up = clock_now_ms() + s->r->cfg.lease_ms;
     pthread_mutex_lock(&s->r->mu);
     double progress = s->dirty ? s->progress : -1, total = s->total;
     pthread_mutex_unlock(&s->r->mu);
@@ -323,8 +274,8 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
     while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->attempt, status,
                                    json, status == TASK_COMPLETED ? "completed" : "failed",
                                    progress, total, &e)) == -STORE_EUNAVAILABLE &&
-           now_ms() < give_up)
-        nanosleep(&(struct timespec){0, RETRY_MS * 1000000L}, NULL);
+           clock_now_ms() < give_up)
+        clock_sleep_ms(RETRY_MS);
     if (rc == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
         metrics_add(status == TASK_COMPLETED ? &m_done : &m_failed, 1);
@@ -349,13 +300,13 @@ static void run_task(struct slot *s, const struct task_row *row)
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker",
              s->r->cfg.worker_id);
     if (!args)
-        error = json_pack("{s:i, s:s}", "code", -32603, "message", "stored arguments are not JSON");
+        error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message", "stored arguments are not JSON");
     else if (desc && desc->exec)
         result = exttool_run(&ctx, desc->exec, &error);
     else if (impl)
         result = impl->run(&ctx, &error);
     else
-        error = json_pack("{s:i, s:s}", "code", -32603, "message",
+        error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message",
                           "tool not available on this worker");
 
     pthread_mutex_lock(&s->r->mu);
@@ -389,7 +340,7 @@ static void run_task(struct slot *s, const struct task_row *row)
          * offered: the conditional write keeps it only if the task is still ours. */
         json_t *out = result ? result : error;
         if (!out)
-            out = error = json_pack("{s:i, s:s}", "code", -32603, "message",
+            out = error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message",
                                     "tool returned neither a result nor an error");
         char *text = json_dumps(out, JSON_COMPACT);
         if (text)
@@ -443,7 +394,7 @@ static void *slot_main(void *arg)
             s->stop_tool = s->release = s->dirty = s->parked = false;
             s->retry[0] = '\0';
             s->message[0] = '\0';
-            s->last_write_ms = s->last_renew_ms = now_ms();
+            s->last_write_ms = s->last_renew_ms = clock_now_ms();
             pthread_mutex_unlock(&r->mu);
             run_task(s, &row);
         }
@@ -522,7 +473,7 @@ static void *heartbeat_main(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!r->quit) {
         int n = 0;
-        int64_t now = now_ms();
+        int64_t now = clock_now_ms();
         for (int i = 0; i < r->cfg.slots; i++) {
             struct slot *s = &r->slots[i];
             if (s->state != SLOT_BUSY || s->stop_tool || s->parked)
@@ -558,7 +509,7 @@ static void *heartbeat_main(void *arg)
             else if (rc < 0)
                 LOG_WARN("heartbeat failed", "task_id", b->id, "error", e.msg);
         }
-        nanosleep(&(struct timespec){0, HEARTBEAT_TICK_MS * 1000000L}, NULL);
+        clock_sleep_ms(HEARTBEAT_TICK_MS);
         pthread_mutex_lock(&r->mu);
     }
     pthread_mutex_unlock(&r->mu);
@@ -632,9 +583,9 @@ static bool receive_one(struct runner *r, long timeout_ms)
  */
 void runner_run(struct runner *r)
 {
-    int64_t next_sweep = 0, next_idle_poll = 0, next_resolve = now_ms() + r->cfg.resolve_ms;
+    int64_t next_sweep = 0, next_idle_poll = 0, next_resolve = clock_now_ms() + r->cfg.resolve_ms;
     while (!r->stop_requested) {
-        int64_t now = now_ms();
+        int64_t now = clock_now_ms();
         if (now >= next_resolve) {
             struct err e = {0};
             if (fabric_refresh(r, &e) < 0)
@@ -647,7 +598,7 @@ void runner_run(struct runner *r)
         }
         pthread_mutex_lock(&r->mu);
         if (r->idle == 0) {
-            struct timespec until = deadline_in(100);
+            struct timespec until = clock_deadline_in(100);
             pthread_cond_timedwait(&r->free_cv, &r->mu, &until);
             pthread_mutex_unlock(&r->mu);
             continue;
@@ -655,11 +606,11 @@ void runner_run(struct runner *r)
         pthread_mutex_unlock(&r->mu);
         /* PostgreSQL is asked every idle-poll-ms whatever the fabric is doing: a
          * busy fabric must not starve a requeued task that no one will push. */
-        if (now_ms() < next_idle_poll) {
+        if (clock_now_ms() < next_idle_poll) {
             receive_one(r, 100);
             continue;
         }
-        next_idle_poll = now_ms() + r->cfg.idle_poll_ms;
+        next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
         struct task_row row;
         if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, &row, NULL) == 0) {
             assign(r, NULL, &row);
@@ -672,7 +623,7 @@ void runner_run(struct runner *r)
     zmq_close(r->pull);
     r->pull = NULL;
     LOG_INFO("stopping: no longer receiving; waiting for running tasks");
-    struct timespec until = deadline_in(r->cfg.grace_ms);
+    struct timespec until = clock_deadline_in(r->cfg.grace_ms);
     pthread_mutex_lock(&r->mu);
     r->draining = true;
     while (r->idle < r->cfg.slots &&
@@ -849,7 +800,7 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     r->cfg = *cfg;
     r->catalog = catalog;
     pthread_mutex_init(&r->mu, NULL);
-    init_cond(&r->free_cv);
+    clock_cond_init(&r->free_cv);
     metrics_register(&m_busy);
     metrics_register(&m_slots);
     metrics_register(&m_done);
@@ -878,7 +829,7 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     for (int i = 0; i < cfg->slots; i++) {
         struct slot *s = &r->slots[i];
         s->r = r;
-        init_cond(&s->cv);
+        clock_cond_init(&s->cv);
         if (!(s->store = store_new(cfg->pg_dsn, "taskwire-worker-slot")) ||
             !(s->pub = notify_pub_new(cfg->redis_addr)) ||
             pthread_create(&s->thread, NULL, slot_main, s) != 0) {

@@ -123,7 +123,7 @@ static void test_request_has_protocol_meta(void **state)
         json_string_value(json_object_get(meta, "io.modelcontextprotocol/protocolVersion")),
         "2026-07-28");
     json_t *caps = json_object_get(meta, "io.modelcontextprotocol/clientCapabilities");
-    assert_non_null(json_object_get(json_object_get(caps, "extensions"), CALL_TASKS_EXTENSION));
+    assert_non_null(json_object_get(json_object_get(caps, "extensions"), MCP_EXT_TASKS));
     json_t *info = json_object_get(meta, "io.modelcontextprotocol/clientInfo");
     assert_string_equal(json_string_value(json_object_get(info, "name")), "taskwire-cli");
     assert_string_equal(json_string_value(json_object_get(meta, "progressToken")), "tok-7");
@@ -267,7 +267,7 @@ static void test_sse_refuses_oversized_lines(void **state)
 static void test_progress_from_meta(void **state)
 {
     json_t *task = json_pack("{s:s, s:s, s:{s:{s:i, s:i}}}", "status", "working", "statusMessage",
-                             "step 1/9", "_meta", CALL_PROGRESS_META, "progress", 3, "total", 8);
+                             "step 1/9", "_meta", TW_META_PROGRESS, "progress", 3, "total", 8);
     double p = -1, t = -1;
     assert_true(call_progress_extract(task, &p, &t));
     assert_true(p == 3 && t == 8);

@@ -184,10 +184,10 @@ static json_t *run(struct tool_ctx *ctx, const char *args_json, json_t *spec, js
     if (!ctx->task_id)
         ctx->task_id = "0190a5d0-0000-7000-8000-000000000001";
     int fds = count_fds();
-    int64_t t0 = now_ms();
+    int64_t t0 = clock_now_ms();
     json_t *r = exttool_run(ctx, spec, error);
     if (elapsed_ms)
-        *elapsed_ms = now_ms() - t0;
+        *elapsed_ms = clock_now_ms() - t0;
     assert_int_equal(count_fds(), fds);
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ; /* orphaned grandchildren come to us as the subreaper */
