@@ -688,7 +688,7 @@ struct http_server *http_start(const struct http_cfg *cfg, struct err *err)
         return NULL;
     }
     s->cfg = *cfg;
-    if (!(s->hub = hub_new(cfg->redis_addr))) {
+    if (!(s->hub = hub_new(cfg->redis_addr, NULL))) {
         err_set(err, -1, "cannot start the waiter hub");
         goto out_free;
     }

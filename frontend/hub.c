@@ -26,6 +26,7 @@
 
 struct hub {
     pthread_mutex_t mu;        /* guards the list and every waiter's flags */
+    struct hub_conn_ops ops;   /* what suspends, resumes and reads a connection */
     pthread_cond_t empty_cv;   /* signalled when a waiter leaves */
     struct hub_waiter *head;   /* registered waiters */
     int count;                 /* registered waiters */
@@ -36,6 +37,27 @@ struct hub {
     atomic_bool stop;          /* stop the ticker */
 };
 
+/* ---- connections: libmicrohttpd unless the caller gave other ops ---- */
+
+static void default_suspend(struct MHD_Connection *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+static void default_resume(struct MHD_Connection *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+static int default_fd(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+static const struct hub_conn_ops default_ops = {default_suspend, default_resume, default_fd};
+
 /* Set 'flags' on 'w' and resume it if suspended; caller holds the mutex. */
 static void wake(struct hub *h, struct hub_waiter *w, unsigned flags)
 {
@@ -43,19 +65,21 @@ static void wake(struct hub *h, struct hub_waiter *w, unsigned flags)
     if (w->suspended) {
         w->suspended = false;
         h->suspended--;
-        MHD_resume_connection(w->conn);
+        h->ops.resume(w->conn);
     }
 }
 
-static bool hung_up(struct MHD_Connection *conn)
+/* True when the peer of w's connection hung up (MHD cannot see it while suspended). */
+static bool hung_up(const struct hub *h, const struct hub_waiter *w)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci)
+    int fd = h->ops.fd(w->conn);
+    if (fd < 0)
         return false;
-    struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
+
+/* ---- the ticker and events ---- */
 
 static void *ticker_main(void *arg)
 {
@@ -70,7 +94,7 @@ static void *ticker_main(void *arg)
                 flags |= HUB_TICK;
                 w->next_tick_ms = now + w->tick_ms;
             }
-            if (w->suspended && hung_up(w->conn))
+            if (w->suspended && hung_up(h, w))
                 flags |= HUB_GONE;
             if (flags)
                 wake(h, w, flags);
@@ -80,6 +104,10 @@ static void *ticker_main(void *arg)
     return NULL;
 }
 
+/*
+ * Mark 'key' changed on every waiter watching it and resume those that are
+ * suspended.  Called by the Redis subscriber; also usable for local changes.
+ */
 void hub_event(struct hub *h, const char *key)
 {
     pthread_mutex_lock(&h->mu);
@@ -113,15 +141,20 @@ static void on_event(void *arg, const char *kind, const char *key)
         hub_event(arg, key);
 }
 
+/* ---- life cycle ---- */
+
 /*
  * Start the hub.  With an empty 'redis_addr' there are no events and every
- * tick counts as a possible change.  Returns NULL when out of resources.
+ * tick counts as a possible change.  'ops' (borrowed; copied) acts on
+ * connections, NULL for libmicrohttpd.  Returns a new hub (free with
+ * hub_free) or NULL when out of resources.
  */
-struct hub *hub_new(const char *redis_addr)
+struct hub *hub_new(const char *redis_addr, const struct hub_conn_ops *ops)
 {
     struct hub *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
+    h->ops = ops ? *ops : default_ops;
     pthread_mutex_init(&h->mu, NULL);
     clock_cond_init(&h->empty_cv);
     if (pthread_create(&h->ticker, NULL, ticker_main, h) != 0) {
@@ -159,6 +192,10 @@ void hub_shutdown(struct hub *h, int64_t grace_ms)
     pthread_mutex_unlock(&h->mu);
 }
 
+/*
+ * Stop the subscriber and the ticker, then free the hub.  No waiter may be
+ * registered any more (run hub_shutdown first).  NULL is a no-op.
+ */
 void hub_free(struct hub *h)
 {
     if (!h)
@@ -171,6 +208,10 @@ void hub_free(struct hub *h)
     free(h);
 }
 
+/*
+ * Register 'w' (borrowed until hub_remove; its conn, keys and tick_ms set by
+ * the caller) with no pending flags, or HUB_SHUTDOWN when the hub is closing.
+ */
 void hub_add(struct hub *h, struct hub_waiter *w)
 {
     pthread_mutex_lock(&h->mu);
@@ -187,6 +228,11 @@ void hub_add(struct hub *h, struct hub_waiter *w)
     pthread_mutex_unlock(&h->mu);
 }
 
+/*
+ * Unregister 'w' and tell hub_shutdown one waiter fewer is left.  'w' must
+ * not be suspended (MHD calls the completion callback only for live
+ * connections).
+ */
 void hub_remove(struct hub *h, struct hub_waiter *w)
 {
     pthread_mutex_lock(&h->mu);
@@ -202,6 +248,12 @@ void hub_remove(struct hub *h, struct hub_waiter *w)
     pthread_mutex_unlock(&h->mu);
 }
 
+/*
+ * Suspend w's connection unless flags are pending (or the hub is closing,
+ * which sets HUB_SHUTDOWN).  Returns true when suspended: the caller returns
+ * to MHD and runs again once the hub resumes the connection.  Checking and
+ * suspending under the one mutex is what makes a wake-up impossible to miss.
+ */
 bool hub_suspend(struct hub *h, struct hub_waiter *w)
 {
     pthread_mutex_lock(&h->mu);
@@ -211,12 +263,16 @@ bool hub_suspend(struct hub *h, struct hub_waiter *w)
     if (suspend) {
         w->suspended = true;
         h->suspended++;
-        MHD_suspend_connection(w->conn);
+        h->ops.suspend(w->conn);
     }
     pthread_mutex_unlock(&h->mu);
     return suspend;
 }
 
+/*
+ * Return and clear w's pending HUB_* flags; *changed (when not NULL) gets the
+ * bits of the keys that had events since the last take.
+ */
 unsigned hub_take(struct hub *h, struct hub_waiter *w, uint64_t *changed)
 {
     pthread_mutex_lock(&h->mu);
@@ -229,11 +285,13 @@ unsigned hub_take(struct hub *h, struct hub_waiter *w, uint64_t *changed)
     return flags;
 }
 
+/* True while the Redis subscription is up (events arrive); false without Redis. */
 bool hub_live(const struct hub *h)
 {
     return notify_sub_connected(h->events);
 }
 
+/* The number of registered waiters now. */
 int hub_count(struct hub *h)
 {
     pthread_mutex_lock(&h->mu);

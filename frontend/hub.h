@@ -8,6 +8,11 @@
  * deadlines), when the client hangs up, or at shutdown.  No PostgreSQL
  * polling: while Redis is unreachable, ticks stand in for events.
  *
+ * The hub owns nothing it is given: waiters are the caller's memory, linked
+ * in between hub_add() and hub_remove().  It acts on connections only through
+ * a struct hub_conn_ops (libmicrohttpd by default), so tests can drive it
+ * without a server.  Every function is thread-safe.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef TASKWIRE_HUB_H
@@ -30,6 +35,7 @@ enum {
     HUB_SHUTDOWN = 8, /* the frontend is stopping */
 };
 
+/* One waiting request: the caller's memory, linked into the hub while registered. */
 struct hub_waiter {
     struct MHD_Connection *conn;         /* the waiting connection */
     char keys[HUB_MAX_KEYS][TASKID_LEN + 1]; /* task ids (or HUB_TOOLS_KEY) watched */
@@ -43,10 +49,18 @@ struct hub_waiter {
     struct hub_waiter *prev, *next;      /* hub list */
 };
 
+/* What the hub does to a waiting connection; the default drives libmicrohttpd. */
+struct hub_conn_ops {
+    void (*suspend)(struct MHD_Connection *conn); /* park it (MHD_suspend_connection) */
+    void (*resume)(struct MHD_Connection *conn);  /* hand it back (MHD_resume_connection) */
+    int (*fd)(struct MHD_Connection *conn);       /* its socket, or -1 when unknown */
+};
+
 struct hub;
 
-/* Start the hub: a Redis subscriber at 'redis_addr' and a ticker thread. */
-struct hub *hub_new(const char *redis_addr);
+/* Start the hub: a Redis subscriber at 'redis_addr' ("" = none) and a ticker thread;
+ * 'ops' (borrowed, NULL = libmicrohttpd) acts on connections.  NULL when out of resources. */
+struct hub *hub_new(const char *redis_addr, const struct hub_conn_ops *ops);
 /* Resume every waiter with HUB_SHUTDOWN and wait up to 'grace_ms' for all to leave. */
 void hub_shutdown(struct hub *h, int64_t grace_ms);
 /* Stop the threads and free; no waiter may remain. */
