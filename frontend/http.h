@@ -3,8 +3,10 @@
  *
  * The public server answers POST /mcp plus /healthz and /readyz; the admin
  * server (a separate port, never behind the public ingress) answers
- * /metrics, /healthz and /readyz.  Each pool thread owns its own PostgreSQL
- * connection and Redis publisher.
+ * /metrics, /healthz and /readyz.  This module is transport only: limits,
+ * headers, authentication and response writing; mcp.c decides what a
+ * request means and wait.c runs the requests that wait.  Each pool thread
+ * owns its own PostgreSQL connection and Redis publisher (threadconn).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -34,13 +36,23 @@ struct http_cfg {
     const struct mcp_server *mcp; /* method dispatch */
 };
 
+enum http_error {
+    HTTP_EADDR = 1, /* the listen address is not host:port */
+    HTTP_ELISTEN,   /* the address cannot be bound */
+    HTTP_ENOMEM,    /* out of memory */
+    HTTP_EHUB,      /* the waiter hub could not start */
+    HTTP_ELENGTH,   /* a Content-Length that is not a plain decimal up to INT64_MAX */
+};
+
 struct http_server;
 
-/* Start both servers; NULL with err set (e.g. the port is taken). */
+/* Start both servers (cfg's strings and pointers borrowed); NULL with err set. */
 struct http_server *http_start(const struct http_cfg *cfg, struct err *err);
 /* Stop accepting new connections (for graceful shutdown). */
 void http_quiesce(struct http_server *s);
 /* Finish in-flight requests, stop the threads and free; NULL is a no-op. */
 void http_stop(struct http_server *s);
+/* Parse a Content-Length header value (digits only, no overflow) into *len. */
+MUST_CHECK int http_content_length(const char *value, int64_t *len);
 
 #endif

@@ -396,14 +396,11 @@ static json_t *do_tasks_cancel(struct mcp_call *c, const struct rpc_request *req
         return reply;
     bool changed;
     struct err e = {0};
-    int rc = store_task_cancel(c->store, id, c->owner, &changed, &e);
+    int rc = mcp_cancel_task(c->store, c->pub, id, c->owner, "tasks/cancel", &changed, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    if (changed) {
+    if (changed)
         metrics_add(&m_cancels, 1);
-        notify_publish(c->pub, NOTIFY_CANCEL, id);
-        LOG_INFO("task cancelled", "task_id", id);
-    }
     return reply_result(req, status, result_new("complete"));
 }
 
@@ -427,6 +424,26 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
     return reply_result(req, status, result_new("complete"));
+}
+
+/*
+ * Cancel task 'id' of 'owner' in the store.  When this call moved it to
+ * cancelled (*changed), publish NOTIFY_CANCEL so the worker running it stops
+ * and listeners hear of it, and log 'why' (borrowed; e.g. "tasks/cancel",
+ * "timeout").  Cancelling a finished task is not an error: *changed is false.
+ * Returns 0 or the store's negative code with 'err' set.  Uses the caller's
+ * connections, so it runs on the thread that owns them.
+ */
+int mcp_cancel_task(struct store *st, struct notify_pub *pub, const char *id, const char *owner,
+                    const char *why, bool *changed, struct err *err)
+{
+    *changed = false;
+    int rc = store_task_cancel(st, id, owner, changed, err);
+    if (rc < 0 || !*changed)
+        return rc;
+    notify_publish(pub, NOTIFY_CANCEL, id);
+    LOG_INFO("task cancelled", "task_id", id, "reason", why);
+    return 0;
 }
 
 /* subscriptions/listen: accept the filter parts we honour. */

@@ -86,6 +86,11 @@ json_t *mcp_tools_changed_notification(const json_t *id);
 /* The graceful end of listen stream 'id': its result (new reference). */
 json_t *mcp_listen_close(const json_t *id);
 
+/* Cancel task 'id' of 'owner'; if that changed it, publish the cancel and log 'why'. */
+MUST_CHECK int mcp_cancel_task(struct store *st, struct notify_pub *pub, const char *id,
+                               const char *owner, const char *why, bool *changed,
+                               struct err *err);
+
 /* Metrics the frontend exports (registered by mcp_metrics_register). */
 void mcp_metrics_register(void);
 
