@@ -266,61 +266,68 @@ static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int
     return NULL;
 }
 
-static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, int *status,
-                            bool *wait_for)
+/* The tool a tools/call names; NULL after building the error reply. */
+static const struct tool_desc *named_tool(const struct mcp_call *c, const struct rpc_request *req,
+                                          int *status, json_t **reply)
 {
     json_t *name = json_object_get(req->params, "name");
-    if (!json_is_string(name))
-        return reply_error(req, status, RPC_EPARAMS, "Invalid params: \"name\" must be a string",
-                           NULL);
+    if (!json_is_string(name)) {
+        *reply = reply_error(req, status, RPC_EPARAMS, "Invalid params: \"name\" must be a string",
+                             NULL);
+        return NULL;
+    }
     const struct tool_desc *tool = catalog_find(c->srv->catalog, json_string_value(name));
     if (!tool)
-        return reply_error(req, status, RPC_EPARAMS, "Unknown tool", NULL);
-    json_t *args = json_object_get(req->params, "arguments");
-    if (args && !json_is_object(args))
-        return reply_error(req, status, RPC_EPARAMS,
-                           "Invalid params: \"arguments\" must be an object", NULL);
-    json_t *empty = json_object();
+        *reply = reply_error(req, status, RPC_EPARAMS, "Unknown tool", NULL);
+    return tool;
+}
+
+/*
+ * Check a call of 'tool' with 'args' (the request's arguments object, NULL
+ * when absent, which validates as {}): the input schema, the Mcp-Param
+ * headers and the capabilities the tool needs.  Returns NULL with *as_task
+ * set when the call may go on, else the error reply.
+ */
+static json_t *check_tool_call(const struct mcp_call *c, const struct rpc_request *req,
+                               int *status, const struct tool_desc *tool, const json_t *args,
+                               bool *as_task)
+{
     struct err e = {0};
-    if (schema_validate(tool->input_schema, args ? args : empty, &e) < 0) {
-        json_decref(empty);
+    json_t *empty = json_object();
+    int rc = schema_validate(tool->input_schema, args ? args : empty, &e);
+    json_decref(empty);
+    if (rc < 0) {
         char msg[300];
         snprintf(msg, sizeof(msg), "Invalid arguments: %s", e.msg);
         return reply_error(req, status, RPC_EPARAMS, msg, NULL);
     }
-    if (rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0) {
-        json_decref(empty);
+    if (rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0)
         return reply_error(req, status, RPC_EHEADER, e.msg, NULL);
-    }
     bool declared = rpc_has_capability(req, "extensions/" MCP_EXT_TASKS);
-    bool as_task = declared && tool->policy != TOOL_TASK_NEVER;
-    if (!declared && tool->policy == TOOL_TASK_REQUIRED) {
-        json_decref(empty);
+    *as_task = declared && tool->policy != TOOL_TASK_NEVER;
+    if (!declared && tool->policy == TOOL_TASK_REQUIRED)
         return missing_tasks_capability(req, status);
-    }
     if (tool->requires && !rpc_has_capability(req, tool->requires)) {
-        json_decref(empty);
         char msg[128];
         snprintf(msg, sizeof(msg), "Missing required client capability: %s", tool->requires);
         return reply_error(req, status, RPC_ECAPABILITY, msg,
                            json_pack("{s:{s:{}}}", "requiredCapabilities", tool->requires));
     }
-    if (json_object_get(req->params, "requestState")) {
-        json_t *reply = mrtr_retry(c, req, status, tool, args ? args : empty, as_task, wait_for);
-        json_decref(empty);
-        return reply;
-    }
-    char *args_text = json_dumps(args ? args : empty, JSON_COMPACT);
-    json_decref(empty);
-    if (!args_text)
-        return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
+    return NULL;
+}
 
-    json_t *reply = NULL;
+/*
+ * Commit a new task for a checked call of 'tool' with 'args_text', push its
+ * job, and answer CreateTaskResult, or set *wait_for (and c->created) when
+ * the HTTP layer must wait for it.  Returns the reply, NULL when waiting.
+ */
+static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, int *status,
+                           const struct tool_desc *tool, const char *args_text, bool as_task,
+                           bool *wait_for)
+{
     char id[TASKID_LEN + 1];
-    if (taskid_new(id) < 0) {
-        reply = reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
-        goto out_free_args;
-    }
+    if (taskid_new(id) < 0)
+        return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
     char *caps = json_dumps(req->client_caps, JSON_COMPACT);
     /* A call may carry answers without a requestState (MRTR allows servers to keep
      * nothing between rounds): they answer the tool's questions up front. */
@@ -333,14 +340,14 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
                          .max_attempts = tool->max_attempts, .client_caps = caps,
                          .input_responses = answers};
     struct task_row row;
+    struct err e = {0};
     int rc = store_task_create(c->store, &t, &row, &e);
     free(caps);
     free(answers);
-    if (rc < 0) {
-        reply = reply_store_error(req, status, rc, &e);
-        goto out_free_args;
-    }
+    if (rc < 0)
+        return reply_store_error(req, status, rc, &e);
     metrics_add(&m_created, 1);
+    json_t *reply = NULL;
     if (as_task && !tool->input_first) {
         reply = mcp_create_task_reply(req->id, &row);
     } else {
@@ -353,8 +360,38 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
     push_job(c, &row, args_text);
     LOG_INFO("task created", "task_id", row.id, "tool", row.tool, "mode", as_task ? "task" : "sync");
     task_row_fini(&row);
-out_free_args:
-    free(args_text);
+    return reply;
+}
+
+/*
+ * tools/call: find and check the tool, then either continue an MRTR round
+ * (requestState) or commit a new task.  Sets *wait_for when the answer must
+ * wait for the task.
+ */
+static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, int *status,
+                             bool *wait_for)
+{
+    json_t *reply = NULL;
+    const struct tool_desc *tool = named_tool(c, req, status, &reply);
+    if (!tool)
+        return reply;
+    json_t *args = json_object_get(req->params, "arguments");
+    if (args && !json_is_object(args))
+        return reply_error(req, status, RPC_EPARAMS,
+                           "Invalid params: \"arguments\" must be an object", NULL);
+    bool as_task = false;
+    if ((reply = check_tool_call(c, req, status, tool, args, &as_task)))
+        return reply;
+    json_t *used = args ? json_incref(args) : json_object();
+    if (json_object_get(req->params, "requestState")) {
+        reply = mrtr_retry(c, req, status, tool, used, as_task, wait_for);
+    } else {
+        char *args_text = json_dumps(used, JSON_COMPACT);
+        reply = args_text ? create_task(c, req, status, tool, args_text, as_task, wait_for)
+                          : reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
+        free(args_text);
+    }
+    json_decref(used);
     return reply;
 }
 
