@@ -246,10 +246,12 @@ static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int
     struct state_binding b = {c->owner, "tools/call", tool->name, args};
     char id[TASKID_LEN + 1];
     struct err e = {0};
-    if (state_verify(c->srv->state_key, c->srv->state_key_len, json_string_value(rs), &b,
-                     (int64_t)time(NULL), id, &e) < 0)
-        return reply_error(req, status, RPC_EPARAMS, e.msg, NULL);
-    int rc = answer(c, id, responses, &e);
+    int rc = state_verify(c->srv->state_key, c->srv->state_key_len, json_string_value(rs), &b,
+                          (int64_t)time(NULL), id, &e);
+    if (rc < 0)
+        return reply_error(req, status, rc == -STATE_EINTERNAL ? RPC_EINTERNAL : RPC_EPARAMS,
+                           e.msg, NULL);
+    rc = answer(c, id, responses, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
     if (as_task) {

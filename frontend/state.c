@@ -16,19 +16,20 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "b64.h"
 
-/* Hex SHA-256 of the binding, with the arguments in canonical form. */
+/* Hex SHA-256 of the binding, with the arguments in canonical form: 0 or -STATE_EINTERNAL. */
 static int binding_digest(const struct state_binding *b, char out[65])
 {
     char *args = b->args ? json_dumps(b->args, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
                          : strdup("{}");
     if (!args)
-        return -1;
+        return -STATE_EINTERNAL;
     unsigned char md[SHA256_DIGEST_LENGTH];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
@@ -40,12 +41,25 @@ static int binding_digest(const struct state_binding *b, char out[65])
     free(args);
     for (int i = 0; ok && i < SHA256_DIGEST_LENGTH; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
-    return ok ? 0 : -1;
+    return ok ? 0 : -STATE_EINTERNAL;
+}
+
+/* Digits (at most 20, as scanned) to seconds: 0, or -STATE_EINVALID past LLONG_MAX. */
+static int parse_expiry(const char *digits, long long *out)
+{
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(digits, &end, 10);
+    if (errno == ERANGE || end == digits || *end != '\0')
+        return -STATE_EINVALID;
+    *out = v;
+    return 0;
 }
 
 /*
- * Sign a state for the round backed by task 'task_id'.  Returns a new string
- * (caller frees) or NULL when out of memory.  Thread-safe.
+ * Sign a state for the round backed by task 'task_id', bound to 'b' (all
+ * borrowed), valid until 'expires_s' (Unix seconds).  Returns a new string
+ * the caller frees, or NULL when out of memory or randomness.  Thread-safe.
  */
 char *state_sign(const unsigned char *key, size_t key_len, const char *task_id,
                  const struct state_binding *b, int64_t expires_s)
@@ -72,9 +86,11 @@ char *state_sign(const unsigned char *key, size_t key_len, const char *task_id,
 }
 
 /*
- * Verify 'state' against binding 'b' at 'now_s'.  Returns 0 and the task id,
- * or -STATE_EINVALID (malformed, tampered, wrong key), -STATE_EEXPIRED, or
- * -STATE_EMISMATCH (another principal, tool or arguments).  Thread-safe.
+ * Verify 'state' (untrusted; NUL-terminated, at most STATE_MAX_LEN bytes
+ * looked at) against binding 'b' at 'now_s'.  Returns 0 and copies the task
+ * id into 'task_id', or -STATE_EINVALID (malformed, tampered, wrong key),
+ * -STATE_EEXPIRED, -STATE_EMISMATCH (another principal, tool or arguments)
+ * or -STATE_EINTERNAL (out of memory), with 'err' set.  Thread-safe.
  */
 int state_verify(const unsigned char *key, size_t key_len, const char *state,
                  const struct state_binding *b, int64_t now_s, char task_id[TASKID_LEN + 1],
@@ -93,17 +109,18 @@ int state_verify(const unsigned char *key, size_t key_len, const char *state,
         wlen != 32 || CRYPTO_memcmp(mac, want, 32) != 0)
         return err_set(err, -STATE_EINVALID, "Invalid requestState");
     payload[plen] = '\0';
-    char id[TASKID_LEN + 2], digest[66];
-    long long expires;
-    char nonce[20];
-    if (sscanf((char *)payload, "v1|%37[^|]|%lld|%19[0-9a-f]|%65s", id, &expires, nonce,
+    char id[TASKID_LEN + 2], expiry[21], nonce[20], digest[66];
+    long long expires = 0;
+    if (sscanf((char *)payload, "v1|%37[^|]|%20[0-9]|%19[0-9a-f]|%65s", id, expiry, nonce,
                digest) != 4 ||
-        !taskid_valid(id))
+        !taskid_valid(id) || parse_expiry(expiry, &expires) < 0)
         return err_set(err, -STATE_EINVALID, "Invalid requestState");
     if (now_s > expires)
         return err_set(err, -STATE_EEXPIRED, "requestState has expired; start the call again");
     char have[65];
-    if (binding_digest(b, have) < 0 || strcmp(have, digest) != 0)
+    if (binding_digest(b, have) < 0)
+        return err_set(err, -STATE_EINTERNAL, "Cannot check requestState; retry");
+    if (strcmp(have, digest) != 0)
         return err_set(err, -STATE_EMISMATCH,
                        "requestState does not belong to this caller, tool and arguments");
     memcpy(task_id, id, TASKID_LEN + 1);

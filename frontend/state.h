@@ -5,7 +5,8 @@
  * echoes on its retry, which may reach any frontend.  The state names the
  * durable task behind the round and is bound to the principal, the method,
  * the tool, a digest of the arguments and an expiry, under an HMAC-SHA256
- * key shared by all frontends.  No I/O.
+ * key shared by all frontends.  No I/O, no global state; thread-safe.
+ * Verification is fuzzed (tests/fuzz/fuzz_state.c).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -26,6 +27,7 @@ enum state_error {
     STATE_EINVALID = 1, /* malformed or tampered */
     STATE_EEXPIRED,     /* past its expiry */
     STATE_EMISMATCH,    /* valid, but for another principal, tool or arguments */
+    STATE_EINTERNAL,    /* out of memory or a digest failure while checking */
 };
 
 struct state_binding {
@@ -35,10 +37,12 @@ struct state_binding {
     const json_t *args;   /* arguments object (digested canonically) */
 };
 
-/* A new state string for 'task_id' bound to 'b', valid until 'expires_s'. */
+/* A new state string (caller frees; NULL when out of memory) for 'task_id' bound to 'b',
+ * valid until 'expires_s'. */
 char *state_sign(const unsigned char *key, size_t key_len, const char *task_id,
                  const struct state_binding *b, int64_t expires_s);
-/* Verify 'state' at time 'now_s' against 'b'; on success copy the task id out. */
+/* Verify untrusted 'state' at time 'now_s' against 'b': 0 and the task id copied out,
+ * or -STATE_E* with 'err' set. */
 MUST_CHECK int state_verify(const unsigned char *key, size_t key_len, const char *state,
                             const struct state_binding *b, int64_t now_s,
                             char task_id[TASKID_LEN + 1], struct err *err);

@@ -84,6 +84,26 @@ static void test_state_is_bound_to_owner_and_arguments(void **state)
     free(st);
 }
 
+/* Made by tests/fuzz/make_state_corpus.py, an independent implementation of the
+ * format (its seeds "valid" and "valid-args"): pins the wire format. */
+static void test_state_accepts_states_from_an_independent_signer(void **state)
+{
+    static const unsigned char fuzz_key[32] = "taskwire-fuzz-state-key-32-bytes";
+    const char *plain = "djF8MDFhMjAwY2MtNWQ5My00OGE5LWJhOTAtZGY4NTNiNzU5ZjcyfDIwMDAwMDAwMDB8MD"
+                        "AxMTIyMzM0NDU1NjY3N3wxNzc2ODlmOGZkOThhNTdlMTM4NDA5NDRjNzJhMTRkMGUxODgz"
+                        "NzViODNmNzRjM2I1ZDE1ZTRkY2E2OTA1OWRj.HkaoqQNFByzHrLkgNi-g93QZzeW5zYF_HPbTQ22_kng";
+    const char *with_args = "djF8MDFhMjAwY2MtNWQ5My00OGE5LWJhOTAtZGY4NTNiNzU5ZjcyfDIwMDAwMDAwMDB8MD"
+                            "AxMTIyMzM0NDU1NjY3N3wyOTA3MzA0ZDk2MjExYzJjMjIyMjIwNTcwMDY5NTdhMWZiZTY4"
+                            "MGQxZGYyYTFiNWY1ZWFkM2NkZTI3YjA2ZDU1.6j0x-wEuW0uhOLcWC295wcTCgE3BD-kxKKf3toJ3rbI";
+    char id[TASKID_LEN + 1];
+    assert_int_equal(verify(plain, "alice", "{}", 1800000000, fuzz_key, id), 0);
+    assert_string_equal(id, "01a200cc-5d93-48a9-ba90-df853b759f72");
+    assert_int_equal(verify(with_args, "alice", "{\"text\":\"hi\",\"n\":1}", 1800000000,
+                            fuzz_key, id),
+                     0);
+    assert_int_equal(verify(plain, "alice", "{}", 2000000001, fuzz_key, id), -STATE_EEXPIRED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -91,6 +111,7 @@ int main(void)
         cmocka_unit_test(test_state_rejects_tampering),
         cmocka_unit_test(test_state_expires),
         cmocka_unit_test(test_state_is_bound_to_owner_and_arguments),
+        cmocka_unit_test(test_state_accepts_states_from_an_independent_signer),
     };
     return cmocka_run_group_tests_name("state", tests, NULL, NULL);
 }
