@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -85,24 +86,70 @@ static bool wait_resumes(struct fake_conn *c, int n)
     return ok;
 }
 
-/* Set up waiter 'w' on 'c' watching the NULL-terminated 'keys'. */
-static void waiter_init(struct hub_waiter *w, struct fake_conn *c, int64_t tick_ms,
-                        const char *const *keys)
+/* A hub and up to three waiters, on the heap and torn down by cmocka, so a
+ * failed assertion never leaves the ticker walking a dead stack frame. */
+struct fixture {
+    struct hub *hub;            /* fake connections, no Redis */
+    struct fake_conn conn[3];   /* the waiters' connections */
+    struct hub_waiter w[3];     /* the waiters */
+    bool registered[3];         /* w[i] is in the hub */
+};
+
+static int fixture_new(void **state)
 {
+    struct fixture *f = calloc(1, sizeof(*f));
+    if (!f || !(f->hub = hub_new("", &fake_ops))) {
+        free(f);
+        return -1;
+    }
+    for (int i = 0; i < 3; i++)
+        f->conn[i].fd = -1;
+    *state = f;
+    return 0;
+}
+
+static int fixture_free(void **state)
+{
+    struct fixture *f = *state;
+    hub_shutdown(f->hub, 0); /* resumes whatever is still parked */
+    for (int i = 0; i < 3; i++)
+        if (f->registered[i])
+            hub_remove(f->hub, &f->w[i]);
+    hub_free(f->hub);
+    for (int i = 0; i < 3; i++)
+        if (f->conn[i].fd >= 0)
+            close(f->conn[i].fd);
+    free(f);
+    return 0;
+}
+
+/* Register waiter i with tick interval 'tick_ms', watching the NULL-terminated 'keys'. */
+static struct hub_waiter *add(struct fixture *f, int i, int64_t tick_ms, const char *const *keys)
+{
+    struct hub_waiter *w = &f->w[i];
     memset(w, 0, sizeof(*w));
-    w->conn = (struct MHD_Connection *)c;
+    w->conn = (struct MHD_Connection *)&f->conn[i];
     w->tick_ms = tick_ms;
     for (; keys && *keys; keys++)
         snprintf(w->keys[w->nkeys++], sizeof(w->keys[0]), "%s", *keys);
+    hub_add(f->hub, w);
+    f->registered[i] = true;
+    return w;
 }
 
-static int setup(void **state)
+static void drop(struct fixture *f, int i)
+{
+    hub_remove(f->hub, &f->w[i]);
+    f->registered[i] = false;
+}
+
+static int group_setup(void **state)
 {
     (void)state;
     return clock_cond_init(&fake_cv);
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     pthread_cond_destroy(&fake_cv);
@@ -111,245 +158,196 @@ static int teardown(void **state)
 
 static void test_hub_counts_registered_waiters(void **state)
 {
-    (void)state;
-    struct hub *h = hub_new("", &fake_ops);
-    assert_non_null(h);
-    struct fake_conn c1 = {.fd = -1}, c2 = {.fd = -1};
-    struct hub_waiter w1, w2;
-    waiter_init(&w1, &c1, NEVER_MS, NULL);
-    waiter_init(&w2, &c2, NEVER_MS, NULL);
+    struct fixture *f = *state;
+    struct hub *h = f->hub;
     assert_int_equal(hub_count(h), 0);
-    hub_add(h, &w1);
-    hub_add(h, &w2);
+    struct hub_waiter *w1 = add(f, 0, NEVER_MS, NULL);
+    add(f, 1, NEVER_MS, NULL);
     assert_int_equal(hub_count(h), 2);
-    assert_int_equal(hub_take(h, &w1, NULL), 0);
-    hub_remove(h, &w1);
+    assert_int_equal(hub_take(h, w1, NULL), 0);
+    drop(f, 0);
     assert_int_equal(hub_count(h), 1);
-    hub_remove(h, &w2);
+    drop(f, 1);
     assert_int_equal(hub_count(h), 0);
     assert_false(hub_live(h)); /* no Redis: ticks stand in for events */
-    hub_free(h);
 }
 
 static void test_hub_suspends_only_without_pending_flags(void **state)
 {
-    (void)state;
-    struct hub *h = hub_new("", &fake_ops);
-    struct fake_conn c = {.fd = -1};
-    struct hub_waiter w;
+    struct fixture *f = *state;
+    struct hub *h = f->hub;
+    struct fake_conn *c = &f->conn[0];
     const char *keys[] = {"task-a", NULL};
-    waiter_init(&w, &c, NEVER_MS, keys);
-    hub_add(h, &w);
+    struct hub_waiter *w = add(f, 0, NEVER_MS, keys);
 
-    assert_true(hub_suspend(h, &w));
-    assert_int_equal(counted(&c.suspends), 1);
+    assert_true(hub_suspend(h, w));
+    assert_int_equal(counted(&c->suspends), 1);
     hub_event(h, "task-a");
-    assert_int_equal(counted(&c.resumes), 1);
+    assert_int_equal(counted(&c->resumes), 1);
 
     /* The flag is still pending: suspending now would lose the wake-up. */
-    assert_false(hub_suspend(h, &w));
-    assert_int_equal(counted(&c.suspends), 1);
+    assert_false(hub_suspend(h, w));
+    assert_int_equal(counted(&c->suspends), 1);
     uint64_t changed = 0;
-    assert_int_equal(hub_take(h, &w, &changed), HUB_CHANGED);
+    assert_int_equal(hub_take(h, w, &changed), HUB_CHANGED);
     assert_int_equal(changed, 1);
-    assert_int_equal(hub_take(h, &w, &changed), 0); /* taking clears */
+    assert_int_equal(hub_take(h, w, &changed), 0); /* taking clears */
     assert_int_equal(changed, 0);
 
     /* An event while running (not suspended) sets the flag without a resume. */
     hub_event(h, "task-a");
-    assert_int_equal(counted(&c.resumes), 1);
-    assert_false(hub_suspend(h, &w));
-    assert_int_equal(hub_take(h, &w, NULL), HUB_CHANGED);
-    hub_remove(h, &w);
-    hub_free(h);
+    assert_int_equal(counted(&c->resumes), 1);
+    assert_false(hub_suspend(h, w));
+    assert_int_equal(hub_take(h, w, NULL), HUB_CHANGED);
 }
 
 static void test_hub_wakes_only_the_waiters_of_a_key(void **state)
 {
-    (void)state;
-    struct hub *h = hub_new("", &fake_ops);
-    struct fake_conn c1 = {.fd = -1}, c2 = {.fd = -1};
-    struct hub_waiter w1, w2;
+    struct fixture *f = *state;
+    struct hub *h = f->hub;
+    struct fake_conn *c1 = &f->conn[0], *c2 = &f->conn[1];
     const char *k1[] = {"a", "b", "c", NULL}, *k2[] = {"c", HUB_TOOLS_KEY, NULL};
-    waiter_init(&w1, &c1, NEVER_MS, k1);
-    waiter_init(&w2, &c2, NEVER_MS, k2);
-    hub_add(h, &w1);
-    hub_add(h, &w2);
-    assert_true(hub_suspend(h, &w1));
-    assert_true(hub_suspend(h, &w2));
+    struct hub_waiter *w1 = add(f, 0, NEVER_MS, k1), *w2 = add(f, 1, NEVER_MS, k2);
+    assert_true(hub_suspend(h, w1));
+    assert_true(hub_suspend(h, w2));
 
     hub_event(h, "unknown");
-    assert_int_equal(counted(&c1.resumes) + counted(&c2.resumes), 0);
+    assert_int_equal(counted(&c1->resumes) + counted(&c2->resumes), 0);
 
     hub_event(h, "b");
-    assert_int_equal(counted(&c1.resumes), 1);
-    assert_int_equal(counted(&c2.resumes), 0);
+    assert_int_equal(counted(&c1->resumes), 1);
+    assert_int_equal(counted(&c2->resumes), 0);
     uint64_t changed = 0;
-    assert_int_equal(hub_take(h, &w1, &changed), HUB_CHANGED);
+    assert_int_equal(hub_take(h, w1, &changed), HUB_CHANGED);
     assert_int_equal(changed, (uint64_t)1 << 1);
-    assert_int_equal(hub_take(h, &w2, &changed), 0);
+    assert_int_equal(hub_take(h, w2, &changed), 0);
 
-    assert_true(hub_suspend(h, &w1));
+    assert_true(hub_suspend(h, w1));
     hub_event(h, "c");
     hub_event(h, HUB_TOOLS_KEY);
-    assert_int_equal(counted(&c1.resumes), 2);
-    assert_int_equal(counted(&c2.resumes), 1); /* resumed once, flags accumulate */
-    assert_int_equal(hub_take(h, &w1, &changed), HUB_CHANGED);
+    assert_int_equal(counted(&c1->resumes), 2);
+    assert_int_equal(counted(&c2->resumes), 1); /* resumed once, flags accumulate */
+    assert_int_equal(hub_take(h, w1, &changed), HUB_CHANGED);
     assert_int_equal(changed, (uint64_t)1 << 2);
-    assert_int_equal(hub_take(h, &w2, &changed), HUB_CHANGED);
+    assert_int_equal(hub_take(h, w2, &changed), HUB_CHANGED);
     assert_int_equal(changed, 3);
-    hub_remove(h, &w1);
-    hub_remove(h, &w2);
-    hub_free(h);
 }
 
 static void test_hub_reports_the_last_of_64_keys(void **state)
 {
-    (void)state;
-    struct hub *h = hub_new("", &fake_ops);
-    struct fake_conn c = {.fd = -1};
-    struct hub_waiter w;
-    waiter_init(&w, &c, NEVER_MS, NULL);
+    struct fixture *f = *state;
+    struct hub_waiter *w = add(f, 0, NEVER_MS, NULL);
+    drop(f, 0); /* keys are read under the hub's lock: fill them while unregistered */
     for (int i = 0; i < HUB_MAX_KEYS; i++)
-        snprintf(w.keys[w.nkeys++], sizeof(w.keys[0]), "key-%d", i);
-    hub_add(h, &w);
-    hub_event(h, "key-63");
+        snprintf(w->keys[w->nkeys++], sizeof(w->keys[0]), "key-%d", i);
+    hub_add(f->hub, w);
+    f->registered[0] = true;
+    hub_event(f->hub, "key-63");
     uint64_t changed = 0;
-    assert_int_equal(hub_take(h, &w, &changed), HUB_CHANGED);
+    assert_int_equal(hub_take(f->hub, w, &changed), HUB_CHANGED);
     assert_int_equal(changed, (uint64_t)1 << 63);
-    hub_remove(h, &w);
-    hub_free(h);
 }
 
 static void test_hub_ticks_each_waiter_on_its_own_interval(void **state)
 {
-    (void)state;
-    struct hub *h = hub_new("", &fake_ops);
-    struct fake_conn fast = {.fd = -1}, slow = {.fd = -1};
-    struct hub_waiter wf, ws;
-    waiter_init(&wf, &fast, 1, NULL);
-    waiter_init(&ws, &slow, NEVER_MS, NULL);
-    hub_add(h, &ws);
-    hub_add(h, &wf);
-    assert_true(hub_suspend(h, &ws));
-    assert_true(hub_suspend(h, &wf));
+    struct fixture *f = *state;
+    struct hub *h = f->hub;
+    struct fake_conn *fast = &f->conn[0], *slow = &f->conn[1];
+    struct hub_waiter *ws = add(f, 1, NEVER_MS, NULL), *wf = add(f, 0, 1, NULL);
+    assert_true(hub_suspend(h, ws));
+    assert_true(hub_suspend(h, wf));
 
-    assert_true(wait_resumes(&fast, 1));
-    assert_int_equal(hub_take(h, &wf, NULL), HUB_TICK);
+    assert_true(wait_resumes(fast, 1));
+    assert_int_equal(hub_take(h, wf, NULL), HUB_TICK);
     /* The ticker looked at both in the pass that woke 'fast'. */
-    assert_int_equal(counted(&slow.resumes), 0);
-    assert_int_equal(hub_take(h, &ws, NULL), 0);
+    assert_int_equal(counted(&slow->resumes), 0);
+    assert_int_equal(hub_take(h, ws, NULL), 0);
 
     /* It keeps ticking while the waiter stays registered. */
-    assert_true(hub_suspend(h, &wf));
-    assert_true(wait_resumes(&fast, 2));
-    assert_int_equal(hub_take(h, &wf, NULL), HUB_TICK);
-
-    hub_shutdown(h, 0); /* resumes 'slow' so the hub can be freed */
-    hub_remove(h, &wf);
-    hub_remove(h, &ws);
-    hub_free(h);
+    assert_true(hub_suspend(h, wf));
+    assert_true(wait_resumes(fast, 2));
+    assert_int_equal(hub_take(h, wf, NULL), HUB_TICK);
 }
 
 static void test_hub_reports_a_client_that_hung_up(void **state)
 {
-    (void)state;
+    struct fixture *f = *state;
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    struct hub *h = hub_new("", &fake_ops);
-    struct fake_conn c = {.fd = sv[0]};
-    struct hub_waiter w;
-    waiter_init(&w, &c, NEVER_MS, NULL);
-    hub_add(h, &w);
-    assert_true(hub_suspend(h, &w));
+    f->conn[0].fd = sv[0];
+    struct hub_waiter *w = add(f, 0, NEVER_MS, NULL);
+    assert_true(hub_suspend(f->hub, w));
 
     close(sv[1]); /* the client goes away while its request is parked */
-    assert_true(wait_resumes(&c, 1));
-    assert_int_equal(hub_take(h, &w, NULL), HUB_GONE);
-    hub_remove(h, &w);
-    hub_free(h);
-    close(sv[0]);
+    assert_true(wait_resumes(&f->conn[0], 1));
+    assert_int_equal(hub_take(f->hub, w, NULL), HUB_GONE);
 }
 
 static void test_hub_shutdown_resumes_everyone_and_refuses_to_suspend(void **state)
 {
-    (void)state;
-    struct hub *h = hub_new("", &fake_ops);
-    struct fake_conn c = {.fd = -1}, late = {.fd = -1};
-    struct hub_waiter w, wl;
-    waiter_init(&w, &c, NEVER_MS, NULL);
-    waiter_init(&wl, &late, NEVER_MS, NULL);
-    hub_add(h, &w);
-    assert_true(hub_suspend(h, &w));
+    struct fixture *f = *state;
+    struct hub *h = f->hub;
+    struct hub_waiter *w = add(f, 0, NEVER_MS, NULL);
+    assert_true(hub_suspend(h, w));
 
     hub_shutdown(h, 0); /* no grace: returns once nothing is suspended */
-    assert_int_equal(counted(&c.resumes), 1);
-    assert_int_equal(hub_take(h, &w, NULL), HUB_SHUTDOWN);
-    assert_false(hub_suspend(h, &w));
-    assert_int_equal(hub_take(h, &w, NULL), HUB_SHUTDOWN);
+    assert_int_equal(counted(&f->conn[0].resumes), 1);
+    assert_int_equal(hub_take(h, w, NULL), HUB_SHUTDOWN);
+    assert_false(hub_suspend(h, w));
+    assert_int_equal(hub_take(h, w, NULL), HUB_SHUTDOWN);
 
     /* A request arriving after shutdown began is told at once. */
-    hub_add(h, &wl);
-    assert_false(hub_suspend(h, &wl));
-    assert_int_equal(hub_take(h, &wl, NULL), HUB_SHUTDOWN);
-    assert_int_equal(counted(&c.suspends), 1);
-    assert_int_equal(counted(&late.suspends), 0);
-    hub_remove(h, &w);
-    hub_remove(h, &wl);
-    hub_free(h);
+    struct hub_waiter *late = add(f, 1, NEVER_MS, NULL);
+    assert_false(hub_suspend(h, late));
+    assert_int_equal(hub_take(h, late, NULL), HUB_SHUTDOWN);
+    assert_int_equal(counted(&f->conn[0].suspends), 1);
+    assert_int_equal(counted(&f->conn[1].suspends), 0);
 }
 
 /* What a request thread does when shutdown wakes it: answer and leave. */
 struct leaver {
-    struct hub *h;         /* the hub */
-    struct hub_waiter *w;  /* the waiter to remove */
-    struct fake_conn *c;   /* its connection */
-    unsigned flags;        /* out: the flags it saw */
+    struct fixture *f; /* hub and waiter 0 */
+    unsigned flags;    /* out: the flags it saw */
 };
 
 static void *leave_when_resumed(void *arg)
 {
     struct leaver *l = arg;
-    if (wait_resumes(l->c, 1))
-        l->flags = hub_take(l->h, l->w, NULL);
-    hub_remove(l->h, l->w);
+    if (wait_resumes(&l->f->conn[0], 1))
+        l->flags = hub_take(l->f->hub, &l->f->w[0], NULL);
+    drop(l->f, 0);
     return NULL;
 }
 
 static void test_hub_shutdown_returns_when_the_last_waiter_leaves(void **state)
 {
-    (void)state;
-    struct hub *h = hub_new("", &fake_ops);
-    struct fake_conn c = {.fd = -1};
-    struct hub_waiter w;
-    waiter_init(&w, &c, NEVER_MS, NULL);
-    hub_add(h, &w);
-    assert_true(hub_suspend(h, &w));
-    struct leaver l = {h, &w, &c, 0};
+    struct fixture *f = *state;
+    struct hub_waiter *w = add(f, 0, NEVER_MS, NULL);
+    assert_true(hub_suspend(f->hub, w));
+    struct leaver l = {f, 0};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, leave_when_resumed, &l), 0);
 
     int64_t start = clock_now_ms();
-    hub_shutdown(h, 10 * DEADLINE_MS);
+    hub_shutdown(f->hub, 10 * DEADLINE_MS);
     int64_t took = clock_now_ms() - start;
     pthread_join(t, NULL);
     assert_int_equal(l.flags, HUB_SHUTDOWN);
-    assert_int_equal(hub_count(h), 0);
+    assert_int_equal(hub_count(f->hub), 0);
     assert_true(took < DEADLINE_MS); /* it did not sit out the grace period */
-    hub_free(h);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hub_counts_registered_waiters),
-        cmocka_unit_test(test_hub_suspends_only_without_pending_flags),
-        cmocka_unit_test(test_hub_wakes_only_the_waiters_of_a_key),
-        cmocka_unit_test(test_hub_reports_the_last_of_64_keys),
-        cmocka_unit_test(test_hub_ticks_each_waiter_on_its_own_interval),
-        cmocka_unit_test(test_hub_reports_a_client_that_hung_up),
-        cmocka_unit_test(test_hub_shutdown_resumes_everyone_and_refuses_to_suspend),
-        cmocka_unit_test(test_hub_shutdown_returns_when_the_last_waiter_leaves),
+        cmocka_unit_test_setup_teardown(test_hub_counts_registered_waiters, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_hub_suspends_only_without_pending_flags, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_hub_wakes_only_the_waiters_of_a_key, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_hub_reports_the_last_of_64_keys, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_hub_ticks_each_waiter_on_its_own_interval, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_hub_reports_a_client_that_hung_up, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_hub_shutdown_resumes_everyone_and_refuses_to_suspend, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_hub_shutdown_returns_when_the_last_waiter_leaves, fixture_new, fixture_free),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
