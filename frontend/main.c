@@ -220,6 +220,7 @@ static int run(void)
     return status;
 }
 
+/* Parse the settings (--help, --version, --check-config end here), then serve. */
 int main(int argc, char **argv)
 {
     const struct startup sp = {

@@ -34,6 +34,7 @@ METRIC_DEFINE(m_cancels, METRIC_COUNTER, "taskwire_tasks_cancelled_total", NULL,
 METRIC_DEFINE(m_store_down, METRIC_COUNTER, "taskwire_store_unavailable_total", NULL,
               "Requests answered 503 because PostgreSQL was unreachable");
 
+/* Register the frontend's task metrics; call once before serving. */
 void mcp_metrics_register(void)
 {
     metrics_register(&m_created);
@@ -593,6 +594,8 @@ static json_t *with_subscription(json_t *o, const json_t *id)
     return o;
 }
 
+/* The flat CreateTaskResult of 'row' as a response to 'id' (both borrowed); a new
+ * reference. */
 json_t *mcp_create_task_reply(const json_t *id, const struct task_row *row)
 {
     json_t *r = result_new("task");
@@ -643,6 +646,8 @@ json_t *mcp_sync_reply(const json_t *id, const struct task_row *row)
     return rpc_error_response(id, RPC_EINTERNAL, "The call was cancelled", NULL);
 }
 
+/* notifications/progress for 'token' with the progress and message of 'row'; a new
+ * reference. */
 json_t *mcp_progress_notification(const json_t *token, const struct task_row *row)
 {
     json_t *p = json_pack("{s:O, s:f}", "progressToken", token, "progress", row->progress);
@@ -653,12 +658,15 @@ json_t *mcp_progress_notification(const json_t *token, const struct task_row *ro
     return notification("notifications/progress", p);
 }
 
+/* The first message of listen stream 'id': the filter it accepted; a new reference. */
 json_t *mcp_listen_ack(const json_t *id, const json_t *accepted)
 {
     json_t *p = json_pack("{s:O}", "notifications", accepted);
     return notification("notifications/subscriptions/acknowledged", with_subscription(p, id));
 }
 
+/* notifications/tasks with the DetailedTask of 'row' on listen stream 'id'; a new
+ * reference. */
 json_t *mcp_task_notification(const json_t *id, const struct task_row *row)
 {
     json_t *p = detailed_task(row);
@@ -666,11 +674,13 @@ json_t *mcp_task_notification(const json_t *id, const struct task_row *row)
     return notification("notifications/tasks", with_subscription(p, id));
 }
 
+/* notifications/tools/list_changed on listen stream 'id'; a new reference. */
 json_t *mcp_tools_changed_notification(const json_t *id)
 {
     return notification("notifications/tools/list_changed", with_subscription(json_object(), id));
 }
 
+/* The result that ends listen stream 'id' gracefully; a new reference. */
 json_t *mcp_listen_close(const json_t *id)
 {
     return rpc_result_response(id, with_subscription(result_new("complete"), id));

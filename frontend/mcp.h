@@ -4,7 +4,11 @@
  * Runs after http.c authenticated the caller and rpc.c validated the
  * envelope and headers.  Answers server/discover, tools/list, tools/call
  * (creating durable tasks) and the Tasks extension methods from the store.
- * Holds no per-client state: any frontend answers any request.
+ * Holds no per-client state: any frontend answers any request.  Requests
+ * that must wait are only described here (MCP_WAIT, MCP_LISTEN); wait.c
+ * runs them with the reply builders below.  Every function uses only the
+ * connections it is given, so it runs on the thread that owns them; the
+ * builders are pure and return new references the caller releases.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -65,10 +69,11 @@ struct mcp_outcome {
                                       "toolsListChanged":true} (new reference) */
 };
 
-/* Handle 'req' into *out (the caller owns out->reply / out->listen). */
+/* Handle 'req' (borrowed) into *out; the caller owns out->reply and out->listen. */
 void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_outcome *out);
 /* InputRequiredResult for the round backed by task 'row' (waiting for input):
- * its outstanding inputRequests the caller can answer and a signed requestState. */
+ * its outstanding inputRequests the caller can answer and a signed requestState
+ * (new reference). */
 json_t *mcp_input_required_reply(const struct mcp_server *srv, const json_t *id,
                                  const struct task_row *row, const json_t *caps);
 /* The flat CreateTaskResult of 'row' as a response (new reference). */

@@ -31,11 +31,13 @@ static const struct {
     [RPC_ETOOLARGE] = {MCP_EINVALID_REQUEST, 413},
 };
 
+/* The JSON-RPC code of 'e' from the one table; -32603 for anything outside it. */
 int rpc_error_code(enum rpc_error e)
 {
     return (unsigned)e < RPC_ERROR_COUNT && e ? error_map[e].code : MCP_EINTERNAL;
 }
 
+/* The HTTP status of 'e' from the one table; 500 for anything outside it. */
 int rpc_error_http_status(enum rpc_error e)
 {
     return (unsigned)e < RPC_ERROR_COUNT && e ? error_map[e].status : 500;
@@ -98,6 +100,8 @@ int rpc_parse(const char *buf, size_t len, struct rpc_request *req, struct err *
     return 0;
 }
 
+/* Release the parsed body (every borrowed pointer in 'req' dies with it) and zero
+ * 'req'; safe on a zeroed or already finished request. */
 void rpc_request_fini(struct rpc_request *req)
 {
     json_decref(req->root);
@@ -374,6 +378,10 @@ static bool in_list(const char *host, const char *allowed, bool origins, const c
     return false;
 }
 
+/*
+ * True when Host header 'host' (port ignored) is in the comma-separated
+ * 'allowed' list; a missing Host (HTTP/1.0) is allowed.  Pure; thread-safe.
+ */
 bool rpc_host_allowed(const char *host, const char *allowed)
 {
     char h[256];
@@ -384,6 +392,10 @@ bool rpc_host_allowed(const char *host, const char *allowed)
     return host_part(b, (size_t)(e - b), h, sizeof(h)) && in_list(h, allowed, false, NULL);
 }
 
+/*
+ * True when Origin header 'origin' names an allowed origin; no Origin (not a
+ * browser) is allowed, a non-http(s) origin only under "*".  Pure; thread-safe.
+ */
 bool rpc_origin_allowed(const char *origin, const char *allowed)
 {
     char h[256];
@@ -396,6 +408,11 @@ bool rpc_origin_allowed(const char *origin, const char *allowed)
     return host_part(hs, strcspn(hs, "/"), h, sizeof(h)) && in_list(h, allowed, true, origin);
 }
 
+/*
+ * A JSON-RPC error response (new reference; NULL when out of memory) with
+ * the code of 'e', 'message' (borrowed; replaced by a generic one when it is
+ * not valid UTF-8) and 'data' (stolen, may be NULL).  'id' is borrowed.
+ */
 json_t *rpc_error_response(const json_t *id, enum rpc_error e, const char *message, json_t *data)
 {
     json_t *error = json_pack("{s:i, s:s}", "code", rpc_error_code(e), "message", message);
@@ -409,6 +426,7 @@ json_t *rpc_error_response(const json_t *id, enum rpc_error e, const char *messa
     return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id, "error", error);
 }
 
+/* A JSON-RPC result response (new reference); steals 'result', borrows 'id'. */
 json_t *rpc_result_response(const json_t *id, json_t *result)
 {
     return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
