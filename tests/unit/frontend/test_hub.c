@@ -15,82 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <pthread.h>
 
 #include "clock.h"
+#include "fakeconn.h"
 #include "hub.h"
 
-#define DEADLINE_MS 10000 /* far longer than any wait should take */
 #define NEVER_MS (3600 * 1000)
-
-/* A connection as the hub sees it: counts of what was done to it. */
-struct fake_conn {
-    int fd;       /* the socket reported to the hub, or -1 */
-    int suspends; /* suspend calls */
-    int resumes;  /* resume calls */
-};
-
-static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t fake_cv; /* broadcast on every resume (monotonic clock) */
-
-static struct fake_conn *fake(struct MHD_Connection *conn)
-{
-    return (struct fake_conn *)conn;
-}
-
-static void fake_suspend(struct MHD_Connection *conn)
-{
-    pthread_mutex_lock(&fake_mu);
-    fake(conn)->suspends++;
-    pthread_mutex_unlock(&fake_mu);
-}
-
-static void fake_resume(struct MHD_Connection *conn)
-{
-    pthread_mutex_lock(&fake_mu);
-    fake(conn)->resumes++;
-    pthread_cond_broadcast(&fake_cv);
-    pthread_mutex_unlock(&fake_mu);
-}
-
-static int fake_fd(struct MHD_Connection *conn)
-{
-    return fake(conn)->fd;
-}
-
-static const struct hub_conn_ops fake_ops = {fake_suspend, fake_resume, fake_fd};
-
-static int counted(const int *field)
-{
-    pthread_mutex_lock(&fake_mu);
-    int n = *field;
-    pthread_mutex_unlock(&fake_mu);
-    return n;
-}
-
-/* Wait until 'c' was resumed at least 'n' times; false at the deadline. */
-static bool wait_resumes(struct fake_conn *c, int n)
-{
-    int64_t until = clock_now_ms() + DEADLINE_MS;
-    pthread_mutex_lock(&fake_mu);
-    while (c->resumes < n && clock_now_ms() < until) {
-        struct timespec ts = clock_deadline_in(100);
-        pthread_cond_timedwait(&fake_cv, &fake_mu, &ts);
-    }
-    bool ok = c->resumes >= n;
-    pthread_mutex_unlock(&fake_mu);
-    return ok;
-}
 
 /* A hub and up to three waiters, on the heap and torn down by cmocka, so a
  * failed assertion never leaves the ticker walking a dead stack frame. */
 struct fixture {
     struct hub *hub;            /* fake connections, no Redis */
-    struct fake_conn conn[3];   /* the waiters' connections */
+    struct fakeconn conn[3];   /* the waiters' connections */
     struct hub_waiter w[3];     /* the waiters */
     bool registered[3];         /* w[i] is in the hub */
 };
@@ -98,7 +38,7 @@ struct fixture {
 static int fixture_new(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    if (!f || !(f->hub = hub_new("", &fake_ops))) {
+    if (!f || !(f->hub = hub_new("", &fakeconn_ops))) {
         free(f);
         return -1;
     }
@@ -128,7 +68,7 @@ static struct hub_waiter *add(struct fixture *f, int i, int64_t tick_ms, const c
 {
     struct hub_waiter *w = &f->w[i];
     memset(w, 0, sizeof(*w));
-    w->conn = (struct MHD_Connection *)&f->conn[i];
+    w->conn = fakeconn_conn(&f->conn[i]);
     w->tick_ms = tick_ms;
     for (; keys && *keys; keys++)
         snprintf(w->keys[w->nkeys++], sizeof(w->keys[0]), "%s", *keys);
@@ -141,19 +81,6 @@ static void drop(struct fixture *f, int i)
 {
     hub_remove(f->hub, &f->w[i]);
     f->registered[i] = false;
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return clock_cond_init(&fake_cv);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pthread_cond_destroy(&fake_cv);
-    return 0;
 }
 
 static void test_hub_counts_registered_waiters(void **state)
@@ -176,18 +103,18 @@ static void test_hub_suspends_only_without_pending_flags(void **state)
 {
     struct fixture *f = *state;
     struct hub *h = f->hub;
-    struct fake_conn *c = &f->conn[0];
+    struct fakeconn *c = &f->conn[0];
     const char *keys[] = {"task-a", NULL};
     struct hub_waiter *w = add(f, 0, NEVER_MS, keys);
 
     assert_true(hub_suspend(h, w));
-    assert_int_equal(counted(&c->suspends), 1);
+    assert_int_equal(fakeconn_count(&c->suspends), 1);
     hub_event(h, "task-a");
-    assert_int_equal(counted(&c->resumes), 1);
+    assert_int_equal(fakeconn_count(&c->resumes), 1);
 
     /* The flag is still pending: suspending now would lose the wake-up. */
     assert_false(hub_suspend(h, w));
-    assert_int_equal(counted(&c->suspends), 1);
+    assert_int_equal(fakeconn_count(&c->suspends), 1);
     uint64_t changed = 0;
     assert_int_equal(hub_take(h, w, &changed), HUB_CHANGED);
     assert_int_equal(changed, 1);
@@ -196,7 +123,7 @@ static void test_hub_suspends_only_without_pending_flags(void **state)
 
     /* An event while running (not suspended) sets the flag without a resume. */
     hub_event(h, "task-a");
-    assert_int_equal(counted(&c->resumes), 1);
+    assert_int_equal(fakeconn_count(&c->resumes), 1);
     assert_false(hub_suspend(h, w));
     assert_int_equal(hub_take(h, w, NULL), HUB_CHANGED);
 }
@@ -205,18 +132,18 @@ static void test_hub_wakes_only_the_waiters_of_a_key(void **state)
 {
     struct fixture *f = *state;
     struct hub *h = f->hub;
-    struct fake_conn *c1 = &f->conn[0], *c2 = &f->conn[1];
+    struct fakeconn *c1 = &f->conn[0], *c2 = &f->conn[1];
     const char *k1[] = {"a", "b", "c", NULL}, *k2[] = {"c", HUB_TOOLS_KEY, NULL};
     struct hub_waiter *w1 = add(f, 0, NEVER_MS, k1), *w2 = add(f, 1, NEVER_MS, k2);
     assert_true(hub_suspend(h, w1));
     assert_true(hub_suspend(h, w2));
 
     hub_event(h, "unknown");
-    assert_int_equal(counted(&c1->resumes) + counted(&c2->resumes), 0);
+    assert_int_equal(fakeconn_count(&c1->resumes) + fakeconn_count(&c2->resumes), 0);
 
     hub_event(h, "b");
-    assert_int_equal(counted(&c1->resumes), 1);
-    assert_int_equal(counted(&c2->resumes), 0);
+    assert_int_equal(fakeconn_count(&c1->resumes), 1);
+    assert_int_equal(fakeconn_count(&c2->resumes), 0);
     uint64_t changed = 0;
     assert_int_equal(hub_take(h, w1, &changed), HUB_CHANGED);
     assert_int_equal(changed, (uint64_t)1 << 1);
@@ -225,8 +152,8 @@ static void test_hub_wakes_only_the_waiters_of_a_key(void **state)
     assert_true(hub_suspend(h, w1));
     hub_event(h, "c");
     hub_event(h, HUB_TOOLS_KEY);
-    assert_int_equal(counted(&c1->resumes), 2);
-    assert_int_equal(counted(&c2->resumes), 1); /* resumed once, flags accumulate */
+    assert_int_equal(fakeconn_count(&c1->resumes), 2);
+    assert_int_equal(fakeconn_count(&c2->resumes), 1); /* resumed once, flags accumulate */
     assert_int_equal(hub_take(h, w1, &changed), HUB_CHANGED);
     assert_int_equal(changed, (uint64_t)1 << 2);
     assert_int_equal(hub_take(h, w2, &changed), HUB_CHANGED);
@@ -252,34 +179,32 @@ static void test_hub_ticks_each_waiter_on_its_own_interval(void **state)
 {
     struct fixture *f = *state;
     struct hub *h = f->hub;
-    struct fake_conn *fast = &f->conn[0], *slow = &f->conn[1];
+    struct fakeconn *fast = &f->conn[0], *slow = &f->conn[1];
     struct hub_waiter *ws = add(f, 1, NEVER_MS, NULL), *wf = add(f, 0, 1, NULL);
     assert_true(hub_suspend(h, ws));
     assert_true(hub_suspend(h, wf));
 
-    assert_true(wait_resumes(fast, 1));
+    assert_true(fakeconn_wait_resumes(fast, 1));
     assert_int_equal(hub_take(h, wf, NULL), HUB_TICK);
     /* The ticker looked at both in the pass that woke 'fast'. */
-    assert_int_equal(counted(&slow->resumes), 0);
+    assert_int_equal(fakeconn_count(&slow->resumes), 0);
     assert_int_equal(hub_take(h, ws, NULL), 0);
 
     /* It keeps ticking while the waiter stays registered. */
     assert_true(hub_suspend(h, wf));
-    assert_true(wait_resumes(fast, 2));
+    assert_true(fakeconn_wait_resumes(fast, 2));
     assert_int_equal(hub_take(h, wf, NULL), HUB_TICK);
 }
 
 static void test_hub_reports_a_client_that_hung_up(void **state)
 {
     struct fixture *f = *state;
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    f->conn[0].fd = sv[0];
+    int peer = fakeconn_socket(&f->conn[0]);
     struct hub_waiter *w = add(f, 0, NEVER_MS, NULL);
     assert_true(hub_suspend(f->hub, w));
 
-    close(sv[1]); /* the client goes away while its request is parked */
-    assert_true(wait_resumes(&f->conn[0], 1));
+    close(peer); /* the client goes away while its request is parked */
+    assert_true(fakeconn_wait_resumes(&f->conn[0], 1));
     assert_int_equal(hub_take(f->hub, w, NULL), HUB_GONE);
 }
 
@@ -291,7 +216,7 @@ static void test_hub_shutdown_resumes_everyone_and_refuses_to_suspend(void **sta
     assert_true(hub_suspend(h, w));
 
     hub_shutdown(h, 0); /* no grace: returns once nothing is suspended */
-    assert_int_equal(counted(&f->conn[0].resumes), 1);
+    assert_int_equal(fakeconn_count(&f->conn[0].resumes), 1);
     assert_int_equal(hub_take(h, w, NULL), HUB_SHUTDOWN);
     assert_false(hub_suspend(h, w));
     assert_int_equal(hub_take(h, w, NULL), HUB_SHUTDOWN);
@@ -300,8 +225,8 @@ static void test_hub_shutdown_resumes_everyone_and_refuses_to_suspend(void **sta
     struct hub_waiter *late = add(f, 1, NEVER_MS, NULL);
     assert_false(hub_suspend(h, late));
     assert_int_equal(hub_take(h, late, NULL), HUB_SHUTDOWN);
-    assert_int_equal(counted(&f->conn[0].suspends), 1);
-    assert_int_equal(counted(&f->conn[1].suspends), 0);
+    assert_int_equal(fakeconn_count(&f->conn[0].suspends), 1);
+    assert_int_equal(fakeconn_count(&f->conn[1].suspends), 0);
 }
 
 /* What a request thread does when shutdown wakes it: answer and leave. */
@@ -313,7 +238,7 @@ struct leaver {
 static void *leave_when_resumed(void *arg)
 {
     struct leaver *l = arg;
-    if (wait_resumes(&l->f->conn[0], 1))
+    if (fakeconn_wait_resumes(&l->f->conn[0], 1))
         l->flags = hub_take(l->f->hub, &l->f->w[0], NULL);
     drop(l->f, 0);
     return NULL;
@@ -329,12 +254,12 @@ static void test_hub_shutdown_returns_when_the_last_waiter_leaves(void **state)
     assert_int_equal(pthread_create(&t, NULL, leave_when_resumed, &l), 0);
 
     int64_t start = clock_now_ms();
-    hub_shutdown(f->hub, 10 * DEADLINE_MS);
+    hub_shutdown(f->hub, 10 * FAKECONN_DEADLINE_MS);
     int64_t took = clock_now_ms() - start;
     pthread_join(t, NULL);
     assert_int_equal(l.flags, HUB_SHUTDOWN);
     assert_int_equal(hub_count(f->hub), 0);
-    assert_true(took < DEADLINE_MS); /* it did not sit out the grace period */
+    assert_true(took < FAKECONN_DEADLINE_MS); /* it did not sit out the grace period */
 }
 
 int main(void)
@@ -349,5 +274,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hub_shutdown_resumes_everyone_and_refuses_to_suspend, fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(test_hub_shutdown_returns_when_the_last_waiter_leaves, fixture_new, fixture_free),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,65 +17,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <pthread.h>
 
 #include "clock.h"
+#include "fakeconn.h"
 #include "mcpdefs.h"
 #include "threadconn.h"
 #include "wait.h"
 
 #define TASK "01a200cc-5d93-48a9-ba90-df853b759f72"
 #define LONG_MS (3600 * 1000)
-
-/* A connection as the hub sees it. */
-struct fake_conn {
-    int fd;       /* socket reported to the hub, or -1 */
-    int suspends; /* suspend calls */
-    int resumes;  /* resume calls */
-};
-
-static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t fake_cv; /* broadcast on every resume */
-
-static void fake_suspend(struct MHD_Connection *conn)
-{
-    pthread_mutex_lock(&fake_mu);
-    ((struct fake_conn *)conn)->suspends++;
-    pthread_mutex_unlock(&fake_mu);
-}
-
-static void fake_resume(struct MHD_Connection *conn)
-{
-    pthread_mutex_lock(&fake_mu);
-    ((struct fake_conn *)conn)->resumes++;
-    pthread_cond_broadcast(&fake_cv);
-    pthread_mutex_unlock(&fake_mu);
-}
-
-static int fake_fd(struct MHD_Connection *conn)
-{
-    return ((struct fake_conn *)conn)->fd;
-}
-
-static const struct hub_conn_ops fake_ops = {fake_suspend, fake_resume, fake_fd};
-
-/* Wait (with a deadline) until 'c' was resumed 'n' times. */
-static bool wait_resumes(struct fake_conn *c, int n)
-{
-    int64_t until = clock_now_ms() + 10000;
-    pthread_mutex_lock(&fake_mu);
-    while (c->resumes < n && clock_now_ms() < until) {
-        struct timespec ts = clock_deadline_in(100);
-        pthread_cond_timedwait(&fake_cv, &fake_mu, &ts);
-    }
-    bool ok = c->resumes >= n;
-    pthread_mutex_unlock(&fake_mu);
-    return ok;
-}
 
 /* Everything one test needs: a hub, settings, a parsed request, a connection.
  * On the heap and torn down by cmocka, so a failed assertion leaves no
@@ -85,7 +38,7 @@ struct fixture {
     struct mcp_server mcp;  /* zeroed: no reply here needs its settings */
     struct wait_cfg cfg;    /* points at a database nobody listens for */
     struct rpc_request req; /* the request that waits */
-    struct fake_conn conn;  /* its connection */
+    struct fakeconn conn;  /* its connection */
     struct mcp_outcome oc;  /* what mcp_handle said */
     struct wait w;          /* the wait under test */
     bool waiting;           /* w was started and not finished */
@@ -94,7 +47,7 @@ struct fixture {
 /* 'token': the request carries a progressToken (an SSE client then gets a stream). */
 static void fixture_init(struct fixture *f, const char *method, int64_t timeout_ms, bool token)
 {
-    f->hub = hub_new("", &fake_ops);
+    f->hub = hub_new("", &fakeconn_ops);
     assert_non_null(f->hub);
     f->cfg = (struct wait_cfg){f->hub, &f->mcp, "host=127.0.0.1 port=1 connect_timeout=2", "",
                                timeout_ms, timeout_ms};
@@ -147,7 +100,7 @@ static enum wait_step start_call(struct fixture *f, bool sse, json_t **reply)
 {
     f->oc.kind = MCP_WAIT;
     snprintf(f->oc.task_id, sizeof(f->oc.task_id), "%s", TASK);
-    struct wait_request r = {(struct MHD_Connection *)&f->conn, &f->req, &f->oc, "alice", sse};
+    struct wait_request r = {fakeconn_conn(&f->conn), &f->req, &f->oc, "alice", sse};
     f->waiting = true;
     return wait_start(&f->w, &f->cfg, &r, reply);
 }
@@ -157,7 +110,7 @@ static enum wait_step start_listen(struct fixture *f)
 {
     f->oc.kind = MCP_LISTEN;
     f->oc.listen = json_pack("{s:[s], s:b}", "taskIds", TASK, "toolsListChanged", 1);
-    struct wait_request r = {(struct MHD_Connection *)&f->conn, &f->req, &f->oc, "alice", true};
+    struct wait_request r = {fakeconn_conn(&f->conn), &f->req, &f->oc, "alice", true};
     json_t *reply = NULL;
     f->waiting = true;
     enum wait_step step = wait_start(&f->w, &f->cfg, &r, &reply);
@@ -210,19 +163,6 @@ static void assert_error(json_t *reply, const char *message_start)
     assert_memory_equal(msg, message_start, strlen(message_start));
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return clock_cond_init(&fake_cv);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pthread_cond_destroy(&fake_cv);
-    return 0;
-}
-
 static void test_wait_answers_a_call_past_its_deadline_with_a_timeout(void **state)
 {
     struct fixture *f = *state;
@@ -261,14 +201,12 @@ static void test_wait_parks_a_call_until_an_event_then_answers_shutdown(void **s
 static void test_wait_closes_a_call_whose_client_hung_up(void **state)
 {
     struct fixture *f = *state;
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fixture_init(f, "tools/call", LONG_MS, true);
-    f->conn.fd = sv[0];
+    int peer = fakeconn_socket(&f->conn);
     json_t *reply = NULL;
     assert_int_equal(start_call(f, false, &reply), WAIT_SUSPENDED);
-    close(sv[1]);
-    assert_true(wait_resumes(&f->conn, 1));
+    close(peer);
+    assert_true(fakeconn_wait_resumes(&f->conn, 1));
     assert_int_equal(wait_resume(&f->w, &reply), WAIT_CLOSE);
     assert_null(reply);
     end_wait(f); /* cancels the task: the database is away, so quietly nothing */
@@ -353,16 +291,14 @@ static void test_wait_listen_sends_tools_changes_and_closes_at_shutdown(void **s
 static void test_wait_stream_of_a_client_that_left_ends_with_an_error(void **state)
 {
     struct fixture *f = *state;
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     fixture_init(f, "subscriptions/listen", LONG_MS, false);
-    f->conn.fd = sv[0];
+    int peer = fakeconn_socket(&f->conn);
     assert_int_equal(start_listen(f), WAIT_STREAM);
     long last = 0;
     read_stream(&f->w, &last);
     assert_int_equal(last, 0);
-    close(sv[1]);
-    assert_true(wait_resumes(&f->conn, 1));
+    close(peer);
+    assert_true(fakeconn_wait_resumes(&f->conn, 1));
     read_stream(&f->w, &last);
     assert_int_equal(last, -WAIT_EGONE);
     end_wait(f);
@@ -379,5 +315,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_listen_sends_tools_changes_and_closes_at_shutdown, fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(test_wait_stream_of_a_client_that_left_ends_with_an_error, fixture_new, fixture_free),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
