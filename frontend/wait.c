@@ -85,7 +85,7 @@ static json_t *timed_out(struct wait *w)
 }
 
 /* The answer 'row' gives a call now, or NULL while the task still runs. */
-static json_t *call_answer(struct wait *w, const struct task_row *row)
+static json_t *task_answer(struct wait *w, const struct task_row *row)
 {
     if (row->status == TASK_INPUT_REQUIRED && row->input_requests)
         return mcp_input_required_reply(w->cfg->mcp, w->id, row, w->caps);
@@ -115,7 +115,7 @@ static json_t *check_call(struct wait *w, unsigned flags)
         stream_send(w, mcp_progress_notification(w->token, &row));
         w->sent_progress = row.progress;
     }
-    json_t *final = call_answer(w, &row);
+    json_t *final = task_answer(w, &row);
     task_row_fini(&row);
     if (!final && expired)
         final = timed_out(w);
@@ -162,7 +162,7 @@ static void check_listen(struct wait *w, unsigned flags, uint64_t changed)
 /* ---- steps ---- */
 
 /* A JSON wait: look, then answer or park; on entry and on every resume. */
-static enum wait_step json_step(struct wait *w, json_t **reply)
+static enum wait_step reply_step(struct wait *w, json_t **reply)
 {
     for (;;) {
         unsigned flags = hub_take(w->cfg->hub, &w->hw, NULL);
@@ -239,7 +239,7 @@ enum wait_step wait_start(struct wait *w, const struct wait_cfg *cfg,
     else
         start_listen(w, r);
     hub_add(cfg->hub, &w->hw);
-    return w->mode == WAIT_MODE_JSON ? json_step(w, reply) : WAIT_STREAM;
+    return w->mode == WAIT_MODE_JSON ? reply_step(w, reply) : WAIT_STREAM;
 }
 
 /*
@@ -249,7 +249,7 @@ enum wait_step wait_start(struct wait *w, const struct wait_cfg *cfg,
  */
 enum wait_step wait_resume(struct wait *w, json_t **reply)
 {
-    return w->mode == WAIT_MODE_JSON ? json_step(w, reply) : WAIT_CLOSE;
+    return w->mode == WAIT_MODE_JSON ? reply_step(w, reply) : WAIT_CLOSE;
 }
 
 /*
