@@ -178,15 +178,9 @@ static json_t *do_tools_list(struct mcp_call *c, const struct rpc_request *req, 
 }
 
 /* Push the job for a committed task; failure only costs latency. */
-static void push_job(const struct mcp_call *c, const struct task_row *row, const char *args)
+static void push_job(const struct mcp_call *c, const char *id, int attempt)
 {
-    struct envelope env = {.version = ENVELOPE_VERSION, .args = (char *)args,
-                           .args_len = strlen(args)};
-    snprintf(env.task_id, sizeof(env.task_id), "%s", row->id);
-    snprintf(env.tool, sizeof(env.tool), "%s", row->tool);
-    snprintf(env.owner, sizeof(env.owner), "%s", row->owner);
-    snprintf(env.trace, sizeof(env.trace), "%s", c->traceparent ? c->traceparent : "");
-    if (dispatch_push(c->srv->fabric, &env) < 0)
+    if (dispatch_push_task(c->srv->fabric, id, attempt, c->traceparent) < 0)
         metrics_add(&m_push_fail, 1);
 }
 
@@ -196,7 +190,7 @@ static void push_resumed(struct mcp_call *c, const char *id)
     struct task_row row;
     if (store_task_get(c->store, id, c->owner, &row, NULL) < 0)
         return;
-    push_job(c, &row, row.args);
+    push_job(c, row.id, row.attempt);
     task_row_fini(&row);
 }
 
@@ -355,7 +349,7 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
         c->reveal_task = as_task;
         memcpy(c->created, row.id, sizeof(c->created));
     }
-    push_job(c, &row, args_text);
+    push_job(c, row.id, row.attempt);
     LOG_INFO("task created", "task_id", row.id, "tool", row.tool, "mode", as_task ? "task" : "sync");
     task_row_fini(&row);
 out_free_args:
