@@ -311,13 +311,11 @@ enum envelope_field {
     F_ATTEMPT,
     F_TRACE,
     F_DEADLINE,
-    F_TOOL, /* retired: this and every field after it are refused */
+    F_TOOL, /* retired: this and the two after it are refused */
     F_OWNER,
     F_ARGS,
     F_COUNT,
 };
-
-#define F_FIRST_RETIRED F_TOOL
 
 static const char *const envelope_key[F_COUNT] = {
     [F_V] = "v",
@@ -422,8 +420,6 @@ static int decode_field(enum envelope_field f, const struct mp_obj *o, struct en
 {
     int rc;
 
-    if (f >= F_FIRST_RETIRED)
-        return field_error(err, f, "retired in v2 (no tool, owner or arguments on the fabric)");
     switch (f) {
     case F_V:
         env->version = ENVELOPE_VERSION; /* checked by envelope_scan() */
@@ -449,10 +445,9 @@ static int decode_field(enum envelope_field f, const struct mp_obj *o, struct en
             return rc;
         env->deadline_ms = (int64_t)o->u;
         return 0;
-    default:
-        break;
+    default: /* F_TOOL, F_OWNER, F_ARGS (lookup_key() never returns F_COUNT here) */
+        return field_error(err, f, "retired in v2 (no tool, owner or arguments on the fabric)");
     }
-    return field_error(err, f, "unknown field"); /* not reached */
 }
 
 /* The known field a key names, or F_COUNT for an unknown key (of any type). */
