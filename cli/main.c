@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "auth.h"
 #include "call.h"
 #include "cfg.h"
@@ -456,7 +457,7 @@ static int cmd_call(int argc, char **argv)
     int nkv = 0;
     while (nargv[argi + 1 + nkv])
         nkv++;
-    int rc = call_build_args(args_json, nargv + argi + 1, nkv, &args, &err);
+    int rc = args_build(args_json, nargv + argi + 1, nkv, &args, &err);
     if (rc < 0) {
         code = usage_error("call", err.msg);
         goto out_unload;
