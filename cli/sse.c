@@ -3,7 +3,9 @@
  *
  * Lines end in LF, CRLF or CR, and a CRLF may be split between two feeds
  * (after_cr remembers the CR).  A line that ends inside the bytes fed is
- * handled in place; only a line cut by the end of a feed is copied.
+ * handled in place; only a line cut by the end of a feed is copied.  Either
+ * way a line longer than max_bytes fails the same, so the outcome does not
+ * depend on where the stream was split (fuzz_sse checks that).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -136,7 +138,8 @@ int sse_feed(struct sse *p, const char *buf, size_t len, sse_cb *cb, void *ctx)
             rc = rc < 0 ? sse_from_buf(rc) : sse_line(p, p->line.data, p->line.len, cb, ctx);
             p->line.len = 0;
         } else {
-            rc = sse_line(p, start, n, cb, ctx);
+            /* the same limit as for a line cut by the end of a feed */
+            rc = n > p->max_bytes ? -SSE_ETOOLONG : sse_line(p, start, n, cb, ctx);
         }
         i += n + 1;
         if (rc != 0)

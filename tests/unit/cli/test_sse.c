@@ -134,6 +134,30 @@ static void test_sse_refuses_oversized_lines(void **state)
     sse_fini(&p);
 }
 
+static void test_sse_line_limit_does_not_depend_on_splits(void **state)
+{
+    /* a 101-byte comment line: over a limit of 100 whether or not it is split */
+    char line[128];
+    struct sse whole, split;
+    struct events ev = {0};
+    snprintf(line, sizeof(line), ": %099d\n", 0);
+    sse_init(&whole);
+    sse_init(&split);
+    whole.max_bytes = split.max_bytes = 100;
+    assert_int_equal(sse_feed(&whole, line, strlen(line), collect, &ev), -SSE_ETOOLONG);
+    assert_int_equal(sse_feed(&split, line, 50, collect, &ev), 0);
+    assert_int_equal(sse_feed(&split, line + 50, strlen(line) - 50, collect, &ev), -SSE_ETOOLONG);
+    /* a line of exactly the limit is fine either way */
+    sse_fini(&whole);
+    sse_init(&whole);
+    whole.max_bytes = 100;
+    snprintf(line, sizeof(line), ": %098d\n\n", 0);
+    assert_int_equal(sse_feed(&whole, line, strlen(line), collect, &ev), 0);
+    assert_int_equal(ev.n, 0);
+    sse_fini(&whole);
+    sse_fini(&split);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_sse_split_in_the_middle_of_a_field),
         cmocka_unit_test(test_sse_callback_can_stop),
         cmocka_unit_test(test_sse_refuses_oversized_lines),
+        cmocka_unit_test(test_sse_line_limit_does_not_depend_on_splits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
