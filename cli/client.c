@@ -407,6 +407,8 @@ static int client_headers(struct client *c, const char *method, const char *name
 static void client_reset(struct client *c)
 {
     c->body.len = 0;
+    if (c->body.data)
+        c->body.data[0] = '\0'; /* no snippet of the previous reply in an error */
     c->sse = false;
     c->write_error = 0;
     c->content_type[0] = '\0';
