@@ -46,6 +46,7 @@ enum exit_code {
 };
 
 #define DEFAULT_URL "http://127.0.0.1:8700/mcp"
+#define GO_ON       (-1) /* load_settings: no exit code yet, run the command */
 #define NOPTS(a)    (sizeof(a) / sizeof((a)[0]))
 
 /* A short flag name kept for compatibility, mapped onto a setting's own flag. */
@@ -233,7 +234,7 @@ static int usage_error(const char *cmd, const char *msg)
 
 /*
  * Load a command's settings and check its number of positional arguments.
- * Returns -1 to go on (s->args set), or the exit code to end with (help,
+ * Returns GO_ON (s->args set), or the exit code to end with (help,
  * version, config printed, or a usage error already reported).  Call
  * unload_settings() in every case.
  */
@@ -273,7 +274,7 @@ static int load_settings(struct settings *s, int argc, char **argv)
         nargs++;
     if (nargs < s->min_args || nargs > s->max_args)
         return usage_error(s->cmd, s->args_error);
-    return -1;
+    return GO_ON;
 }
 
 /* Undo load_settings: put back what cfg_load owns, release it, free the argv copy. */
@@ -315,7 +316,7 @@ static int cmd_migrate(int argc, char **argv)
     struct err err = {0};
     int applied = 0;
     int code = load_settings(&s, argc, argv);
-    if (code >= 0)
+    if (code != GO_ON)
         goto out_unload;
     int rc = migrate_run(dsn ? dsn : "", &applied, &err);
     if (rc < 0) {
@@ -354,7 +355,7 @@ static int cmd_keygen(int argc, char **argv)
     };
     struct err err = {0};
     int code = load_settings(&s, argc, argv);
-    if (code >= 0)
+    if (code != GO_ON)
         goto out_unload;
     if (!key || !*key || !jwks || !*jwks) {
         code = usage_error("keygen", "--key FILE and --jwks FILE are required");
@@ -414,7 +415,7 @@ static int cmd_token(int argc, char **argv)
     char *token = NULL;
     struct err err = {0};
     int code = load_settings(&s, argc, argv);
-    if (code >= 0)
+    if (code != GO_ON)
         goto out_unload;
     if (!key || !*key) {
         code = usage_error("token", "--key FILE (or TASKWIRE_SIGNING_KEY_FILE) is required");
@@ -508,7 +509,7 @@ static int cmd_call(int argc, char **argv)
         .args_error = "needs a TOOL name",
     };
     int code = load_settings(&s, argc, argv);
-    if (code < 0) {
+    if (code == GO_ON) {
         struct call_opts co = {
             .url = url,
             .token = token,
