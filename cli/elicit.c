@@ -229,14 +229,17 @@ static int answer_one(const struct elicit *e, const char *key, const json_t *req
 {
     const char *method = jstr(req, "method");
     const json_t *params = json_object_get(req, "params");
-    char shown[200];
+    char shown[200], kind[80], name[80];
     json_t *content = NULL;
 
     ui_sanitize(shown, sizeof(shown), jstr(params, "message"), sizeof(shown) - 1);
-    ui_say(e->ui, "input required (%s): %s", method ? method : "?", shown);
-    if (!method || strcmp(method, "elicitation/create") != 0)
-        return err_set(err, -ELICIT_ECANNOT, "cannot answer input request '%s' of type %s", key,
-                       method ? method : "(none)");
+    ui_sanitize(kind, sizeof(kind), method, sizeof(kind) - 1);
+    ui_say(e->ui, "input required (%s): %s", method ? kind : "?", shown);
+    if (!method || strcmp(method, "elicitation/create") != 0) {
+        ui_sanitize(name, sizeof(name), key, sizeof(name) - 1);
+        return err_set(err, -ELICIT_ECANNOT, "cannot answer input request '%s' of type %s", name,
+                       method ? kind : "(none)");
+    }
     if (!e->interactive)
         return 0;
     int rc = ask_form(e, json_object_get(params, "requestedSchema"), &content);
