@@ -3,8 +3,8 @@
  *
  * Each command has its own cfg_opt table (TASKWIRE_* variables, --flags) and
  * this file alone turns outcomes into exit codes.  It holds no protocol logic:
- * migrations are common/migrate.c, keys and tokens common/auth.c, the MCP
- * client cli/call.c.
+ * migrations are common/migrate.c, keys and tokens common/auth.c, the tool
+ * call cli/call.c (with args, client, sse, elicit and ui beside it).
  *
  * Exit codes:
  *   0    ok
