@@ -232,6 +232,13 @@ static int usage_error(const char *cmd, const char *msg)
     return EXIT_USAGE;
 }
 
+/* Report a failure of 'cmd' on stderr and return the exit code 'code'. */
+static int failure(const char *cmd, const char *msg, int code)
+{
+    fprintf(stderr, "taskwire %s: %s\n", cmd, msg);
+    return code;
+}
+
 /*
  * Load a command's settings and check its number of positional arguments.
  * Returns GO_ON (s->args set), or the exit code to end with (help,
@@ -244,15 +251,11 @@ static int load_settings(struct settings *s, int argc, char **argv)
     int nargc = 0, argi = 0, nargs = 0;
 
     s->nargv = normalize_args(s, argc, argv, &nargc, &err);
-    if (!s->nargv) {
-        fprintf(stderr, "taskwire %s: %s\n", s->cmd, err.msg);
-        return EXIT_USAGE;
-    }
+    if (!s->nargv)
+        return failure(s->cmd, err.msg, EXIT_USAGE);
     int rc = cfg_load(s->opts, s->nopts, nargc, s->nargv, &argi, &err);
-    if (rc < 0) {
-        fprintf(stderr, "taskwire %s: %s\n", s->cmd, err.msg);
-        return EXIT_USAGE;
-    }
+    if (rc < 0)
+        return failure(s->cmd, err.msg, EXIT_USAGE);
     for (size_t k = 0; k < s->nsecrets; k++) {
         const struct cfg_opt *o =
             find_opt(s->opts, s->nopts, s->secrets[k].name, strlen(s->secrets[k].name));
@@ -292,6 +295,18 @@ static void unload_settings(struct settings *s)
 
 /* ---- migrate ---- */
 
+static int run_migrate(const char *dsn)
+{
+    struct err err = {0};
+    int applied = 0;
+    int rc = migrate_run(dsn, &applied, &err);
+    if (rc < 0)
+        return failure("migrate", err.msg,
+                       rc == -MIGRATE_ECONNECT ? EXIT_DB_UNREACHABLE : EXIT_MIGRATE_REFUSED);
+    printf("migrations: %d applied, %u total\n", applied, migrations_count);
+    return EXIT_OK;
+}
+
 static int cmd_migrate(int argc, char **argv)
 {
     const char *dsn = NULL;
@@ -313,25 +328,25 @@ static int cmd_migrate(int argc, char **argv)
         .nsecrets = NOPTS(secrets),
         .args_error = "takes no arguments",
     };
-    struct err err = {0};
-    int applied = 0;
     int code = load_settings(&s, argc, argv);
-    if (code != GO_ON)
-        goto out_unload;
-    int rc = migrate_run(dsn ? dsn : "", &applied, &err);
-    if (rc < 0) {
-        fprintf(stderr, "taskwire migrate: %s\n", err.msg);
-        code = rc == -MIGRATE_ECONNECT ? EXIT_DB_UNREACHABLE : EXIT_MIGRATE_REFUSED;
-        goto out_unload;
-    }
-    printf("migrations: %d applied, %u total\n", applied, migrations_count);
-    code = EXIT_OK;
-out_unload:
+    if (code == GO_ON)
+        code = run_migrate(dsn ? dsn : "");
     unload_settings(&s);
     return code;
 }
 
 /* ---- keygen ---- */
+
+static int run_keygen(const char *key, const char *jwks)
+{
+    struct err err = {0};
+    if (!key || !*key || !jwks || !*jwks)
+        return usage_error("keygen", "--key FILE and --jwks FILE are required");
+    if (auth_keygen(key, jwks, &err) < 0)
+        return failure("keygen", err.msg, EXIT_USAGE);
+    printf("wrote %s and %s\n", key, jwks);
+    return EXIT_OK;
+}
 
 static int cmd_keygen(int argc, char **argv)
 {
@@ -353,27 +368,34 @@ static int cmd_keygen(int argc, char **argv)
         .naliases = NOPTS(aliases),
         .args_error = "takes no arguments",
     };
-    struct err err = {0};
     int code = load_settings(&s, argc, argv);
-    if (code != GO_ON)
-        goto out_unload;
-    if (!key || !*key || !jwks || !*jwks) {
-        code = usage_error("keygen", "--key FILE and --jwks FILE are required");
-        goto out_unload;
-    }
-    if (auth_keygen(key, jwks, &err) < 0) {
-        fprintf(stderr, "taskwire keygen: %s\n", err.msg);
-        code = EXIT_USAGE;
-        goto out_unload;
-    }
-    printf("wrote %s and %s\n", key, jwks);
-    code = EXIT_OK;
-out_unload:
+    if (code == GO_ON)
+        code = run_keygen(key, jwks);
     unload_settings(&s);
     return code;
 }
 
 /* ---- token ---- */
+
+/* Mint and print a token for 'subject'; an empty audience means $TASKWIRE_URL or the default. */
+static int run_token(const char *key, const char *issuer, const char *audience, const char *scope,
+                     int64_t ttl_s, const char *subject)
+{
+    struct err err = {0};
+    char *token = NULL;
+
+    if (!key || !*key)
+        return usage_error("token", "--key FILE (or TASKWIRE_SIGNING_KEY_FILE) is required");
+    if (!audience || !*audience)
+        audience = getenv("TASKWIRE_URL") && *getenv("TASKWIRE_URL") ? getenv("TASKWIRE_URL")
+                                                                     : DEFAULT_URL;
+    if (auth_mint(key, issuer, audience, subject, scope && *scope ? scope : NULL,
+                  (int64_t)time(NULL), ttl_s, &token, &err) < 0)
+        return failure("token", err.msg, EXIT_USAGE);
+    printf("%s\n", token);
+    free(token);
+    return EXIT_OK;
+}
 
 static int cmd_token(int argc, char **argv)
 {
@@ -412,28 +434,9 @@ static int cmd_token(int argc, char **argv)
         .max_args = 1,
         .args_error = "needs exactly one SUBJECT",
     };
-    char *token = NULL;
-    struct err err = {0};
     int code = load_settings(&s, argc, argv);
-    if (code != GO_ON)
-        goto out_unload;
-    if (!key || !*key) {
-        code = usage_error("token", "--key FILE (or TASKWIRE_SIGNING_KEY_FILE) is required");
-        goto out_unload;
-    }
-    if (!audience || !*audience)
-        audience = getenv("TASKWIRE_URL") && *getenv("TASKWIRE_URL") ? getenv("TASKWIRE_URL")
-                                                                     : DEFAULT_URL;
-    code = EXIT_OK;
-    if (auth_mint(key, issuer, audience, s.args[0], scope && *scope ? scope : NULL,
-                  (int64_t)time(NULL), ttl_s, &token, &err) < 0) {
-        fprintf(stderr, "taskwire token: %s\n", err.msg);
-        code = EXIT_USAGE;
-    } else {
-        printf("%s\n", token);
-        free(token);
-    }
-out_unload:
+    if (code == GO_ON)
+        code = run_token(key, issuer, audience, scope, ttl_s, s.args[0]);
     unload_settings(&s);
     return code;
 }
