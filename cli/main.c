@@ -26,9 +26,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
 #include "call.h"
 #include "cfg.h"
+#include "devtoken.h"
 #include "migrate.h"
 #include "migrations.h"
 
@@ -325,7 +325,7 @@ static int cmd_keygen(int argc, char **argv)
         code = usage_error("keygen", "--key FILE and --jwks FILE are required");
         goto out_unload;
     }
-    if (auth_keygen(key, jwks, &err) < 0) {
+    if (devtoken_keygen(key, jwks, &err) < 0) {
         fprintf(stderr, "taskwire keygen: %s\n", err.msg);
         code = EXIT_USAGE;
         goto out_unload;
@@ -386,8 +386,8 @@ static int cmd_token(int argc, char **argv)
     if (!audience || !*audience)
         audience = getenv("TASKWIRE_URL") && *getenv("TASKWIRE_URL") ? getenv("TASKWIRE_URL")
                                                                      : DEFAULT_URL;
-    if (auth_mint(key, issuer, audience, nargv[argi], scope && *scope ? scope : NULL,
-                  (int64_t)time(NULL), ttl_s, &token, &err) < 0) {
+    if (devtoken_mint(key, issuer, audience, nargv[argi], scope && *scope ? scope : NULL,
+                      (int64_t)time(NULL), ttl_s, &token, &err) < 0) {
         fprintf(stderr, "taskwire token: %s\n", err.msg);
         code = EXIT_USAGE;
         goto out_unload;
