@@ -22,7 +22,7 @@ static int value(unsigned char c, bool url)
         return 62;
     if (c == (url ? '_' : '/'))
         return 63;
-    return -1;
+    return -B64_EINVALID;
 }
 
 /*
@@ -34,30 +34,30 @@ long b64_decode(const char *in, size_t n, bool url, unsigned char *out, size_t c
 {
     if (!url) {
         if (n % 4 != 0)
-            return -1;
+            return -B64_EINVALID;
         for (int pad = 0; pad < 2 && n > 0 && in[n - 1] == '='; pad++)
             n--;
     }
     if (n % 4 == 1)
-        return -1;
+        return -B64_EINVALID;
     size_t o = 0;
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
         int v = value((unsigned char)in[i], url);
         if (v < 0)
-            return -1;
+            return -B64_EINVALID;
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
             if (o == cap)
-                return -1;
+                return -B64_EINVALID;
             out[o++] = (unsigned char)(acc >> bits);
             acc &= (1u << bits) - 1;
         }
     }
-    return acc == 0 ? (long)o : -1;
+    return acc == 0 ? (long)o : -B64_EINVALID;
 }
 
 bool b64url_char(unsigned char c)

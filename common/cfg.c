@@ -18,12 +18,12 @@
 #define CFG_MAX_NAME 64
 #define CFG_MAX_SECRET_FILE (64 * 1024)
 
-/* "pg-dsn" -> "TASKWIRE_PG_DSN" (+ suffix); returns 0 or -1 when too long. */
+/* "pg-dsn" -> "TASKWIRE_PG_DSN" (+ suffix); returns 0 or -CFG_EINVALID when too long. */
 static int env_name(const char *name, const char *suffix, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "TASKWIRE_%s%s", name, suffix);
     if (n < 0 || (size_t)n >= cap)
-        return -1;
+        return -CFG_EINVALID;
     for (char *p = out; *p; p++)
         *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
     return 0;
@@ -44,7 +44,7 @@ static int parse_bool(const char *s, bool *out)
         if (strcasecmp(s, no[i]) == 0)
             return *out = false, 0;
     }
-    return -1;
+    return -CFG_EINVALID;
 }
 
 /* Store text 'val' into o->dst; 'from' names the source for the error. */
