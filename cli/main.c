@@ -3,7 +3,7 @@
  *
  * Each command has its own cfg_opt table (TASKWIRE_* variables, --flags) and
  * this file alone turns outcomes into exit codes.  It holds no protocol logic:
- * migrations are common/migrate.c, keys and tokens common/auth.c, the MCP
+ * migrations are common/migrate.c, keys and tokens common/devtoken.c, the MCP
  * client cli/call.c.
  *
  * Exit codes:

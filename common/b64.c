@@ -1,6 +1,9 @@
 /*
  * b64.c - strict base64 and base64url.
  *
+ * One alphabet table and one decoder for both forms; the encoder writes
+ * only the URL form (tokens, headers, requestState).
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "b64.h"
@@ -60,11 +63,17 @@ long b64_decode(const char *in, size_t n, bool url, unsigned char *out, size_t c
     return acc == 0 ? (long)o : -B64_EINVALID;
 }
 
+/* True when 'c' is one of the 64 characters of the base64url alphabet.  Thread-safe. */
 bool b64url_char(unsigned char c)
 {
     return value(c, true) >= 0;
 }
 
+/*
+ * Encode 'n' bytes at 'in' as unpadded base64url into 'out', which must
+ * hold B64_ENCODED_MAX(n) bytes; the text is NUL-terminated.  Returns its
+ * length (without the NUL).  No allocation; thread-safe.
+ */
 size_t b64url_encode(const unsigned char *in, size_t n, char *out)
 {
     size_t o = 0;

@@ -1,11 +1,12 @@
 /*
- * store.c - the task store over libpq (through the seam of store_seam.h).
+ * store.c - the task store's statements and calls.
  *
- * All SQL lives here, as prepared statements created once per connection.
- * Every write is one statement (one commit); worker writes are conditional
- * on (worker_id, attempt, status) so a stale worker can never overwrite an
- * outcome.  Timestamps come from PostgreSQL's clock, never from ours.
- * Failures are told apart by SQLSTATE, never by message text.
+ * All SQL lives here (the select lists come from the column lists of
+ * store_row.h), as prepared statements created once per connection by
+ * store_conn.c.  Every write is one statement (one commit); worker writes
+ * are conditional on (worker_id, attempt, status) so a stale worker can
+ * never overwrite an outcome.  Timestamps come from PostgreSQL's clock,
+ * never from ours.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
