@@ -283,6 +283,17 @@ int store_task_get(struct store *st, const char *id, const char *owner, struct t
     return run_row(st, S_GET, 2, p, out, err);
 }
 
+/* 0 when task 'id' is visible to 'owner' (it exists, is not expired and is
+ * theirs), else -STORE_ENOTFOUND or the failure of reading it. */
+static int task_visible(struct store *st, const char *id, const char *owner, struct err *err)
+{
+    struct task_row row;
+    int rc = store_task_get(st, id, owner, &row, err);
+    if (rc == 0)
+        task_row_fini(&row);
+    return rc;
+}
+
 /*
  * Move a non-terminal task of 'owner' to cancelled.  Returns 0 when it is
  * now cancelled or was already terminal (tasks/cancel is idempotent), with
@@ -302,11 +313,7 @@ int store_task_cancel(struct store *st, const char *id, const char *owner, bool 
     }
     if (rc != -STORE_ENOTFOUND)
         return rc;
-    struct task_row row;
-    rc = store_task_get(st, id, owner, &row, err);
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return task_visible(st, id, owner, err);
 }
 
 /*
@@ -431,11 +438,7 @@ int store_task_answer(struct store *st, const char *id, const char *owner, const
     st->pq->clear(r);
     if (updated)
         return 0;
-    struct task_row row;
-    rc = store_task_get(st, id, owner, &row, err);
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return task_visible(st, id, owner, err);
 }
 
 /*

@@ -319,22 +319,46 @@ static const char *only_kid(const struct jwks_set *set)
     return k->kid;
 }
 
-static void test_jwks_cache_swaps_the_set_in_a_later_second_only(void **state)
+/* A cache over f->path holding only ec1 as "one"; *mtime_s gets the file's mtime. */
+static struct jwks_cache *cache_of_one(struct fx *f, time_t *mtime_s)
 {
-    struct fx *f = *state;
     struct jwks_cache *c;
-    struct jwks_set *s1, *s2, *s3;
     struct err e = {0};
     struct stat st;
 
     write_set(f->path, json_pack("[o]", pub(f->ec1, "one", NULL, NULL)), 0);
     assert_int_equal(stat(f->path, &st), 0);
+    *mtime_s = st.st_mtim.tv_sec;
     c = jwks_cache_new(f->path, &e);
     assert_non_null(c);
+    return c;
+}
+
+/* Replace f->path with ec2 as "two", its mtime 'mtime_s'. */
+static void rotate_to_two(struct fx *f, time_t mtime_s)
+{
+    write_set(f->path, json_pack("[o]", pub(f->ec2, "two", NULL, NULL)), mtime_s);
+}
+
+/* The kid of the cache's only key at 'now_s'. */
+static void assert_current_kid(struct jwks_cache *c, int64_t now_s, const char *kid)
+{
+    struct jwks_set *s = jwks_cache_get(c, now_s);
+
+    assert_string_equal(only_kid(s), kid);
+    jwks_set_put(s);
+}
+
+static void test_jwks_cache_swaps_the_set_in_a_later_second_only(void **state)
+{
+    struct fx *f = *state;
+    struct jwks_set *s1, *s2, *s3;
+    time_t mtime_s;
+    struct jwks_cache *c = cache_of_one(f, &mtime_s);
+
     s1 = jwks_cache_get(c, T0);
     assert_string_equal(only_kid(s1), "one");
-
-    write_set(f->path, json_pack("[o]", pub(f->ec2, "two", NULL, NULL)), st.st_mtim.tv_sec + 10);
+    rotate_to_two(f, mtime_s + 10);
     s2 = jwks_cache_get(c, T0); /* same second: no look at the file */
     assert_ptr_equal(s2, s1);
     s3 = jwks_cache_get(c, T0 + 1);
@@ -351,56 +375,34 @@ static void test_jwks_cache_swaps_the_set_in_a_later_second_only(void **state)
 static void test_jwks_cache_keeps_the_last_good_set(void **state)
 {
     struct fx *f = *state;
-    struct jwks_cache *c;
-    struct jwks_set *s;
-    struct err e = {0};
-    struct stat st;
+    time_t mtime_s;
+    struct jwks_cache *c = cache_of_one(f, &mtime_s);
     struct timespec ts[2];
 
-    write_set(f->path, json_pack("[o]", pub(f->ec1, "one", NULL, NULL)), 0);
-    assert_int_equal(stat(f->path, &st), 0);
-    c = jwks_cache_new(f->path, &e);
-    assert_non_null(c);
-
     write_text(f->path, "{\"keys\":[");
-    ts[0] = ts[1] = (struct timespec){.tv_sec = st.st_mtim.tv_sec + 10};
+    ts[0] = ts[1] = (struct timespec){.tv_sec = mtime_s + 10};
     assert_int_equal(utimensat(AT_FDCWD, f->path, ts, 0), 0);
-    s = jwks_cache_get(c, T0 + 1);
-    assert_string_equal(only_kid(s), "one");
-    jwks_set_put(s);
+    assert_current_kid(c, T0 + 1, "one");
     unlink(f->path);
-    s = jwks_cache_get(c, T0 + 2);
-    assert_string_equal(only_kid(s), "one");
-    jwks_set_put(s);
+    assert_current_kid(c, T0 + 2, "one");
     /* A fixed file is picked up at the next look. */
-    write_set(f->path, json_pack("[o]", pub(f->ec2, "two", NULL, NULL)), st.st_mtim.tv_sec + 20);
-    s = jwks_cache_get(c, T0 + 3);
-    assert_string_equal(only_kid(s), "two");
-    jwks_set_put(s);
+    rotate_to_two(f, mtime_s + 20);
+    assert_current_kid(c, T0 + 3, "two");
     jwks_cache_free(c);
 }
 
 static void test_jwks_cache_looks_again_after_the_clock_steps_back(void **state)
 {
     struct fx *f = *state;
-    struct jwks_cache *c;
-    struct jwks_set *s;
-    struct err e = {0};
-    struct stat st;
+    time_t mtime_s;
+    struct jwks_cache *c = cache_of_one(f, &mtime_s);
 
-    write_set(f->path, json_pack("[o]", pub(f->ec1, "one", NULL, NULL)), 0);
-    assert_int_equal(stat(f->path, &st), 0);
-    c = jwks_cache_new(f->path, &e);
-    assert_non_null(c);
-    jwks_set_put(jwks_cache_get(c, T0 + 1000));
-    write_set(f->path, json_pack("[o]", pub(f->ec2, "two", NULL, NULL)), st.st_mtim.tv_sec + 10);
-
-    s = jwks_cache_get(c, T0 + 990); /* a few seconds back: threads out of step, no look */
-    assert_string_equal(only_kid(s), "one");
-    jwks_set_put(s);
-    s = jwks_cache_get(c, T0); /* over a minute back: the clock was set back, look */
-    assert_string_equal(only_kid(s), "two");
-    jwks_set_put(s);
+    assert_current_kid(c, T0 + 1000, "one");
+    rotate_to_two(f, mtime_s + 10);
+    /* A few seconds back: threads out of step, no look. */
+    assert_current_kid(c, T0 + 990, "one");
+    /* Over a minute back: the clock was set back, look. */
+    assert_current_kid(c, T0, "two");
     jwks_cache_free(c);
 }
 

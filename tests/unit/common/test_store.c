@@ -135,6 +135,14 @@ static void assert_rows_equal(const struct task_row *a, const struct task_row *b
 
 /* ---- one call per statement, for the failure table ---- */
 
+/* Pass 'rc' on, releasing *row when the call that returned it filled it. */
+static int fini_if_ok(int rc, struct task_row *row)
+{
+    if (rc == 0)
+        task_row_fini(row);
+    return rc;
+}
+
 /* A store call that runs 'stmt' first; returns what the call returned. */
 struct call {
     const char *name; /* for messages */
@@ -152,21 +160,15 @@ static int call_create(struct store *st, struct err *e)
                          .poll_interval_ms = 1000,
                          .max_attempts = 1};
     struct task_row row;
-    int rc = store_task_create(st, &t, &row, e);
 
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return fini_if_ok(store_task_create(st, &t, &row, e), &row);
 }
 
 static int call_get(struct store *st, struct err *e)
 {
     struct task_row row;
-    int rc = store_task_get(st, ID, "alice", &row, e);
 
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return fini_if_ok(store_task_get(st, ID, "alice", &row, e), &row);
 }
 
 static int call_cancel(struct store *st, struct err *e)
@@ -179,21 +181,15 @@ static int call_cancel(struct store *st, struct err *e)
 static int call_claim(struct store *st, struct err *e)
 {
     struct task_row row;
-    int rc = store_task_claim(st, ID, "w-1", 30000, &row, e);
 
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return fini_if_ok(store_task_claim(st, ID, "w-1", 30000, &row, e), &row);
 }
 
 static int call_claim_next(struct store *st, struct err *e)
 {
     struct task_row row;
-    int rc = store_task_claim_next(st, "w-1", 30000, &row, e);
 
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return fini_if_ok(store_task_claim_next(st, "w-1", 30000, &row, e), &row);
 }
 
 static int call_heartbeat(struct store *st, struct err *e)
