@@ -134,7 +134,7 @@ static const struct store_stmt stmts[S_COUNT] = {
                   " THEN t.status_message ELSE 'input received' END,"
                   " updated_at = now()"
                   " WHERE t.id = $1::uuid AND t.owner = $2 AND t.status = 'input_required'"
-                  " AND t.expires_at > now() RETURNING t.status"},
+                  " AND t.expires_at > now() RETURNING t.status, t.attempt"},
     /* A retryable failure: back to the queue after a backoff, or failed at the last
      * attempt with the tool's message. */
     [S_RETRY] = {STORE_STMT_RETRY,
@@ -418,14 +418,16 @@ int store_task_request_input(struct store *st, const char *id, const char *worke
 /*
  * Store answers ('responses', JSON text of an inputResponses map) for a task
  * of 'owner'.  Keys that are not outstanding are ignored; answered keys stop
- * being outstanding; when none is left the task is queued again (*resumed).  A task
- * that is not waiting for input is left alone (0); an unknown or foreign one
- * is -STORE_ENOTFOUND.
+ * being outstanding; when none is left the task is queued again (*resumed) and
+ * *attempt gets its attempt count, so the caller can push its job envelope
+ * without reading the row (0 when not resumed).  A task that is not waiting
+ * for input is left alone (0); an unknown or foreign one is -STORE_ENOTFOUND.
  */
 int store_task_answer(struct store *st, const char *id, const char *owner, const char *responses,
-                      bool *resumed, struct err *err)
+                      bool *resumed, int *attempt, struct err *err)
 {
     *resumed = false;
+    *attempt = 0;
     if (!taskid_valid(id))
         return err_set(err, -STORE_ENOTFOUND, "no such task");
     const char *p[] = {id, owner, responses};
@@ -435,6 +437,8 @@ int store_task_answer(struct store *st, const char *id, const char *owner, const
         return rc;
     bool updated = PQntuples(r) == 1;
     *resumed = updated && strcmp(PQgetvalue(r, 0, 0), "queued") == 0;
+    if (*resumed)
+        *attempt = atoi(PQgetvalue(r, 0, 1));
     st->pq->clear(r);
     if (updated)
         return 0;

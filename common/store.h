@@ -132,9 +132,10 @@ MUST_CHECK int store_task_request_input(struct store *st, const char *id, const 
                                         int attempt, const char *requests,
                                         const char *status_message, struct err *err);
 /* Store answers of 'owner' for outstanding keys; *resumed (queued again) when none is
- * left. */
+ * left, with the task's *attempt (for its job envelope). */
 MUST_CHECK int store_task_answer(struct store *st, const char *id, const char *owner,
-                                 const char *responses, bool *resumed, struct err *err);
+                                 const char *responses, bool *resumed, int *attempt,
+                                 struct err *err);
 /* A retryable failure: re-queue after a backoff, or fail at the last attempt. */
 MUST_CHECK int store_task_retry(struct store *st, const char *id, const char *worker,
                                 int attempt, const char *message, bool *failed,

@@ -572,7 +572,6 @@ static bool receive_one(struct runner *r, long timeout_ms)
         return false;
     }
     assign(r, env.task_id, NULL);
-    envelope_fini(&env);
     return true;
 }
 

@@ -334,15 +334,26 @@ void fakepq_reply_tasks(const char *stmt, const struct task_row *rows, int n)
     fakepq_reply_rows(stmt, store_row_result(STORE_ROW_TASK, rows, n));
 }
 
-void fakepq_reply_value(const char *stmt, const char *value)
+void fakepq_reply_row(const char *stmt, int n, const char *const *values)
 {
-    PGresAttDesc attr = {.name = (char *)"value", .typlen = -1};
+    PGresAttDesc attrs[FAKEPQ_MAX_PARAMS];
     PGresult *r = empty(PGRES_TUPLES_OK);
 
-    if (!PQsetResultAttrs(r, 1, &attr) ||
-        !PQsetvalue(r, 0, 0, (char *)value, value ? (int)strlen(value) : -1))
+    if (n < 1 || n > FAKEPQ_MAX_PARAMS)
+        fake_abort("reply_row takes 1 to FAKEPQ_MAX_PARAMS columns");
+    for (int i = 0; i < n; i++)
+        attrs[i] = (PGresAttDesc){.name = (char *)"value", .typlen = -1};
+    if (!PQsetResultAttrs(r, n, attrs))
         fake_abort("out of memory");
+    for (int i = 0; i < n; i++)
+        if (!PQsetvalue(r, 0, i, (char *)values[i], values[i] ? (int)strlen(values[i]) : -1))
+            fake_abort("out of memory");
     fakepq_reply_rows(stmt, r);
+}
+
+void fakepq_reply_value(const char *stmt, const char *value)
+{
+    fakepq_reply_row(stmt, 1, &value);
 }
 
 void fakepq_reply_affected(const char *stmt, int n)

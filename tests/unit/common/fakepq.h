@@ -40,6 +40,8 @@ void fakepq_reset(void);
 void fakepq_reply_rows(const char *stmt, PGresult *rows);
 /* Next reply of 'stmt': rows[0..n) as a task result (STORE_ROW_TASK shape). */
 void fakepq_reply_tasks(const char *stmt, const struct task_row *rows, int n);
+/* Next reply of 'stmt': one row of 'n' text columns holding values[0..n) (NULL: SQL NULL). */
+void fakepq_reply_row(const char *stmt, int n, const char *const *values);
 /* Next reply of 'stmt': one row of one text column holding 'value'. */
 void fakepq_reply_value(const char *stmt, const char *value);
 /* Next reply of 'stmt': a command that affected 'n' rows (PGRES_COMMAND_OK). */

@@ -210,8 +210,9 @@ static int call_request_input(struct store *st, struct err *e)
 static int call_answer(struct store *st, struct err *e)
 {
     bool resumed;
+    int attempt;
 
-    return store_task_answer(st, ID, "alice", "{\"q\":1}", &resumed, e);
+    return store_task_answer(st, ID, "alice", "{\"q\":1}", &resumed, &attempt, e);
 }
 
 static int call_retry(struct store *st, struct err *e)
@@ -627,12 +628,15 @@ static void test_store_get_of_a_malformed_id_asks_nothing(void **state)
     struct store *st = *state;
     struct task_row got;
     struct err e = {0};
+    int attempt = -1;
     bool b;
 
     assert_int_equal(store_task_get(st, "not-a-uuid", NULL, &got, &e), -STORE_ENOTFOUND);
     assert_int_equal(store_task_cancel(st, ID "x", "alice", &b, &e), -STORE_ENOTFOUND);
     assert_int_equal(store_task_claim(st, "", "w-1", 1000, &got, &e), -STORE_ENOTFOUND);
-    assert_int_equal(store_task_answer(st, "{}", "alice", "{}", &b, &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_answer(st, "{}", "alice", "{}", &b, &attempt, &e),
+                     -STORE_ENOTFOUND);
+    assert_int_equal(attempt, 0);
     assert_int_equal(fakepq_connects(), 0);
 }
 
@@ -680,24 +684,32 @@ static void test_store_cancel_is_idempotent_for_finished_tasks(void **state)
 
 static void test_store_answer_resumes_only_when_queued_again(void **state)
 {
+    static const char *const still_waiting[] = {"input_required", "2"};
+    static const char *const queued[] = {"queued", "3"};
     struct task_row done = queued_row(ID);
     struct store *st = *state;
     struct err e = {0};
     bool resumed = true;
+    int attempt = -1;
 
-    fakepq_reply_value(STORE_STMT_ANSWER, "input_required");
-    assert_int_equal(call_answer(st, &e), 0);
-    fakepq_reply_value(STORE_STMT_ANSWER, "queued");
-    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &e), 0);
+    fakepq_reply_row(STORE_STMT_ANSWER, 2, still_waiting);
+    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &attempt, &e), 0);
+    assert_false(resumed);
+    assert_int_equal(attempt, 0);
+    fakepq_reply_row(STORE_STMT_ANSWER, 2, queued);
+    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &attempt, &e), 0);
     assert_true(resumed);
+    assert_int_equal(attempt, 3); /* for the job envelope, without reading the row */
     /* Not waiting for input: left alone; unknown: not found. */
     fakepq_reply_tasks(STORE_STMT_ANSWER, NULL, 0);
     fakepq_reply_tasks(STORE_STMT_GET, &done, 1);
-    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &e), 0);
+    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &attempt, &e), 0);
     assert_false(resumed);
+    assert_int_equal(attempt, 0);
     fakepq_reply_tasks(STORE_STMT_ANSWER, NULL, 0);
     fakepq_reply_tasks(STORE_STMT_GET, NULL, 0);
-    assert_int_equal(store_task_answer(st, ID, "mallory", "{}", &resumed, &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_answer(st, ID, "mallory", "{}", &resumed, &attempt, &e),
+                     -STORE_ENOTFOUND);
 }
 
 /* ---- parameters ---- */
