@@ -3,7 +3,7 @@
  *
  * Each command has its own cfg_opt table (TASKWIRE_* variables, --flags) and
  * this file alone turns outcomes into exit codes.  It holds no protocol logic:
- * migrations are common/migrate.c, keys and tokens common/auth.c, the tool
+ * migrations are common/migrate.c, keys and tokens common/devtoken.c, the tool
  * call cli/call.c (with args, client, sse, elicit and ui beside it).
  *
  * Exit codes:
@@ -28,9 +28,9 @@
 #include <time.h>
 
 #include "args.h"
-#include "auth.h"
 #include "call.h"
 #include "cfg.h"
+#include "devtoken.h"
 #include "migrate.h"
 #include "migrations.h"
 
@@ -342,7 +342,7 @@ static int run_keygen(const char *key, const char *jwks)
     struct err err = {0};
     if (!key || !*key || !jwks || !*jwks)
         return usage_error("keygen", "--key FILE and --jwks FILE are required");
-    if (auth_keygen(key, jwks, &err) < 0)
+    if (devtoken_keygen(key, jwks, &err) < 0)
         return failure("keygen", err.msg, EXIT_USAGE);
     printf("wrote %s and %s\n", key, jwks);
     return EXIT_OK;
@@ -389,7 +389,7 @@ static int run_token(const char *key, const char *issuer, const char *audience, 
     if (!audience || !*audience)
         audience = getenv("TASKWIRE_URL") && *getenv("TASKWIRE_URL") ? getenv("TASKWIRE_URL")
                                                                      : DEFAULT_URL;
-    if (auth_mint(key, issuer, audience, subject, scope && *scope ? scope : NULL,
+    if (devtoken_mint(key, issuer, audience, subject, scope && *scope ? scope : NULL,
                   (int64_t)time(NULL), ttl_s, &token, &err) < 0)
         return failure("token", err.msg, EXIT_USAGE);
     printf("%s\n", token);
