@@ -33,6 +33,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "manifest.h"
 #include "mcpdefs.h"
 #include "utf8.h"
 
@@ -42,12 +43,6 @@
 #define EXTTOOL_ERR_TAIL  2048  /* stderr bytes quoted in an error result */
 #define EXTTOOL_FD_SCAN   65536 /* highest descriptor closed by hand without close_range() */
 #define EXTTOOL_PATH      "PATH=/usr/local/bin:/usr/bin:/bin"
-
-/* Defaults of the exec spec, the same as common/manifest.c writes. */
-#define EXTTOOL_DEFAULT_TIMEOUT_MS 3600000
-#define EXTTOOL_DEFAULT_MAX_OUT    1048576
-#define EXTTOOL_DEFAULT_MAX_ERR    65536
-#define EXTTOOL_DEFAULT_KILL_GRACE 5000
 
 /* ---- the stdout line protocol (pure) ---- */
 
@@ -258,12 +253,12 @@ static int spec_parse(const json_t *spec, struct spec *sp, struct err *err)
     sp->env = json_object_get(spec, "env");
     if (sp->env && !json_is_array(sp->env))
         return err_set(err, -EINVAL, "\"env\" is not an array");
-    if (spec_int(spec, "timeoutMs", EXTTOOL_DEFAULT_TIMEOUT_MS, 1, INT32_MAX * 1000LL,
+    if (spec_int(spec, "timeoutMs", MANIFEST_DEFAULT_TIMEOUT_MS, 1, INT32_MAX * 1000LL,
                  &sp->timeout_ms, err) < 0 ||
-        spec_int(spec, "killGraceMs", EXTTOOL_DEFAULT_KILL_GRACE, 0, INT32_MAX, &sp->kill_grace_ms,
+        spec_int(spec, "killGraceMs", MANIFEST_DEFAULT_KILL_GRACE, 0, INT32_MAX, &sp->kill_grace_ms,
                  err) < 0 ||
-        spec_int(spec, "maxOutputBytes", EXTTOOL_DEFAULT_MAX_OUT, 1, 1LL << 32, &out, err) < 0 ||
-        spec_int(spec, "maxStderrBytes", EXTTOOL_DEFAULT_MAX_ERR, 0, 1LL << 32, &errb, err) < 0)
+        spec_int(spec, "maxOutputBytes", MANIFEST_DEFAULT_MAX_OUT, 1, 1LL << 32, &out, err) < 0 ||
+        spec_int(spec, "maxStderrBytes", MANIFEST_DEFAULT_MAX_ERR, 0, 1LL << 32, &errb, err) < 0)
         return -EINVAL;
     sp->max_out = (size_t)out;
     sp->max_err = (size_t)errb;
