@@ -10,9 +10,7 @@
  */
 #include "runner.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,11 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zmq.h>
 
 #include "clock.h"
-#include "envelope.h"
 #include "exttool.h"
+#include "fabric.h"
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
@@ -36,8 +33,6 @@
 #define HEARTBEAT_TICK_MS 50
 #define SWEEP_BATCH 100
 #define RETRY_MS 500
-#define FABRIC_MAX_EPS 256 /* frontends one worker connects to */
-#define FABRIC_EP_LEN 80   /* "tcp://[v6 address]:port" */
 
 enum slot_state { SLOT_IDLE, SLOT_ASSIGNED, SLOT_BUSY };
 
@@ -68,7 +63,7 @@ struct slot {
 struct runner {
     struct runner_cfg cfg;       /* settings (strings borrowed from main) */
     const struct catalog *catalog; /* tool definitions */
-    void *zctx, *pull;           /* ZeroMQ context and PULL socket */
+    struct fabric *fabric;       /* the PULL socket (worker/fabric.c) */
     struct store *store;         /* receive-loop connection: idle claims and sweeps */
     struct store *hb_store;      /* heartbeat thread's connection */
     struct notify_pub *hb_pub;   /* heartbeat thread's change-event publisher */
@@ -82,8 +77,6 @@ struct runner {
     bool quit;                   /* threads must exit */
     bool draining;               /* shutting down: claimed jobs are given back */
     volatile sig_atomic_t stop_requested; /* set by runner_stop */
-    char eps[FABRIC_MAX_EPS][FABRIC_EP_LEN]; /* endpoints the PULL socket is connected to */
-    int neps;                    /* used entries of eps */
 };
 
 struct tool_ctx {
@@ -109,8 +102,6 @@ METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
               "Attempts that ended with a retryable failure and were queued again");
 METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
               "Tools stopped because their task was cancelled or its lease lost");
-METRIC_DEFINE(m_garbage, METRIC_COUNTER, "taskwire_fabric_envelopes_dropped_total", NULL,
-              "Envelopes dropped as garbage, truncated or of an unknown version");
 METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
               "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
 METRIC_DEFINE(m_requeued, METRIC_COUNTER, "taskwire_leases_expired_total", "outcome=\"requeued\"",
@@ -519,8 +510,6 @@ static void *heartbeat_main(void *arg)
 
 /* ---- receive loop ---- */
 
-static int fabric_refresh(struct runner *r, struct err *err);
-
 static void publish_changed(void *arg, const char *task_id)
 {
     struct runner *r = arg;
@@ -549,33 +538,6 @@ static void sweep(struct runner *r)
     }
 }
 
-/* Receive one envelope if one is waiting; true when a slot got a job. */
-static bool receive_one(struct runner *r, long timeout_ms)
-{
-    zmq_pollitem_t item = {r->pull, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) <= 0 || !(item.revents & ZMQ_POLLIN))
-        return false;
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    int n = zmq_msg_recv(&msg, r->pull, ZMQ_DONTWAIT);
-    if (n < 0) {
-        zmq_msg_close(&msg);
-        return false;
-    }
-    struct envelope env;
-    struct err e = {0};
-    int rc = envelope_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &env, &e);
-    zmq_msg_close(&msg);
-    if (rc < 0) {
-        metrics_add(&m_garbage, 1);
-        LOG_WARN("dropped an envelope", "error", e.msg);
-        return false;
-    }
-    assign(r, env.task_id, NULL);
-    envelope_fini(&env);
-    return true;
-}
-
 /*
  * The receive loop: take work only while a slot is free, from the fabric
  * first and from PostgreSQL when the fabric is quiet; sweep periodically.
@@ -588,7 +550,7 @@ void runner_run(struct runner *r)
         int64_t now = clock_now_ms();
         if (now >= next_resolve) {
             struct err e = {0};
-            if (fabric_refresh(r, &e) < 0)
+            if (fabric_refresh(r->fabric, &e) < 0)
                 LOG_WARN("fabric refresh", "error", e.msg);
             next_resolve = now + r->cfg.resolve_ms;
         }
@@ -607,7 +569,9 @@ void runner_run(struct runner *r)
         /* PostgreSQL is asked every idle-poll-ms whatever the fabric is doing: a
          * busy fabric must not starve a requeued task that no one will push. */
         if (clock_now_ms() < next_idle_poll) {
-            receive_one(r, 100);
+            char id[TASKID_LEN + 1];
+            if (fabric_receive(r->fabric, 100, id))
+                assign(r, id, NULL);
             continue;
         }
         next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
@@ -620,8 +584,7 @@ void runner_run(struct runner *r)
 
     /* Shutdown: stop receiving, let tasks finish within the grace period,
      * then give the rest back without counting an attempt. */
-    zmq_close(r->pull);
-    r->pull = NULL;
+    fabric_close(r->fabric);
     LOG_INFO("stopping: no longer receiving; waiting for running tasks");
     struct timespec until = clock_deadline_in(r->cfg.grace_ms);
     pthread_mutex_lock(&r->mu);
@@ -657,135 +620,8 @@ bool runner_ready(void *arg)
     return ok;
 }
 
-/* Append 'ep' to a list unless present; returns 0 or -1 (full). */
-static int list_add(char list[][FABRIC_EP_LEN], int *n, const char *ep)
-{
-    for (int i = 0; i < *n; i++)
-        if (strcmp(list[i], ep) == 0)
-            return 0;
-    if (*n == FABRIC_MAX_EPS)
-        return -1;
-    snprintf(list[(*n)++], FABRIC_EP_LEN, "%s", ep);
-    return 0;
-}
-
-/* Resolve "dns://host:port" into tcp endpoints; false when the name does not resolve. */
-static bool resolve_entry(const char *entry, char list[][FABRIC_EP_LEN], int *n)
-{
-    char host[256];
-    const char *hp = entry + 6, *colon = strrchr(hp, ':');
-    if (!colon || (size_t)(colon - hp) >= sizeof(host))
-        return false;
-    memcpy(host, hp, (size_t)(colon - hp));
-    host[colon - hp] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-        return false;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        char ip[INET6_ADDRSTRLEN], ep[FABRIC_EP_LEN];
-        void *addr = ai->ai_family == AF_INET
-                         ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                         : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-        if (!inet_ntop(ai->ai_family, addr, ip, sizeof(ip)))
-            continue;
-        snprintf(ep, sizeof(ep), ai->ai_family == AF_INET ? "tcp://%s:%s" : "tcp://[%s]:%s", ip,
-                 colon + 1);
-        list_add(list, n, ep);
-    }
-    freeaddrinfo(res);
-    return true;
-}
-
 /*
- * Bring the PULL socket's connections in line with TASKWIRE_FABRIC_CONNECT:
- * static tcp:// endpoints, and "dns://name:port" entries resolved now (a
- * Kubernetes headless Service names every frontend pod).  New addresses are
- * connected, gone ones disconnected; while a name fails to resolve nothing
- * is dropped.  Called at start and every fabric-resolve-ms.
- */
-static int fabric_refresh(struct runner *r, struct err *err)
-{
-    char (*want)[FABRIC_EP_LEN] = calloc(FABRIC_MAX_EPS, FABRIC_EP_LEN);
-    char *list = strdup(r->cfg.fabric_connect), *save = NULL;
-    int n = 0, rc = 0;
-    bool complete = true;
-    if (!want || !list) {
-        free(want);
-        free(list);
-        return err_set(err, -1, "out of memory");
-    }
-    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
-        while (*ep == ' ')
-            ep++;
-        if (!*ep)
-            continue;
-        if (strncmp(ep, "dns://", 6) == 0) {
-            if (!resolve_entry(ep, want, &n)) {
-                complete = false;
-                LOG_WARN("fabric name does not resolve; keeping current connections", "entry", ep);
-            }
-        } else if (list_add(want, &n, ep) < 0) {
-            break;
-        }
-    }
-    /* The new set: endpoints wanted and connected, plus (when a name did not
-     * resolve) the current ones, which are kept rather than dropped. */
-    char (*next)[FABRIC_EP_LEN] = calloc(FABRIC_MAX_EPS, FABRIC_EP_LEN);
-    int nn = 0;
-    if (!next) {
-        free(want);
-        free(list);
-        return err_set(err, -1, "out of memory");
-    }
-    for (int i = 0; i < n; i++) {
-        bool have = false;
-        for (int j = 0; j < r->neps && !have; j++)
-            have = strcmp(r->eps[j], want[i]) == 0;
-        if (!have && zmq_connect(r->pull, want[i]) != 0) {
-            rc = err_set(err, -1, "cannot connect to fabric endpoint '%s': %s", want[i],
-                         zmq_strerror(errno));
-            continue;
-        }
-        if (!have)
-            LOG_INFO("fabric: connected", "endpoint", want[i]);
-        list_add(next, &nn, want[i]);
-    }
-    for (int j = 0; j < r->neps; j++) {
-        bool keep = false;
-        for (int i = 0; i < n && !keep; i++)
-            keep = strcmp(r->eps[j], want[i]) == 0;
-        if (keep)
-            continue;
-        if (complete) {
-            zmq_disconnect(r->pull, r->eps[j]);
-            LOG_INFO("fabric: disconnected (address gone)", "endpoint", r->eps[j]);
-        } else {
-            list_add(next, &nn, r->eps[j]);
-        }
-    }
-    memcpy(r->eps, next, (size_t)nn * FABRIC_EP_LEN);
-    r->neps = nn;
-    free(next);
-    free(want);
-    free(list);
-    if (rc == 0 && r->neps == 0)
-        rc = err_set(err, -1, "no fabric endpoint (TASKWIRE_FABRIC_CONNECT)");
-    return rc;
-}
-
-/* Create the PULL socket and connect it to every configured frontend. */
-static int connect_fabric(struct runner *r, struct err *err)
-{
-    int hwm = 1, zero = 0;
-    if (!(r->zctx = zmq_ctx_new()) || !(r->pull = zmq_socket(r->zctx, ZMQ_PULL)))
-        return err_set(err, -1, "cannot create ZeroMQ socket");
-    zmq_setsockopt(r->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-    zmq_setsockopt(r->pull, ZMQ_LINGER, &zero, sizeof(zero));
-    return fabric_refresh(r, err);
-}
-
-/*
- * Create the runner: sockets, connections (opened lazily), slot and
+ * Create the runner: the fabric socket, connections (opened lazily), slot and
  * heartbeat threads, the Redis subscriber.  Strings in 'cfg' are borrowed
  * and must outlive the runner.  NULL with 'err' set on failure.
  */
@@ -810,12 +646,11 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     metrics_register(&m_queue_depth);
     metrics_register(&m_queue_age);
     metrics_register(&m_running);
-    metrics_register(&m_garbage);
     metrics_register(&m_claim_miss);
     metrics_register(&m_requeued);
     metrics_register(&m_lease_failed);
     metrics_set(&m_slots, cfg->slots);
-    if (connect_fabric(r, err) < 0)
+    if (!(r->fabric = fabric_new(cfg->fabric_connect, err)))
         goto out_free;
     r->store = store_new(cfg->pg_dsn, "taskwire-worker");
     r->hb_store = store_new(cfg->pg_dsn, "taskwire-worker-heartbeat");
@@ -876,10 +711,7 @@ void runner_free(struct runner *r)
     store_free(r->hb_store);
     notify_pub_free(r->hb_pub);
     notify_pub_free(r->loop_pub);
-    if (r->pull)
-        zmq_close(r->pull);
-    if (r->zctx)
-        zmq_ctx_term(r->zctx);
+    fabric_free(r->fabric);
     pthread_cond_destroy(&r->free_cv);
     pthread_mutex_destroy(&r->mu);
     free(r);
