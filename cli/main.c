@@ -3,8 +3,8 @@
  *
  * Each command has its own cfg_opt table (TASKWIRE_* variables, --flags) and
  * this file alone turns outcomes into exit codes.  It holds no protocol logic:
- * migrations are common/migrate.c, keys and tokens common/auth.c, the MCP
- * client cli/call.c.
+ * migrations are common/migrate.c, keys and tokens common/devtoken.c, the tool
+ * call cli/call.c (with args, client, sse, elicit and ui beside it).
  *
  * Exit codes:
  *   0    ok
@@ -19,6 +19,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,9 +27,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
+#include "args.h"
 #include "call.h"
 #include "cfg.h"
+#include "devtoken.h"
 #include "migrate.h"
 #include "migrations.h"
 
@@ -44,6 +46,7 @@ enum exit_code {
 };
 
 #define DEFAULT_URL "http://127.0.0.1:8700/mcp"
+#define GO_ON       (-1) /* load_settings: no exit code yet, run the command */
 #define NOPTS(a)    (sizeof(a) / sizeof((a)[0]))
 
 /* A short flag name kept for compatibility, mapped onto a setting's own flag. */
@@ -57,6 +60,22 @@ struct flag_secret {
     const char *name;  /* setting name, e.g. "token" */
     const char *value; /* the flag's value, pointing into argv; NULL when not given */
     char *saved;       /* what cfg_load stored, put back before cfg_fini */
+};
+
+/* One command's settings and arguments, from load_settings to unload_settings. */
+struct settings {
+    const char *cmd;             /* "call", for messages */
+    const char *usage;           /* text above the settings in --help */
+    struct cfg_opt *opts;        /* the command's settings */
+    size_t nopts;                /* entries in opts */
+    const struct alias *aliases; /* short flags, or NULL */
+    size_t naliases;             /* entries in aliases */
+    struct flag_secret *secrets; /* secret settings also taken as flags, or NULL */
+    size_t nsecrets;             /* entries in secrets */
+    int min_args, max_args;      /* positional arguments allowed */
+    const char *args_error;      /* the usage error when their number is wrong */
+    char **nargv;                /* owned: argv rewritten for cfg_load */
+    char **args;                 /* the positional arguments, inside nargv (NULL-terminated) */
 };
 
 /* One command: its name, its one-line summary and the function running it. */
@@ -94,15 +113,67 @@ static const struct cfg_opt *find_opt(const struct cfg_opt *opts, size_t n, cons
     return NULL;
 }
 
+/* The flag an alias of 'len' bytes at 'name' stands for, or NULL. */
+static const char *find_alias(const struct settings *s, const char *name, size_t len)
+{
+    for (size_t k = 0; k < s->naliases; k++)
+        if (strlen(s->aliases[k].from) == len && strncmp(s->aliases[k].from, name, len) == 0)
+            return s->aliases[k].to;
+    return NULL;
+}
+
+static struct flag_secret *find_secret(const struct settings *s, const char *name)
+{
+    for (size_t k = 0; k < s->nsecrets; k++)
+        if (strcmp(s->secrets[k].name, name) == 0)
+            return &s->secrets[k];
+    return NULL;
+}
+
+/* Rewrite the option argv[*i] ("--name[=value]", maybe taking argv[*i + 1] as its
+ * value) onto out[*no...]: an alias becomes its setting's flag, a secret is taken out. */
+static int take_option(struct settings *s, int argc, char **argv, int *i, char **out, int *no,
+                       struct err *err)
+{
+    char *a = argv[*i];
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    const char *flag = find_alias(s, name, len);
+
+    if (flag) {
+        name = flag + 2;
+        len = strlen(name);
+    }
+    const struct cfg_opt *o = find_opt(s->opts, s->nopts, name, len);
+    if (!o || o->type == CFG_BOOL) {
+        /* unknown (cfg_load reports it), --help and the like, or a boolean;
+         * booleans have no aliases */
+        out[(*no)++] = a;
+        return 0;
+    }
+    char *value = eq ? (char *)eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    if (!value)
+        return err_set(err, -CFG_EINVALID, "--%s needs a value", o->name);
+    struct flag_secret *sec = find_secret(s, o->name);
+    if (sec) {
+        sec->value = value;
+    } else if (!flag && eq) {
+        out[(*no)++] = a;
+    } else {
+        out[(*no)++] = flag ? (char *)flag : a;
+        out[(*no)++] = value;
+    }
+    return 0;
+}
+
 /*
  * Rewrite argv for cfg_load: aliases become their setting's flag, secret flags
- * are taken out into 'secrets', and options may come after positional
+ * are taken out into s->secrets, and options may come after positional
  * arguments (they are moved in front of a "--").  Returns a new argv array
  * (free() it; its strings are borrowed) with its length in *outc, or NULL.
  */
-static char **normalize_args(const struct cfg_opt *opts, size_t n, const struct alias *aliases,
-                             size_t naliases, struct flag_secret *secrets, size_t nsecrets,
-                             int argc, char **argv, int *outc, struct err *err)
+static char **normalize_args(struct settings *s, int argc, char **argv, int *outc, struct err *err)
 {
     /* "--alias=value" becomes two entries; then "--" and a NULL */
     char **out = calloc(2 * (size_t)argc + 2, sizeof(*out));
@@ -110,10 +181,8 @@ static char **normalize_args(const struct cfg_opt *opts, size_t n, const struct 
     int no = 0, np = 0;
 
     if (!out || !pos) {
-        free(out);
-        free(pos);
         err_set(err, -CFG_EINVALID, "out of memory");
-        return NULL;
+        goto out_free;
     }
     out[no++] = argv[0];
     for (int i = 1; i < argc; i++) {
@@ -123,48 +192,12 @@ static char **normalize_args(const struct cfg_opt *opts, size_t n, const struct 
                 pos[np++] = argv[i];
             break;
         }
-        if (strcmp(a, "-h") == 0 || strncmp(a, "--", 2) != 0) {
-            if (strcmp(a, "-h") == 0)
-                out[no++] = a;
-            else
-                pos[np++] = a;
-            continue;
-        }
-        const char *name = a + 2;
-        const char *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        const char *flag = NULL;
-        for (size_t k = 0; k < naliases; k++)
-            if (strlen(aliases[k].from) == len && strncmp(aliases[k].from, name, len) == 0)
-                flag = aliases[k].to;
-        if (flag) {
-            name = flag + 2;
-            len = strlen(name);
-        }
-        const struct cfg_opt *o = find_opt(opts, n, name, len);
-        if (!o || o->type == CFG_BOOL) {
-            /* unknown (cfg_load reports it), --help and the like, or a boolean;
-             * booleans have no aliases */
+        if (strcmp(a, "-h") == 0)
             out[no++] = a;
-            continue;
-        }
-        char *value = eq ? (char *)eq + 1 : i + 1 < argc ? argv[++i] : NULL;
-        if (!value) {
-            err_set(err, -CFG_EINVALID, "--%s needs a value", o->name);
+        else if (strncmp(a, "--", 2) != 0)
+            pos[np++] = a;
+        else if (take_option(s, argc, argv, &i, out, &no, err) < 0)
             goto out_free;
-        }
-        struct flag_secret *sec = NULL;
-        for (size_t k = 0; k < nsecrets; k++)
-            if (strcmp(secrets[k].name, o->name) == 0)
-                sec = &secrets[k];
-        if (sec) {
-            sec->value = value;
-        } else if (!flag && eq) {
-            out[no++] = a;
-        } else {
-            out[no++] = flag ? (char *)flag : a;
-            out[no++] = value;
-        }
     }
     out[no++] = "--";
     for (int k = 0; k < np; k++)
@@ -179,74 +212,18 @@ out_free:
     return NULL;
 }
 
-/*
- * Load a command's settings.  Returns -1 to go on (*argi set to the first
- * positional argument), or the exit code to end with (help, version, config
- * printed, or a usage error already reported).
- */
-static int load_settings(const char *cmd, const char *usage, struct cfg_opt *opts, size_t n,
-                         const struct alias *aliases, size_t naliases, struct flag_secret *secrets,
-                         size_t nsecrets, int argc, char **argv, char ***nargv, int *argi)
+/* --help: the settings, showing flag-capable secrets as ordinary settings (cfg would
+ * say "never a flag"). */
+static void print_help(const struct settings *s)
 {
-    struct err err = {0};
-    int nargc = 0;
-    int rc;
+    struct cfg_opt shown[8];
+    size_t m = s->nopts < NOPTS(shown) ? s->nopts : NOPTS(shown);
 
-    *nargv =
-        normalize_args(opts, n, aliases, naliases, secrets, nsecrets, argc, argv, &nargc, &err);
-    if (!*nargv) {
-        fprintf(stderr, "taskwire %s: %s\n", cmd, err.msg);
-        return EXIT_USAGE;
-    }
-    rc = cfg_load(opts, n, nargc, *nargv, argi, &err);
-    if (rc < 0) {
-        fprintf(stderr, "taskwire %s: %s\n", cmd, err.msg);
-        return EXIT_USAGE;
-    }
-    for (size_t k = 0; k < nsecrets; k++) {
-        const struct cfg_opt *o = find_opt(opts, n, secrets[k].name, strlen(secrets[k].name));
-        if (o && secrets[k].value) {
-            secrets[k].saved = *(char **)o->dst;
-            *(const char **)o->dst = secrets[k].value;
-        }
-    }
-    switch (rc) {
-    case CFG_HELP: {
-        /* show flag-capable secrets as ordinary settings: cfg would say "never a flag" */
-        struct cfg_opt shown[8];
-        size_t m = n < NOPTS(shown) ? n : NOPTS(shown);
-        memcpy(shown, opts, m * sizeof(*shown));
-        for (size_t k = 0; k < m; k++)
-            for (size_t j = 0; j < nsecrets; j++)
-                if (strcmp(shown[k].name, secrets[j].name) == 0)
-                    shown[k].secret = false;
-        cfg_print_help(stdout, usage, shown, m);
-        return EXIT_OK;
-    }
-    case CFG_VERSION:
-        printf("taskwire %s\n", TASKWIRE_VERSION);
-        return EXIT_OK;
-    case CFG_PRINT:
-        cfg_print(stdout, opts, n);
-        return EXIT_OK;
-    case CFG_CHECK:
-        return EXIT_OK;
-    default:
-        return -1;
-    }
-}
-
-/* Undo load_settings: put back what cfg_load owns, release it, free the argv copy. */
-static void unload_settings(struct cfg_opt *opts, size_t n, struct flag_secret *secrets,
-                            size_t nsecrets, char **nargv)
-{
-    for (size_t k = 0; k < nsecrets; k++) {
-        const struct cfg_opt *o = find_opt(opts, n, secrets[k].name, strlen(secrets[k].name));
-        if (o && secrets[k].value)
-            *(char **)o->dst = secrets[k].saved;
-    }
-    cfg_fini(opts, n);
-    free(nargv);
+    memcpy(shown, s->opts, m * sizeof(*shown));
+    for (size_t k = 0; k < m; k++)
+        if (find_secret(s, shown[k].name))
+            shown[k].secret = false;
+    cfg_print_help(stdout, s->usage, shown, m);
 }
 
 static int usage_error(const char *cmd, const char *msg)
@@ -255,7 +232,80 @@ static int usage_error(const char *cmd, const char *msg)
     return EXIT_USAGE;
 }
 
+/* Report a failure of 'cmd' on stderr and return the exit code 'code'. */
+static int failure(const char *cmd, const char *msg, int code)
+{
+    fprintf(stderr, "taskwire %s: %s\n", cmd, msg);
+    return code;
+}
+
+/*
+ * Load a command's settings and check its number of positional arguments.
+ * Returns GO_ON (s->args set), or the exit code to end with (help,
+ * version, config printed, or a usage error already reported).  Call
+ * unload_settings() in every case.
+ */
+static int load_settings(struct settings *s, int argc, char **argv)
+{
+    struct err err = {0};
+    int nargc = 0, argi = 0, nargs = 0;
+
+    s->nargv = normalize_args(s, argc, argv, &nargc, &err);
+    if (!s->nargv)
+        return failure(s->cmd, err.msg, EXIT_USAGE);
+    int rc = cfg_load(s->opts, s->nopts, nargc, s->nargv, &argi, &err);
+    if (rc < 0)
+        return failure(s->cmd, err.msg, EXIT_USAGE);
+    for (size_t k = 0; k < s->nsecrets; k++) {
+        const struct cfg_opt *o =
+            find_opt(s->opts, s->nopts, s->secrets[k].name, strlen(s->secrets[k].name));
+        if (o && s->secrets[k].value) {
+            s->secrets[k].saved = *(char **)o->dst;
+            *(const char **)o->dst = s->secrets[k].value;
+        }
+    }
+    if (rc == CFG_HELP)
+        print_help(s);
+    else if (rc == CFG_VERSION)
+        printf("taskwire %s\n", TASKWIRE_VERSION);
+    else if (rc == CFG_PRINT)
+        cfg_print(stdout, s->opts, s->nopts);
+    if (rc == CFG_HELP || rc == CFG_VERSION || rc == CFG_PRINT || rc == CFG_CHECK)
+        return EXIT_OK;
+    s->args = s->nargv + argi;
+    while (s->args[nargs])
+        nargs++;
+    if (nargs < s->min_args || nargs > s->max_args)
+        return usage_error(s->cmd, s->args_error);
+    return GO_ON;
+}
+
+/* Undo load_settings: put back what cfg_load owns, release it, free the argv copy. */
+static void unload_settings(struct settings *s)
+{
+    for (size_t k = 0; k < s->nsecrets; k++) {
+        const struct cfg_opt *o =
+            find_opt(s->opts, s->nopts, s->secrets[k].name, strlen(s->secrets[k].name));
+        if (o && s->secrets[k].value)
+            *(char **)o->dst = s->secrets[k].saved;
+    }
+    cfg_fini(s->opts, s->nopts);
+    free(s->nargv);
+}
+
 /* ---- migrate ---- */
+
+static int run_migrate(const char *dsn)
+{
+    struct err err = {0};
+    int applied = 0;
+    int rc = migrate_run(dsn, &applied, &err);
+    if (rc < 0)
+        return failure("migrate", err.msg,
+                       rc == -MIGRATE_ECONNECT ? EXIT_DB_UNREACHABLE : EXIT_MIGRATE_REFUSED);
+    printf("migrations: %d applied, %u total\n", applied, migrations_count);
+    return EXIT_OK;
+}
 
 static int cmd_migrate(int argc, char **argv)
 {
@@ -267,35 +317,36 @@ static int cmd_migrate(int argc, char **argv)
          &dsn, 0, 0, true},
     };
     struct flag_secret secrets[] = {{"pg-dsn", NULL, NULL}};
-    char **nargv = NULL;
-    struct err err = {0};
-    int argi = 0, applied = 0;
-    int code = load_settings("migrate",
-                             "usage: taskwire migrate [--pg-dsn DSN]\n\n"
-                             "Apply the SQL migrations built into this binary, under an "
-                             "advisory lock (safe to run\nfrom many places at once).",
-                             opts, NOPTS(opts), NULL, 0, secrets, NOPTS(secrets), argc, argv,
-                             &nargv, &argi);
-    if (code >= 0)
-        goto out_unload;
-    if (nargv[argi]) {
-        code = usage_error("migrate", "takes no arguments");
-        goto out_unload;
-    }
-    int rc = migrate_run(dsn ? dsn : "", &applied, &err);
-    if (rc < 0) {
-        fprintf(stderr, "taskwire migrate: %s\n", err.msg);
-        code = rc == -MIGRATE_ECONNECT ? EXIT_DB_UNREACHABLE : EXIT_MIGRATE_REFUSED;
-        goto out_unload;
-    }
-    printf("migrations: %d applied, %u total\n", applied, migrations_count);
-    code = EXIT_OK;
-out_unload:
-    unload_settings(opts, NOPTS(opts), secrets, NOPTS(secrets), nargv);
+    struct settings s = {
+        .cmd = "migrate",
+        .usage = "usage: taskwire migrate [--pg-dsn DSN]\n\n"
+                 "Apply the SQL migrations built into this binary, under an "
+                 "advisory lock (safe to run\nfrom many places at once).",
+        .opts = opts,
+        .nopts = NOPTS(opts),
+        .secrets = secrets,
+        .nsecrets = NOPTS(secrets),
+        .args_error = "takes no arguments",
+    };
+    int code = load_settings(&s, argc, argv);
+    if (code == GO_ON)
+        code = run_migrate(dsn ? dsn : "");
+    unload_settings(&s);
     return code;
 }
 
 /* ---- keygen ---- */
+
+static int run_keygen(const char *key, const char *jwks)
+{
+    struct err err = {0};
+    if (!key || !*key || !jwks || !*jwks)
+        return usage_error("keygen", "--key FILE and --jwks FILE are required");
+    if (devtoken_keygen(key, jwks, &err) < 0)
+        return failure("keygen", err.msg, EXIT_USAGE);
+    printf("wrote %s and %s\n", key, jwks);
+    return EXIT_OK;
+}
 
 static int cmd_keygen(int argc, char **argv)
 {
@@ -307,37 +358,44 @@ static int cmd_keygen(int argc, char **argv)
          &jwks, 0, 0, false},
     };
     static const struct alias aliases[] = {{"key", "--signing-key-file"}, {"jwks", "--jwks-file"}};
-    char **nargv = NULL;
-    struct err err = {0};
-    int argi = 0;
-    int code = load_settings("keygen",
-                             "usage: taskwire keygen --key FILE --jwks FILE\n\n"
-                             "Create a P-256 signing key for development tokens.",
-                             opts, NOPTS(opts), aliases, NOPTS(aliases), NULL, 0, argc, argv,
-                             &nargv, &argi);
-    if (code >= 0)
-        goto out_unload;
-    if (nargv[argi]) {
-        code = usage_error("keygen", "takes no arguments");
-        goto out_unload;
-    }
-    if (!key || !*key || !jwks || !*jwks) {
-        code = usage_error("keygen", "--key FILE and --jwks FILE are required");
-        goto out_unload;
-    }
-    if (auth_keygen(key, jwks, &err) < 0) {
-        fprintf(stderr, "taskwire keygen: %s\n", err.msg);
-        code = EXIT_USAGE;
-        goto out_unload;
-    }
-    printf("wrote %s and %s\n", key, jwks);
-    code = EXIT_OK;
-out_unload:
-    unload_settings(opts, NOPTS(opts), NULL, 0, nargv);
+    struct settings s = {
+        .cmd = "keygen",
+        .usage = "usage: taskwire keygen --key FILE --jwks FILE\n\n"
+                 "Create a P-256 signing key for development tokens.",
+        .opts = opts,
+        .nopts = NOPTS(opts),
+        .aliases = aliases,
+        .naliases = NOPTS(aliases),
+        .args_error = "takes no arguments",
+    };
+    int code = load_settings(&s, argc, argv);
+    if (code == GO_ON)
+        code = run_keygen(key, jwks);
+    unload_settings(&s);
     return code;
 }
 
 /* ---- token ---- */
+
+/* Mint and print a token for 'subject'; an empty audience means $TASKWIRE_URL or the default. */
+static int run_token(const char *key, const char *issuer, const char *audience, const char *scope,
+                     int64_t ttl_s, const char *subject)
+{
+    struct err err = {0};
+    char *token = NULL;
+
+    if (!key || !*key)
+        return usage_error("token", "--key FILE (or TASKWIRE_SIGNING_KEY_FILE) is required");
+    if (!audience || !*audience)
+        audience = getenv("TASKWIRE_URL") && *getenv("TASKWIRE_URL") ? getenv("TASKWIRE_URL")
+                                                                     : DEFAULT_URL;
+    if (devtoken_mint(key, issuer, audience, subject, scope && *scope ? scope : NULL,
+                  (int64_t)time(NULL), ttl_s, &token, &err) < 0)
+        return failure("token", err.msg, EXIT_USAGE);
+    printf("%s\n", token);
+    free(token);
+    return EXIT_OK;
+}
 
 static int cmd_token(int argc, char **argv)
 {
@@ -363,40 +421,23 @@ static int cmd_token(int argc, char **argv)
                                            {"audience", "--auth-audience"},
                                            {"ttl-s", "--token-ttl-s"},
                                            {"scope", "--token-scope"}};
-    char **nargv = NULL;
-    char *token = NULL;
-    struct err err = {0};
-    int argi = 0;
-    int code = load_settings("token",
-                             "usage: taskwire token [--key FILE] [--issuer ISS] [--audience AUD] "
-                             "[--ttl-s N] [--scope S] SUBJECT\n\n"
-                             "Print a development bearer token for SUBJECT on one line.",
-                             opts, NOPTS(opts), aliases, NOPTS(aliases), NULL, 0, argc, argv,
-                             &nargv, &argi);
-    if (code >= 0)
-        goto out_unload;
-    if (!nargv[argi] || nargv[argi + 1]) {
-        code = usage_error("token", "needs exactly one SUBJECT");
-        goto out_unload;
-    }
-    if (!key || !*key) {
-        code = usage_error("token", "--key FILE (or TASKWIRE_SIGNING_KEY_FILE) is required");
-        goto out_unload;
-    }
-    if (!audience || !*audience)
-        audience = getenv("TASKWIRE_URL") && *getenv("TASKWIRE_URL") ? getenv("TASKWIRE_URL")
-                                                                     : DEFAULT_URL;
-    if (auth_mint(key, issuer, audience, nargv[argi], scope && *scope ? scope : NULL,
-                  (int64_t)time(NULL), ttl_s, &token, &err) < 0) {
-        fprintf(stderr, "taskwire token: %s\n", err.msg);
-        code = EXIT_USAGE;
-        goto out_unload;
-    }
-    printf("%s\n", token);
-    free(token);
-    code = EXIT_OK;
-out_unload:
-    unload_settings(opts, NOPTS(opts), NULL, 0, nargv);
+    struct settings s = {
+        .cmd = "token",
+        .usage = "usage: taskwire token [--key FILE] [--issuer ISS] [--audience AUD] "
+                 "[--ttl-s N] [--scope S] SUBJECT\n\n"
+                 "Print a development bearer token for SUBJECT on one line.",
+        .opts = opts,
+        .nopts = NOPTS(opts),
+        .aliases = aliases,
+        .naliases = NOPTS(aliases),
+        .min_args = 1,
+        .max_args = 1,
+        .args_error = "needs exactly one SUBJECT",
+    };
+    int code = load_settings(&s, argc, argv);
+    if (code == GO_ON)
+        code = run_token(key, issuer, audience, scope, ttl_s, s.args[0]);
+    unload_settings(&s);
     return code;
 }
 
@@ -418,6 +459,26 @@ static int call_exit_code(int rc)
     }
 }
 
+/* Build the arguments from --args and the key=value words, then call the tool. */
+static int run_call(struct call_opts *co, const char *args_json, char **kv)
+{
+    struct err err = {0};
+    json_t *args = NULL;
+    int nkv = 0;
+
+    while (kv[nkv])
+        nkv++;
+    int rc = args_build(args_json, kv, nkv, &args, &err);
+    if (rc < 0)
+        return usage_error("call", err.msg);
+    co->args = args;
+    rc = call_run(co, &err);
+    if (rc < 0 && err.msg[0])
+        fprintf(stderr, "%s\n", err.msg);
+    json_decref(args);
+    return rc < 0 ? call_exit_code(rc) : EXIT_OK;
+}
+
 static int cmd_call(int argc, char **argv)
 {
     const char *url = NULL, *token = NULL, *args_json = NULL;
@@ -434,48 +495,34 @@ static int cmd_call(int argc, char **argv)
          &args_json, 0, 0, false},
     };
     struct flag_secret secrets[] = {{"token", NULL, NULL}};
-    char **nargv = NULL;
-    json_t *args = NULL;
-    struct err err = {0};
-    int argi = 0;
-    int code = load_settings(
-        "call",
-        "usage: taskwire call [--url URL] [--token T] [--no-progress] [--timeout-s N]\n"
-        "                     [--args JSON] TOOL [key=value ...]\n\n"
-        "Call TOOL and print its result: text on stdout, other content described, then\n"
-        "structuredContent as one JSON line.  A value is JSON when it parses as JSON\n"
-        "(42, true, null, \"s\", {...}, [...]), else a string.  A task is polled until it ends,\n"
-        "with progress on stderr; Ctrl-C cancels it.",
-        opts, NOPTS(opts), NULL, 0, secrets, NOPTS(secrets), argc, argv, &nargv, &argi);
-    if (code >= 0)
-        goto out_unload;
-    if (!nargv[argi]) {
-        code = usage_error("call", "needs a TOOL name");
-        goto out_unload;
-    }
-    int nkv = 0;
-    while (nargv[argi + 1 + nkv])
-        nkv++;
-    int rc = call_build_args(args_json, nargv + argi + 1, nkv, &args, &err);
-    if (rc < 0) {
-        code = usage_error("call", err.msg);
-        goto out_unload;
-    }
-    struct call_opts co = {
-        .url = url,
-        .token = token,
-        .tool = nargv[argi],
-        .args = args,
-        .progress = !no_progress,
-        .timeout_s = timeout_s,
+    struct settings s = {
+        .cmd = "call",
+        .usage = "usage: taskwire call [--url URL] [--token T] [--no-progress] [--timeout-s N]\n"
+                 "                     [--args JSON] TOOL [key=value ...]\n\n"
+                 "Call TOOL and print its result: text on stdout, other content described, then\n"
+                 "structuredContent as one JSON line.  A value is JSON when it parses as JSON\n"
+                 "(42, true, null, \"s\", {...}, [...]), else a string.  A task is polled until it "
+                 "ends,\nwith progress on stderr; Ctrl-C cancels it.",
+        .opts = opts,
+        .nopts = NOPTS(opts),
+        .secrets = secrets,
+        .nsecrets = NOPTS(secrets),
+        .min_args = 1,
+        .max_args = INT_MAX,
+        .args_error = "needs a TOOL name",
     };
-    rc = call_run(&co, &err);
-    code = rc < 0 ? call_exit_code(rc) : EXIT_OK;
-    if (rc < 0 && err.msg[0])
-        fprintf(stderr, "%s\n", err.msg);
-    json_decref(args);
-out_unload:
-    unload_settings(opts, NOPTS(opts), secrets, NOPTS(secrets), nargv);
+    int code = load_settings(&s, argc, argv);
+    if (code == GO_ON) {
+        struct call_opts co = {
+            .url = url,
+            .token = token,
+            .tool = s.args[0],
+            .progress = !no_progress,
+            .timeout_s = timeout_s,
+        };
+        code = run_call(&co, args_json, s.args + 1);
+    }
+    unload_settings(&s);
     return code;
 }
 

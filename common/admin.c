@@ -1,6 +1,10 @@
 /*
  * admin.c - /metrics, /healthz and /readyz on a separate port.
  *
+ * libmicrohttpd with one internal polling thread and a small connection
+ * limit: operators and probes only, never the public.  Knows nothing of
+ * tasks; readiness is whatever the callback says.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "admin.h"
@@ -21,20 +25,22 @@ struct admin_server {
 
 /*
  * Parse "host:port" into an IPv4 address.  "localhost" means 127.0.0.1; an
- * empty host or "*" means every interface.  Returns 0 or -1.
+ * empty host or "*" means every interface.  Returns 0 with *sa filled, or
+ * -ADMIN_EADDR (no colon, a port outside 0..65535 or not a number, a host
+ * that is not an IPv4 address).  Borrows 'addr'; thread-safe.
  */
 int admin_parse_addr(const char *addr, struct sockaddr_in *sa)
 {
     char host[64];
     const char *colon = addr ? strrchr(addr, ':') : NULL;
     if (!colon || (size_t)(colon - addr) >= sizeof(host))
-        return -1;
+        return -ADMIN_EADDR;
     memcpy(host, addr, (size_t)(colon - addr));
     host[colon - addr] = '\0';
     char *end;
     long port = strtol(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end || port < 0 || port > 65535)
-        return -1;
+        return -ADMIN_EADDR;
     memset(sa, 0, sizeof(*sa));
     sa->sin_family = AF_INET;
     sa->sin_port = htons((uint16_t)port);
@@ -43,7 +49,7 @@ int admin_parse_addr(const char *addr, struct sockaddr_in *sa)
     if (!*host || strcmp(host, "*") == 0)
         sa->sin_addr.s_addr = htonl(INADDR_ANY);
     else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return -1;
+        return -ADMIN_EADDR;
     return 0;
 }
 
@@ -89,19 +95,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /*
  * Start the admin server on 'addr' with one internal thread.  'ready' is
- * called on that thread for each /readyz.  NULL with 'err' set on failure.
+ * called on that thread for each /readyz.  Returns a new server (stop it
+ * with admin_stop()), or NULL with 'err' set to -ADMIN_EADDR,
+ * -ADMIN_ELISTEN or -ADMIN_ENOMEM.
  */
 struct admin_server *admin_start(const char *addr, admin_ready_fn *ready, void *arg,
                                  struct err *err)
 {
     struct sockaddr_in sa;
     if (admin_parse_addr(addr, &sa) < 0) {
-        err_set(err, -1, "invalid admin address '%s' (want host:port)", addr);
+        err_set(err, -ADMIN_EADDR, "invalid admin address '%s' (want host:port)", addr);
         return NULL;
     }
     struct admin_server *a = calloc(1, sizeof(*a));
     if (!a) {
-        err_set(err, -1, "out of memory");
+        err_set(err, -ADMIN_ENOMEM, "out of memory");
         return NULL;
     }
     a->ready = ready;
@@ -111,13 +119,14 @@ struct admin_server *admin_start(const char *addr, admin_ready_fn *ready, void *
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!a->daemon) {
-        err_set(err, -1, "cannot listen on %s (address in use?)", addr);
+        err_set(err, -ADMIN_ELISTEN, "cannot listen on %s (address in use?)", addr);
         free(a);
         return NULL;
     }
     return a;
 }
 
+/* Stop the server (waiting for its thread) and free it; NULL is a no-op. */
 void admin_stop(struct admin_server *a)
 {
     if (!a)

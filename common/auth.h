@@ -1,11 +1,11 @@
 /*
- * auth.h - bearer JWT verification (OAuth 2.1 resource server) and dev tokens.
+ * auth.h - bearer JWT verification (OAuth 2.1 resource server).
  *
- * The verifier checks signature (JWKS file, ES256/RS256 allow-list), iss,
- * aud, exp/nbf with leeway, and yields a principal and its scopes.  The
- * JWKS file is re-read when its mtime changes.  Keygen and minting exist for
- * local development and tests ('taskwire token'); production tokens come
- * from a real authorization server.
+ * The verifier checks the signature (keys from a watched JWKS file, see
+ * common/jwks.h; ES256/RS256 allow-list), iss, aud, exp/nbf/iat with leeway,
+ * and yields a principal and its scopes.  The JWKS file is re-read when it
+ * is replaced or rewritten.  Minting development tokens is common/devtoken.h;
+ * nothing here signs.  Error messages never quote the token.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -17,14 +17,15 @@
 
 #include "err.h"
 
-#define AUTH_MAX_HEADER 8192 /* bytes of an Authorization header we look at */
+#define AUTH_MAX_HEADER 8192               /* bytes of an Authorization header we look at */
+#define AUTH_TIME_LIMIT ((int64_t)1 << 62) /* NumericDates are clamped to +-this (seconds) */
 
 enum auth_error {
     AUTH_EMISSING = 1, /* no Authorization header, or not a Bearer one */
     AUTH_EMALFORMED,   /* not three base64url segments, bad JSON, too long */
     AUTH_EINVALID,     /* bad signature, unknown kid, alg/typ not allowed, bad claims */
     AUTH_EEXPIRED,     /* exp passed, or nbf not reached (beyond leeway) */
-    AUTH_ECONFIG,      /* verifier or key files unusable */
+    AUTH_ECONFIG,      /* verifier configuration or JWKS file unusable */
     AUTH_ENOMEM,       /* an allocation failed */
 };
 
@@ -44,7 +45,8 @@ struct auth_principal {
 
 struct auth_verifier;
 
-/* Load the JWKS and keep a copy of 'cfg' strings.  Returns NULL with 'err' set. */
+/* Load the JWKS and keep a copy of 'cfg' strings; release with auth_verifier_free().
+ * Returns NULL with 'err' set (-AUTH_ECONFIG or -AUTH_ENOMEM). */
 struct auth_verifier *auth_verifier_new(const struct auth_config *cfg, struct err *err);
 /* Release; NULL is a no-op.  Not concurrently with auth_verify(). */
 void auth_verifier_free(struct auth_verifier *v);
@@ -55,14 +57,5 @@ MUST_CHECK int auth_verify(struct auth_verifier *v, const char *authorization, i
                            struct auth_principal *out, struct err *err);
 /* True when the principal's space-separated scopes contain 'scope' exactly. */
 bool auth_has_scope(const struct auth_principal *p, const char *scope);
-
-/* Create a new P-256 key: the private JWK at 'private_path' (mode 0600) and a
- * JWKS with its public half at 'jwks_path' (mode 0644).  Both get the same kid. */
-MUST_CHECK int auth_keygen(const char *private_path, const char *jwks_path, struct err *err);
-/* Sign an ES256 access token (typ at+jwt) with the private JWK at 'private_path'.
- * 'scope' may be NULL.  Returns 0 and a new malloc'd string in *token. */
-MUST_CHECK int auth_mint(const char *private_path, const char *issuer, const char *audience,
-                         const char *subject, const char *scope, int64_t now_s, int64_t ttl_s,
-                         char **token, struct err *err);
 
 #endif

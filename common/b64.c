@@ -1,6 +1,9 @@
 /*
  * b64.c - strict base64 and base64url.
  *
+ * One alphabet table and one decoder for both forms; the encoder writes
+ * only the URL form (tokens, headers, requestState).
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "b64.h"
@@ -22,7 +25,7 @@ static int value(unsigned char c, bool url)
         return 62;
     if (c == (url ? '_' : '/'))
         return 63;
-    return -1;
+    return -B64_EINVALID;
 }
 
 /*
@@ -34,37 +37,43 @@ long b64_decode(const char *in, size_t n, bool url, unsigned char *out, size_t c
 {
     if (!url) {
         if (n % 4 != 0)
-            return -1;
+            return -B64_EINVALID;
         for (int pad = 0; pad < 2 && n > 0 && in[n - 1] == '='; pad++)
             n--;
     }
     if (n % 4 == 1)
-        return -1;
+        return -B64_EINVALID;
     size_t o = 0;
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
         int v = value((unsigned char)in[i], url);
         if (v < 0)
-            return -1;
+            return -B64_EINVALID;
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
             if (o == cap)
-                return -1;
+                return -B64_EINVALID;
             out[o++] = (unsigned char)(acc >> bits);
             acc &= (1u << bits) - 1;
         }
     }
-    return acc == 0 ? (long)o : -1;
+    return acc == 0 ? (long)o : -B64_EINVALID;
 }
 
+/* True when 'c' is one of the 64 characters of the base64url alphabet.  Thread-safe. */
 bool b64url_char(unsigned char c)
 {
     return value(c, true) >= 0;
 }
 
+/*
+ * Encode 'n' bytes at 'in' as unpadded base64url into 'out', which must
+ * hold B64_ENCODED_MAX(n) bytes; the text is NUL-terminated.  Returns its
+ * length (without the NUL).  No allocation; thread-safe.
+ */
 size_t b64url_encode(const unsigned char *in, size_t n, char *out)
 {
     size_t o = 0;

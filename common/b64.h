@@ -14,13 +14,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define B64_EINVALID 1 /* returned negated: not exactly one canonical encoding, or too long */
+
 /* Bytes needed to decode 'n' characters (an upper bound). */
 #define B64_DECODED_MAX(n) ((n) / 4 * 3 + 3)
 /* Characters (with the NUL) needed to encode 'n' bytes. */
 #define B64_ENCODED_MAX(n) (((n) + 2) / 3 * 4 + 1)
 
 /* Decode 'n' characters ('url': URL alphabet, no padding; else standard, padded)
- * into 'out' (capacity 'cap').  Returns the decoded length, or -1. */
+ * into 'out' (capacity 'cap').  Returns the decoded length, or -B64_EINVALID. */
 long b64_decode(const char *in, size_t n, bool url, unsigned char *out, size_t cap);
 /* True for a character of the base64url alphabet. */
 bool b64url_char(unsigned char c);

@@ -18,12 +18,12 @@
 #define CFG_MAX_NAME 64
 #define CFG_MAX_SECRET_FILE (64 * 1024)
 
-/* "pg-dsn" -> "TASKWIRE_PG_DSN" (+ suffix); returns 0 or -1 when too long. */
+/* "pg-dsn" -> "TASKWIRE_PG_DSN" (+ suffix); returns 0 or -CFG_EINVALID when too long. */
 static int env_name(const char *name, const char *suffix, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "TASKWIRE_%s%s", name, suffix);
     if (n < 0 || (size_t)n >= cap)
-        return -1;
+        return -CFG_EINVALID;
     for (char *p = out; *p; p++)
         *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
     return 0;
@@ -44,7 +44,7 @@ static int parse_bool(const char *s, bool *out)
         if (strcasecmp(s, no[i]) == 0)
             return *out = false, 0;
     }
-    return -1;
+    return -CFG_EINVALID;
 }
 
 /* Store text 'val' into o->dst; 'from' names the source for the error. */
@@ -106,16 +106,9 @@ static const struct cfg_opt *find_flag(const struct cfg_opt *opts, size_t n, con
     return NULL;
 }
 
-/*
- * Fill every opt->dst from default, environment and flags, in that order.
- * Flags take "--name value" or "--name=value"; a CFG_BOOL flag alone means
- * true.  Returns CFG_OK/CFG_HELP/CFG_VERSION/CFG_PRINT/CFG_CHECK, or
- * -CFG_EINVALID with 'err' naming the setting.  Strings point into argv, the
- * environment or the defaults, except secrets read from *_FILE, which are
- * owned and released by cfg_fini().  Not thread-safe (reads environ).
- */
-int cfg_load(const struct cfg_opt *opts, size_t n, int argc, char **argv, int *argi,
-             struct err *err)
+/* Give every setting its default, then its environment variable's value (and, for a
+ * secret, the content of the file TASKWIRE_<NAME>_FILE names). */
+static int load_env(const struct cfg_opt *opts, size_t n, struct err *err)
 {
     char var[CFG_MAX_NAME + 16];
     int rc;
@@ -142,6 +135,49 @@ int cfg_load(const struct cfg_opt *opts, size_t n, int argc, char **argv, int *a
             *(char **)o->dst = s;
         }
     }
+    return 0;
+}
+
+/* Apply the flag argv[*i] ("--name value" or "--name=value"; a boolean alone means
+ * true), moving *i past a separate value. */
+static int load_flag(const struct cfg_opt *opts, size_t n, int argc, char **argv, int *i,
+                     struct err *err)
+{
+    const char *a = argv[*i];
+    const char *name = a + 2, *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    const struct cfg_opt *o = find_flag(opts, n, name, len);
+    if (!o)
+        return err_set(err, -CFG_EINVALID, "unknown option --%.*s (see --help)", (int)len, name);
+    if (o->secret)
+        return err_set(err, -CFG_EINVALID,
+                       "--%s is a secret: pass it with TASKWIRE_*_FILE or the environment",
+                       o->name);
+    const char *val = eq ? eq + 1 : NULL;
+    if (!val && o->type == CFG_BOOL)
+        val = "true";
+    if (!val) {
+        if (*i + 1 >= argc)
+            return err_set(err, -CFG_EINVALID, "--%s needs a value", o->name);
+        val = argv[++*i];
+    }
+    return set_value(o, val, a, err);
+}
+
+/*
+ * Fill every opt->dst from default, environment and flags, in that order.
+ * Flags take "--name value" or "--name=value"; a CFG_BOOL flag alone means
+ * true.  Returns CFG_OK/CFG_HELP/CFG_VERSION/CFG_PRINT/CFG_CHECK, or
+ * -CFG_EINVALID with 'err' naming the setting.  Strings point into argv, the
+ * environment or the defaults, except secrets read from *_FILE, which are
+ * owned and released by cfg_fini().  Not thread-safe (reads environ).
+ */
+int cfg_load(const struct cfg_opt *opts, size_t n, int argc, char **argv, int *argi,
+             struct err *err)
+{
+    int rc = load_env(opts, n, err);
+    if (rc < 0)
+        return rc;
 
     int result = CFG_OK, i = 1;
     for (; i < argc; i++) {
@@ -156,33 +192,11 @@ int cfg_load(const struct cfg_opt *opts, size_t n, int argc, char **argv, int *a
             return CFG_HELP;
         if (strcmp(a, "--version") == 0)
             return CFG_VERSION;
-        if (strcmp(a, "--print-config") == 0) {
+        if (strcmp(a, "--print-config") == 0)
             result = CFG_PRINT;
-            continue;
-        }
-        if (strcmp(a, "--check-config") == 0) {
+        else if (strcmp(a, "--check-config") == 0)
             result = CFG_CHECK;
-            continue;
-        }
-        const char *name = a + 2, *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        const struct cfg_opt *o = find_flag(opts, n, name, len);
-        if (!o)
-            return err_set(err, -CFG_EINVALID, "unknown option --%.*s (see --help)", (int)len,
-                           name);
-        if (o->secret)
-            return err_set(err, -CFG_EINVALID,
-                           "--%s is a secret: pass it with TASKWIRE_*_FILE or the environment",
-                           o->name);
-        const char *val = eq ? eq + 1 : NULL;
-        if (!val && o->type == CFG_BOOL)
-            val = "true";
-        if (!val) {
-            if (i + 1 >= argc)
-                return err_set(err, -CFG_EINVALID, "--%s needs a value", o->name);
-            val = argv[++i];
-        }
-        if ((rc = set_value(o, val, a, err)) < 0)
+        else if ((rc = load_flag(opts, n, argc, argv, &i, err)) < 0)
             return rc;
     }
     if (argi)

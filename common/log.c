@@ -254,7 +254,8 @@ void log_init(const char *svc, enum log_level min, bool text)
 
 /*
  * Parse "debug", "info", "warn" or "error" (exactly, lowercase) into *out.
- * Returns 0, or -1 for anything else (including NULL) with *out untouched.
+ * Returns 0, or -LOG_EINVALID for anything else (including NULL) with *out
+ * untouched.
  * Thread-safe.
  */
 int log_level_parse(const char *s, enum log_level *out)
@@ -262,14 +263,14 @@ int log_level_parse(const char *s, enum log_level *out)
     static const char *const names[] = {"debug", "info", "warn", "error"};
 
     if (s == NULL)
-        return -1;
+        return -LOG_EINVALID;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcmp(s, names[i]) == 0) {
             *out = (enum log_level)i;
             return 0;
         }
     }
-    return -1;
+    return -LOG_EINVALID;
 }
 
 /* Write the whole line, retrying EINTR and short writes; errors are dropped

@@ -15,10 +15,12 @@
 
 enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
 
+#define LOG_EINVALID 1 /* returned negated: not a level name */
+
 /* Set the service name ("frontend", "worker", "taskwire"), the threshold and the format.
  * Call once from main() before any thread starts. */
 void log_init(const char *svc, enum log_level min, bool text);
-/* Parse "debug|info|warn|error" into *out; returns 0 or -1. */
+/* Parse "debug|info|warn|error" into *out; returns 0 or -LOG_EINVALID. */
 int log_level_parse(const char *s, enum log_level *out);
 /* Write one line: msg, then key/value pairs of strings, ended by a NULL key.
  * A NULL value is written as null.  Lines past 4 KiB are truncated and marked. */

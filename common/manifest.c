@@ -27,15 +27,11 @@
 #define MANIFEST_MAX_ENV   128
 #define MANIFEST_NAME_MAX  128 /* bytes of an environment variable name */
 
-/* Defaults and ranges of the numeric keys (worker/exttool.c uses the same defaults). */
-#define MANIFEST_DEFAULT_TIMEOUT_MS 3600000
-#define MANIFEST_MAX_TIMEOUT_MS     604800000
-#define MANIFEST_DEFAULT_MAX_OUT    1048576
-#define MANIFEST_MAX_MAX_OUT        67108864
-#define MANIFEST_DEFAULT_MAX_ERR    65536
-#define MANIFEST_MAX_MAX_ERR        16777216
-#define MANIFEST_DEFAULT_KILL_GRACE 5000
-#define MANIFEST_MAX_KILL_GRACE     60000
+/* Ranges of the numeric keys (their defaults are in manifest.h). */
+#define MANIFEST_MAX_TIMEOUT_MS 604800000
+#define MANIFEST_MAX_MAX_OUT    67108864
+#define MANIFEST_MAX_MAX_ERR    16777216
+#define MANIFEST_MAX_KILL_GRACE 60000
 
 static const char *const tool_keys[] = {
     "name",      "title", "description",    "inputSchema",    "taskPolicy",  "argv",

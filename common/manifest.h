@@ -15,6 +15,13 @@
 #include "catalog.h"
 #include "err.h"
 
+/* Defaults of an exec spec's numeric keys: what manifest_load() writes for a key
+ * left out, and what the worker assumes when a hand-made spec leaves one out. */
+#define MANIFEST_DEFAULT_TIMEOUT_MS 3600000 /* timeoutMs: one hour */
+#define MANIFEST_DEFAULT_MAX_OUT    1048576 /* maxOutputBytes: 1 MiB */
+#define MANIFEST_DEFAULT_MAX_ERR    65536   /* maxStderrBytes: 64 KiB */
+#define MANIFEST_DEFAULT_KILL_GRACE 5000    /* killGraceMs: SIGTERM to SIGKILL */
+
 /* Load the manifest at 'path' into 'c'.  All or nothing: on error nothing is
  * added and err names the file, the tool and the field. */
 MUST_CHECK int manifest_load(struct catalog *c, const char *path, struct err *err);

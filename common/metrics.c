@@ -14,6 +14,11 @@
 
 static struct metric *head, **tail = &head;
 
+/*
+ * Append 'm' to the process-wide registry.  'm' must have static storage and
+ * must not be registered twice.  Not thread-safe: call before any thread
+ * reads or renders metrics.
+ */
 void metrics_register(struct metric *m)
 {
     m->next = NULL;

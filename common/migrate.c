@@ -95,6 +95,66 @@ static bool sql_ident_char(char c)
     return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* Index just past the block comment opening at s[i] ("/" "*"); they nest in PostgreSQL. */
+static size_t skip_block_comment(const char *s, size_t i)
+{
+    int depth = 1;
+    i += 2;
+    while (s[i] && depth > 0) {
+        if (s[i] == '/' && s[i + 1] == '*') {
+            depth++;
+            i += 2;
+        } else if (s[i] == '*' && s[i + 1] == '/') {
+            depth--;
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return i;
+}
+
+/* Index just past the string (') or quoted identifier (") opening at s[i]; doubled
+ * quotes stay inside, and so do backslash escapes in E'...' strings. */
+static size_t skip_quoted(const char *s, size_t i)
+{
+    char c = s[i];
+    bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
+    i++;
+    while (s[i]) {
+        if (backslash && s[i] == '\\' && s[i + 1]) {
+            i += 2;
+        } else if (s[i] == c && s[i + 1] == c) {
+            i += 2; /* doubled quote */
+        } else if (s[i] == c) {
+            return i + 1;
+        } else {
+            i++;
+        }
+    }
+    return i;
+}
+
+/* Index just past the $tag$ ... $tag$ string opening at s[i] ('$'; the tag is empty or
+ * an identifier), strlen(s) when it is unterminated, or 0 when s[i] opens none. */
+static size_t skip_dollar_quote(const char *s, size_t i)
+{
+    if (i > 0 && sql_ident_char(s[i - 1]))
+        return 0; /* part of an identifier or a parameter like $1 after a name */
+    size_t j = i + 1;
+    while (sql_ident_char(s[j]) && !(j == i + 1 && s[j] >= '0' && s[j] <= '9'))
+        j++;
+    if (s[j] != '$')
+        return 0;
+    size_t tag_len = j - i + 1;
+    const char *p = s + j + 1;
+    while ((p = strchr(p, '$')) != NULL && strncmp(p, s + i, tag_len) != 0)
+        p++;
+    if (!p)
+        return strlen(s); /* unterminated: let the server complain */
+    return (size_t)(p - s) + tag_len;
+}
+
 /*
  * Length of the next SQL statement in 's' (up to and including its ';', or to
  * the end), skipping over quotes, quoted identifiers, dollar quotes and
@@ -104,66 +164,21 @@ static bool sql_ident_char(char c)
  */
 static size_t sql_statement_len(const char *s)
 {
-    size_t i = 0;
+    size_t i = 0, next;
     while (s[i]) {
         char c = s[i];
         if (c == ';')
             return i + 1;
-        if (c == '-' && s[i + 1] == '-') {
-            while (s[i] && s[i] != '\n')
-                i++;
-            continue;
-        }
-        if (c == '/' && s[i + 1] == '*') {
-            int depth = 1; /* PostgreSQL block comments nest */
-            i += 2;
-            while (s[i] && depth > 0) {
-                if (s[i] == '/' && s[i + 1] == '*') {
-                    depth++;
-                    i += 2;
-                } else if (s[i] == '*' && s[i + 1] == '/') {
-                    depth--;
-                    i += 2;
-                } else {
-                    i++;
-                }
-            }
-            continue;
-        }
-        if (c == '\'' || c == '"') {
-            bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e');
+        if (c == '-' && s[i + 1] == '-')
+            i += strcspn(s + i, "\n");
+        else if (c == '/' && s[i + 1] == '*')
+            i = skip_block_comment(s, i);
+        else if (c == '\'' || c == '"')
+            i = skip_quoted(s, i);
+        else if (c == '$' && (next = skip_dollar_quote(s, i)) != 0)
+            i = next;
+        else
             i++;
-            while (s[i]) {
-                if (backslash && s[i] == '\\' && s[i + 1]) {
-                    i += 2;
-                } else if (s[i] == c && s[i + 1] == c) {
-                    i += 2; /* doubled quote */
-                } else if (s[i] == c) {
-                    i++;
-                    break;
-                } else {
-                    i++;
-                }
-            }
-            continue;
-        }
-        if (c == '$' && !(i > 0 && sql_ident_char(s[i - 1]))) {
-            /* $tag$ ... $tag$, where tag is empty or an identifier */
-            size_t j = i + 1;
-            while (sql_ident_char(s[j]) && !(j == i + 1 && s[j] >= '0' && s[j] <= '9'))
-                j++;
-            if (s[j] == '$') {
-                size_t tag_len = j - i + 1;
-                const char *p = s + j + 1;
-                while ((p = strchr(p, '$')) != NULL && strncmp(p, s + i, tag_len) != 0)
-                    p++;
-                if (!p)
-                    return strlen(s); /* unterminated: let the server complain */
-                i = (size_t)(p - s) + tag_len;
-                continue;
-            }
-        }
-        i++;
     }
     return i;
 }
@@ -346,32 +361,16 @@ out_rollback:
 }
 
 /*
- * Connect with libpq 'dsn' ("" or NULL: PG* environment variables only), take
- * the migration advisory lock, create schema_migrations if needed, refuse
- * changed (-MIGRATE_ECHECKSUM) or unknown (-MIGRATE_EFUTURE) history, then
- * apply each missing migration in version order, each in its own transaction
- * unless its first line is "-- no-transaction".
- *
- * Returns 0 and the number applied in *applied (may be NULL), or
- * -MIGRATE_ECONNECT, -MIGRATE_ECHECKSUM, -MIGRATE_ESQL (the failing migration
- * was rolled back; earlier ones stay committed), -MIGRATE_EFUTURE, with 'err'
- * set.  A connect timeout of 10 s applies unless the DSN or PGCONNECT_TIMEOUT
- * gives one.  Lock waits (including for another runner) give up after 60 s.
- * Safe to call from many processes at once; each call uses its own connection.
+ * Connect for a run (a 10 s connect timeout and an application name unless
+ * the environment gives them; a dbname holding a conninfo string overrides
+ * both), send notices to stderr, and make lock waits give up after 60 s.
+ * Returns 0 with *out open, or -MIGRATE_ECONNECT / -MIGRATE_ESQL.
  */
-int migrate_run(const char *dsn, int *applied, struct err *err)
+static int open_session(const char *dsn, PGconn **out, struct err *err)
 {
-    const char *keys[4];
-    const char *vals[4];
-    int nk = 0;
-    struct applied *rows = NULL;
-    int nrows = 0;
-    int done = 0;
-    char sql[128];
-    int rc;
+    const char *keys[4], *vals[4];
+    int nk = 0, rc;
 
-    if (applied)
-        *applied = 0;
     /* Defaults first: a dbname holding a conninfo string is expanded in place, so
      * its keywords (and then the environment) override these. */
     if (!getenv("PGCONNECT_TIMEOUT")) {
@@ -397,14 +396,63 @@ int migrate_run(const char *dsn, int *applied, struct err *err)
         goto out_finish;
     }
     PQsetNoticeProcessor(conn, notice_to_stderr, NULL);
-
     rc = exec_simple(conn, "SET lock_timeout = '60s'", "setting lock_timeout", err);
+    if (rc == 0)
+        rc = exec_simple(conn, "SET client_min_messages = warning", "setting client_min_messages",
+                         err);
     if (rc < 0)
         goto out_finish;
-    rc = exec_simple(conn, "SET client_min_messages = warning", "setting client_min_messages", err);
-    if (rc < 0)
-        goto out_finish;
+    *out = conn;
+    return 0;
 
+out_finish:
+    PQfinish(conn);
+    return rc;
+}
+
+/* Apply each embedded migration missing from 'rows', in version order, counting
+ * them in *done; stops at the first failure (that one rolled back). */
+static int apply_missing(PGconn *conn, const struct applied *rows, int nrows, int *done,
+                         struct err *err)
+{
+    for (unsigned i = 0; i < migrations_count; i++) {
+        const struct migration *m = &migrations_all[i];
+        if (find_applied(rows, nrows, m->version))
+            continue;
+        int rc = apply_one(conn, m, err);
+        if (rc < 0)
+            return rc;
+        (*done)++;
+    }
+    return 0;
+}
+
+/*
+ * Connect with libpq 'dsn' ("" or NULL: PG* environment variables only), take
+ * the migration advisory lock, create schema_migrations if needed, refuse
+ * changed (-MIGRATE_ECHECKSUM) or unknown (-MIGRATE_EFUTURE) history, then
+ * apply each missing migration in version order, each in its own transaction
+ * unless its first line is "-- no-transaction".
+ *
+ * Returns 0 and the number applied in *applied (may be NULL), or
+ * -MIGRATE_ECONNECT, -MIGRATE_ECHECKSUM, -MIGRATE_ESQL (the failing migration
+ * was rolled back; earlier ones stay committed), -MIGRATE_EFUTURE, with 'err'
+ * set.  A connect timeout of 10 s applies unless the DSN or PGCONNECT_TIMEOUT
+ * gives one.  Lock waits (including for another runner) give up after 60 s.
+ * Safe to call from many processes at once; each call uses its own connection.
+ */
+int migrate_run(const char *dsn, int *applied, struct err *err)
+{
+    struct applied *rows = NULL;
+    int nrows = 0, done = 0, rc;
+    char sql[128];
+    PGconn *conn;
+
+    if (applied)
+        *applied = 0;
+    rc = open_session(dsn, &conn, err);
+    if (rc < 0)
+        return rc;
     snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%" PRId64 ")", MIGRATE_LOCK_KEY);
     rc = exec_simple(conn, sql, "taking the migration lock", err);
     if (rc < 0)
@@ -419,25 +467,12 @@ int migrate_run(const char *dsn, int *applied, struct err *err)
                      "creating schema_migrations", err);
     if (rc < 0)
         goto out_unlock;
-
     rc = read_applied(conn, &rows, &nrows, err);
     if (rc < 0)
         goto out_unlock;
     rc = check_history(rows, nrows, err);
-    if (rc < 0)
-        goto out_free_rows;
-
-    for (unsigned i = 0; i < migrations_count; i++) {
-        const struct migration *m = &migrations_all[i];
-        if (find_applied(rows, nrows, m->version))
-            continue;
-        rc = apply_one(conn, m, err);
-        if (rc < 0)
-            goto out_free_rows;
-        done++;
-    }
-
-out_free_rows:
+    if (rc == 0)
+        rc = apply_missing(conn, rows, nrows, &done, err);
     if (applied)
         *applied = done;
     free(rows);

@@ -43,16 +43,16 @@ struct notify_sub {
     void *arg;           /* its argument */
 };
 
-/* Split "host:port"; returns 0 or -1. */
+/* Split "host:port"; returns 0 or -NOTIFY_EINVALID. */
 static int split_addr(const char *addr, char *host, size_t cap, int *port)
 {
     const char *colon = addr ? strrchr(addr, ':') : NULL;
     if (!colon || colon == addr || (size_t)(colon - addr) >= cap)
-        return -1;
+        return -NOTIFY_EINVALID;
     char *end;
     long p = strtol(colon + 1, &end, 10);
     if (*end || p <= 0 || p > 65535)
-        return -1;
+        return -NOTIFY_EINVALID;
     memcpy(host, addr, (size_t)(colon - addr));
     host[colon - addr] = '\0';
     *port = (int)p;
@@ -72,6 +72,11 @@ static redisContext *connect_redis(const char *host, int port)
     return c;
 }
 
+/*
+ * A publisher for Redis at 'addr' ("host:port"); NULL, "" or a malformed
+ * address gives a disabled publisher whose publishes fail at once.  Does not
+ * connect yet.  Returns NULL only when out of memory.  Borrows 'addr'.
+ */
 struct notify_pub *notify_pub_new(const char *addr)
 {
     struct notify_pub *p = calloc(1, sizeof(*p));
@@ -80,6 +85,7 @@ struct notify_pub *notify_pub_new(const char *addr)
     return p;
 }
 
+/* Close the publisher's connection and free it; NULL is a no-op. */
 void notify_pub_free(struct notify_pub *p)
 {
     if (!p)
@@ -90,14 +96,16 @@ void notify_pub_free(struct notify_pub *p)
 }
 
 /*
- * Publish one event.  Best effort: when Redis is unreachable this returns -1
- * at once (no reconnect attempt more often than once a second), and the
- * receiver's next heartbeat is the fallback.  Not thread-safe per publisher.
+ * Publish one event.  Best effort: when publishing is disabled or Redis is
+ * unreachable this returns -NOTIFY_EUNAVAILABLE at once (no reconnect
+ * attempt more often than once a second), and the receiver's next heartbeat
+ * or read is the fallback.  Borrows the strings.  Not thread-safe per
+ * publisher.
  */
 int notify_publish(struct notify_pub *p, const char *kind, const char *task_id)
 {
     if (!p || !p->port)
-        return -1;
+        return -NOTIFY_EUNAVAILABLE;
     char msg[128];
     snprintf(msg, sizeof(msg), "%s %s", kind, task_id);
     /* Two tries: a connection cached from before a Redis restart fails once,
@@ -106,23 +114,52 @@ int notify_publish(struct notify_pub *p, const char *kind, const char *task_id)
         int64_t now = clock_now_ms();
         if (!p->ctx) {
             if (now < p->next_try_ms)
-                return -1;
+                return -NOTIFY_EUNAVAILABLE;
             p->ctx = connect_redis(p->host, p->port);
             if (!p->ctx) {
                 p->next_try_ms = now + NOTIFY_RETRY_MS;
-                return -1;
+                return -NOTIFY_EUNAVAILABLE;
             }
         }
         redisReply *r = redisCommand(p->ctx, "PUBLISH %s %s", NOTIFY_CHANNEL, msg);
         if (r) {
-            int rc = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+            int rc = r->type == REDIS_REPLY_INTEGER ? 0 : -NOTIFY_EUNAVAILABLE;
             freeReplyObject(r);
             return rc;
         }
         redisFree(p->ctx);
         p->ctx = NULL;
     }
-    return -1;
+    return -NOTIFY_EUNAVAILABLE;
+}
+
+/*
+ * Parse an event payload: exactly "<kind> <task id>", one space, a kind that
+ * travels on the wire (cancel, changed, tools) and a canonical task id;
+ * nothing before, between or after.  Returns 0 with out->kind pointing at
+ * the static kind name, or -NOTIFY_EINVALID with *out zeroed.  Reads only
+ * payload[0..len).  No I/O, no allocation; thread-safe.
+ */
+int notify_parse(const char *payload, size_t len, struct notify_event *out)
+{
+    static const char *const wire_kinds[] = {NOTIFY_CANCEL, NOTIFY_CHANGED, NOTIFY_TOOLS};
+    const char *space = payload ? memchr(payload, ' ', len) : NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (!space || len - (size_t)(space - payload) - 1 != TASKID_LEN)
+        return -NOTIFY_EINVALID;
+    memcpy(out->task_id, space + 1, TASKID_LEN);
+    out->task_id[TASKID_LEN] = '\0';
+    for (size_t i = 0; i < sizeof(wire_kinds) / sizeof(wire_kinds[0]); i++) {
+        size_t n = strlen(wire_kinds[i]);
+        if ((size_t)(space - payload) == n && memcmp(payload, wire_kinds[i], n) == 0 &&
+            taskid_valid(out->task_id)) {
+            out->kind = wire_kinds[i];
+            return 0;
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    return -NOTIFY_EINVALID;
 }
 
 /* Deliver one pub/sub reply: ["message", channel, "kind id"]. */
@@ -132,9 +169,9 @@ static void deliver(struct notify_sub *s, const redisReply *r)
         r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0 ||
         r->element[2]->type != REDIS_REPLY_STRING)
         return;
-    char kind[16], id[64];
-    if (sscanf(r->element[2]->str, "%15s %63s", kind, id) == 2)
-        s->cb(s->arg, kind, id);
+    struct notify_event ev;
+    if (notify_parse(r->element[2]->str, r->element[2]->len, &ev) == 0)
+        s->cb(s->arg, ev.kind, ev.task_id);
 }
 
 /* Read and deliver until the connection breaks or a stop is requested. */
@@ -230,6 +267,10 @@ struct notify_sub *notify_sub_start(const char *addr, notify_cb *cb, void *arg)
     return s;
 }
 
+/*
+ * Ask the subscriber thread to stop, wait for it (within about a second:
+ * it polls with a one-second timeout) and free it.  NULL is a no-op.
+ */
 void notify_sub_stop(struct notify_sub *s)
 {
     if (!s)
@@ -239,6 +280,7 @@ void notify_sub_stop(struct notify_sub *s)
     free(s);
 }
 
+/* True while the subscription is established; false for NULL.  Thread-safe. */
 bool notify_sub_connected(const struct notify_sub *s)
 {
     return s && atomic_load(&s->connected);

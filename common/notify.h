@@ -1,10 +1,12 @@
 /*
  * notify.h - fast wake-ups over Redis pub/sub (never the truth).
  *
- * A frontend publishes "task changed" events (cancel, input answered) on one
- * channel; each worker subscribes and wakes the slot running that task.  If
- * Redis is down nothing is lost: publishing fails quietly and workers still
- * see the change at their next conditional write or heartbeat.
+ * A frontend or worker publishes "task changed" events (cancel, input
+ * answered, progress, outcome, tools list) on one channel; subscribers wake
+ * whoever waits for that task.  If Redis is down nothing is lost: publishing
+ * fails quietly and receivers still see the change at their next
+ * conditional write, heartbeat or safety read.  The payload is
+ * "<kind> <task id>"; notify_parse() is its only reader (pure, no I/O).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -12,8 +14,10 @@
 #define TASKWIRE_NOTIFY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
+#include "taskid.h"
 
 #define NOTIFY_CHANNEL "taskwire:task-events"
 
@@ -23,16 +27,34 @@
 #define NOTIFY_TOOLS "tools"     /* the tools list changed (key is ignored) */
 #define NOTIFY_RESYNC "resync"   /* local only: (re)subscribed, events may have been missed */
 
+enum notify_error {
+    NOTIFY_EUNAVAILABLE = 1, /* publishing disabled, or Redis unreachable: nothing was sent */
+    NOTIFY_EINVALID,         /* an address or payload that is not what it must be */
+};
+
+/* One event as read from the channel. */
+struct notify_event {
+    const char *kind;             /* NOTIFY_CANCEL, NOTIFY_CHANGED or NOTIFY_TOOLS (static) */
+    char task_id[TASKID_LEN + 1]; /* canonical task id */
+};
+
+/* Parse the 'len' bytes at 'payload' (need not be NUL-terminated) as exactly
+ * "<kind> <task id>" with a kind of the wire (not NOTIFY_RESYNC).  0, or
+ * -NOTIFY_EINVALID with *out zeroed.  No I/O, no allocation; thread-safe. */
+MUST_CHECK int notify_parse(const char *payload, size_t len, struct notify_event *out);
+
 struct notify_pub;
 
-/* A publisher for Redis at "host:port" (NULL or "" disables it).  Connects lazily;
- * one per thread. */
+/* A publisher for Redis at "host:port" (NULL, "" or no port disables it).  Connects
+ * lazily; one per thread.  NULL only when out of memory. */
 struct notify_pub *notify_pub_new(const char *addr);
+/* Close and free; NULL is a no-op. */
 void notify_pub_free(struct notify_pub *p);
-/* Publish '<kind> <task_id>'; returns 0, or -1 when Redis is unreachable (best effort). */
+/* Publish '<kind> <task_id>'; 0, or -NOTIFY_EUNAVAILABLE (best effort: callers may ignore it). */
 int notify_publish(struct notify_pub *p, const char *kind, const char *task_id);
 
-/* Called on the subscriber thread for every event received. */
+/* Called on the subscriber thread for every valid event received; both strings are
+ * borrowed for the call only. */
 typedef void notify_cb(void *arg, const char *kind, const char *task_id);
 
 struct notify_sub;

@@ -1,33 +1,30 @@
 /*
- * store.c - the task store over libpq.
+ * store.c - the task store's statements and calls.
  *
- * All SQL lives here, as prepared statements created once per connection.
- * Every write is one statement (one commit); worker writes are conditional
- * on (worker_id, attempt, status) so a stale worker can never overwrite an
- * outcome.  Timestamps come from PostgreSQL's clock, never from ours.
+ * All SQL lives here (the select lists come from the column lists of
+ * store_row.h), as prepared statements created once per connection by
+ * store_conn.c.  Every write is one statement (one commit); worker writes
+ * are conditional on (worker_id, attempt, status) so a stale worker can
+ * never overwrite an outcome.  Timestamps come from PostgreSQL's clock,
+ * never from ours.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "store.h"
+#include "store_seam.h"
 
-#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mcpdefs.h"
+#include "store_conn.h"
+#include "store_row.h"
 
-/* The ttlMs clients see: from creation to deletion (it grows when an outcome is stored). */
-#define TTL(t) "(extract(epoch FROM " t "expires_at - " t "created_at) * 1000)::bigint"
 /* A task is visible while it is live, and until its expiry once it is not. */
 #define VISIBLE "(expires_at > now() OR status IN ('queued', 'running'))"
 /* On an outcome, results are kept ttl_ms from now (never less than promised at creation). */
 #define KEEP "expires_at = greatest(expires_at, now() + ttl_ms * interval '1 millisecond')"
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-#define ROW_COLS                                                                                  \
-    "id::text, status, owner, tool, args::text, status_message, progress, progress_total, "      \
-    "result::text, error::text, input_requests::text, input_responses::text, attempt, "          \
-    "max_attempts, worker_id, trace, " TS("created_at") ", " TS("updated_at")                      \
-    ", " TTL("") ", poll_interval_ms, client_caps::text"
+#define ROW_COLS STORE_TASK_SQL
 #define OWNED                                                                                     \
     "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
     " AND status IN ('running', 'input_required')"
@@ -56,51 +53,48 @@ enum stmt {
     S_COUNT
 };
 
-static const struct {
-    const char *name; /* prepared statement name */
-    const char *sql;  /* its text */
-} stmts[S_COUNT] = {
-    [S_CREATE] = {"tw_create",
+static const struct store_stmt stmts[S_COUNT] = {
+    [S_CREATE] = {STORE_STMT_CREATE,
                   "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms,"
                   " max_attempts, client_caps, input_responses, expires_at) VALUES ($1::uuid,"
                   " $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
                   " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ") RETURNING " ROW_COLS},
-    [S_GET] = {"tw_get", "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
+    [S_GET] = {STORE_STMT_GET, "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
                          " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
-    [S_CANCEL] = {"tw_cancel",
+    [S_CANCEL] = {STORE_STMT_CANCEL,
                   "UPDATE tasks SET status = 'cancelled', status_message = 'cancelled by client',"
                   " worker_id = NULL, lease_until = NULL, input_requests = NULL,"
                   " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2 AND " VISIBLE
                   " AND status IN ('queued', 'running', 'input_required') RETURNING id"},
-    [S_CLAIM] = {"tw_claim",
+    [S_CLAIM] = {STORE_STMT_CLAIM,
                  "UPDATE tasks SET status = 'running', worker_id = $2, attempt = attempt + 1,"
                  " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
                  " AND status = 'queued' AND not_before <= now()"
                  " RETURNING " ROW_COLS},
-    [S_CLAIM_NEXT] = {"tw_claim_next",
+    [S_CLAIM_NEXT] = {STORE_STMT_CLAIM_NEXT,
                       "UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
                       " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
                       "SELECT id FROM tasks WHERE status = 'queued' AND not_before <= now()"
                       " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
                       " RETURNING " ROW_COLS},
-    [S_HEARTBEAT] = {"tw_heartbeat",
+    [S_HEARTBEAT] = {STORE_STMT_HEARTBEAT,
                      "UPDATE tasks SET lease_until = " LEASE("$4") ","
                      " status_message = coalesce($5, status_message),"
                      " progress = coalesce($6::float8, progress),"
                      " progress_total = coalesce($7::float8, progress_total),"
                      " updated_at = CASE WHEN $5 IS NULL AND $6::float8 IS NULL THEN updated_at"
                      " ELSE now() END WHERE " OWNED},
-    [S_FINISH] = {"tw_finish",
+    [S_FINISH] = {STORE_STMT_FINISH,
                   "UPDATE tasks SET status = $4, result = $5::jsonb, error = $6::jsonb,"
                   " status_message = coalesce($7, status_message), lease_until = NULL,"
                   " progress = coalesce($8::float8, progress),"
                   " progress_total = coalesce($9::float8, progress_total),"
                   " updated_at = now(), " KEEP " WHERE " OWNED},
-    [S_RELEASE] = {"tw_release",
+    [S_RELEASE] = {STORE_STMT_RELEASE,
                    "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
                    " attempt = attempt - 1, dispatched_at = now(), updated_at = now()"
                    " WHERE " OWNED},
-    [S_SWEEP_LEASES] = {"tw_sweep_leases",
+    [S_SWEEP_LEASES] = {STORE_STMT_SWEEP_LEASES,
                         "UPDATE tasks t SET worker_id = NULL, lease_until = NULL,"
                         " updated_at = now(), dispatched_at = now(),"
                         " status = CASE WHEN t.attempt >= t.max_attempts THEN 'failed'"
@@ -118,14 +112,14 @@ static const struct {
                         " ($2::bigint * interval '1 millisecond')"
                         " LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
                         " WHERE t.id = s.id RETURNING t.status, t.id::text"},
-    [S_REQUEST_INPUT] = {"tw_request_input",
+    [S_REQUEST_INPUT] = {STORE_STMT_REQUEST_INPUT,
                          "UPDATE tasks SET status = 'input_required', input_requests = $4::jsonb,"
                          " status_message = coalesce($5, 'waiting for input'), worker_id = NULL,"
                          " lease_until = NULL, attempt = attempt - 1, updated_at = now()"
                          " WHERE " OWNED " RETURNING id"},
     /* Keep answers to outstanding keys only; drop answered keys from the
      * outstanding set; back to the queue when none is left. */
-    [S_ANSWER] = {"tw_answer",
+    [S_ANSWER] = {STORE_STMT_ANSWER,
                   "UPDATE tasks t SET"
                   " input_responses = coalesce(t.input_responses, '{}') || coalesce(("
                   "SELECT jsonb_object_agg(r.key, r.value) FROM jsonb_each($3::jsonb) r"
@@ -140,10 +134,10 @@ static const struct {
                   " THEN t.status_message ELSE 'input received' END,"
                   " updated_at = now()"
                   " WHERE t.id = $1::uuid AND t.owner = $2 AND t.status = 'input_required'"
-                  " AND t.expires_at > now() RETURNING t.status"},
+                  " AND t.expires_at > now() RETURNING t.status, t.attempt"},
     /* A retryable failure: back to the queue after a backoff, or failed at the last
      * attempt with the tool's message. */
-    [S_RETRY] = {"tw_retry",
+    [S_RETRY] = {STORE_STMT_RETRY,
                  "UPDATE tasks SET worker_id = NULL, lease_until = NULL, updated_at = now(),"
                  " dispatched_at = now(),"
                  " status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,"
@@ -153,194 +147,55 @@ static const struct {
                  " ELSE 'retrying: ' || $4::text END,"
                  " not_before = " BACKOFF("attempt") ", " KEEP " WHERE " OWNED " RETURNING status"},
     /* Queued tasks nobody claimed for a while: mark them pushed again. */
-    [S_REDISPATCH] = {"tw_redispatch",
+    [S_REDISPATCH] = {STORE_STMT_REDISPATCH,
                       "UPDATE tasks t SET dispatched_at = now() FROM (SELECT id FROM tasks"
                       " WHERE status = 'queued' AND not_before <= now()"
                       " AND dispatched_at < now() - ($1::bigint * interval '1 millisecond')"
                       " ORDER BY dispatched_at LIMIT $2::int FOR UPDATE SKIP LOCKED) s"
-                      " WHERE t.id = s.id RETURNING t.id::text, t.tool, t.owner, t.attempt, t.trace"},
+                      " WHERE t.id = s.id RETURNING " STORE_DISPATCH_SQL},
     /* Sizes for metrics, from the partial indexes only (never the whole table). */
-    [S_QUEUE_STATS] = {"tw_queue_stats",
+    [S_QUEUE_STATS] = {STORE_STMT_QUEUE_STATS,
                        "SELECT (SELECT count(*) FROM tasks WHERE status = 'queued'),"
                        " (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)"
                        " FROM tasks WHERE status = 'queued'),"
                        " (SELECT count(*) FROM tasks WHERE status IN ('running', 'input_required')"
                        " AND lease_until IS NOT NULL)"},
-    [S_SWEEP_EXPIRED] = {"tw_sweep_expired",
+    [S_SWEEP_EXPIRED] = {STORE_STMT_SWEEP_EXPIRED,
                          "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
                          " expires_at <= now() AND status NOT IN ('queued', 'running')"
                          " LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
 };
 
-struct store {
-    PGconn *conn;   /* NULL until the first call, or after a connection failure */
-    char *dsn;      /* libpq conninfo */
-    char *app_name; /* application_name shown in pg_stat_activity */
-};
-
-/*
- * A store that connects on first use.  Returns NULL only when out of memory.
- * The store is not thread-safe: give each thread its own.
- */
-struct store *store_new(const char *dsn, const char *app_name)
-{
-    struct store *st = calloc(1, sizeof(*st));
-    if (!st)
-        return NULL;
-    st->dsn = strdup(dsn ? dsn : "");
-    st->app_name = strdup(app_name ? app_name : "taskwire");
-    if (!st->dsn || !st->app_name) {
-        store_free(st);
-        return NULL;
-    }
-    return st;
-}
-
-void store_free(struct store *st)
-{
-    if (!st)
-        return;
-    if (st->conn)
-        PQfinish(st->conn);
-    free(st->dsn);
-    free(st->app_name);
-    free(st);
-}
-
-static void drop_conn(struct store *st)
-{
-    if (st->conn)
-        PQfinish(st->conn);
-    st->conn = NULL;
-}
-
-/* Open the connection, set session limits and prepare every statement. */
-static int connect_store(struct store *st, struct err *err)
-{
-    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {st->dsn, st->app_name, "5", NULL};
-    /* expand_dbname=1: the dsn is parsed as a conninfo string; later keys
-     * only fill what it left out. */
-    st->conn = PQconnectdbParams(keys, vals, 1);
-    if (!st->conn || PQstatus(st->conn) != CONNECTION_OK) {
-        const char *msg = st->conn ? PQerrorMessage(st->conn) : "out of memory";
-        err_set(err, -STORE_EUNAVAILABLE, "database unreachable: %.*s",
-                (int)strcspn(msg, "\n"), msg);
-        drop_conn(st);
-        return -STORE_EUNAVAILABLE;
-    }
-    PGresult *r = PQexec(st->conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s'");
-    PQclear(r);
-    for (int i = 0; i < S_COUNT; i++) {
-        r = PQprepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            const char *msg = PQresultErrorMessage(r);
-            int rc = err_set(err, -STORE_EINTERNAL, "prepare %s: %.*s (schema not migrated?)",
-                             stmts[i].name, (int)strcspn(msg, "\n"), msg);
-            PQclear(r);
-            drop_conn(st);
-            return rc;
-        }
-        PQclear(r);
-    }
-    return 0;
-}
-
-/* True when a failed result means the connection is gone (or going). */
-static bool conn_lost(struct store *st, const PGresult *r)
-{
-    if (PQstatus(st->conn) != CONNECTION_OK)
-        return true;
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    /* 08: connection exception; 57P: operator intervention (shutdown). */
-    return !state || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
-}
+/* Columns of the tw_sweep_leases and tw_queue_stats results. */
+enum { SWEPT_STATUS, SWEPT_ID };
+enum { STATS_QUEUED, STATS_OLDEST_QUEUED_S, STATS_RUNNING };
 
 /*
  * Run prepared statement 's'.  On success *out holds the result (caller
- * PQclear()s it).  A connection that died is re-opened and the statement
- * sent once more: every statement here is safe to repeat (a repeated
- * conditional write matches nothing; a repeated insert reports a duplicate).
+ * clears it through st->pq).  A connection that died is re-opened and the
+ * statement sent once more: every statement here is safe to repeat (a
+ * repeated conditional write matches nothing; a repeated insert reports a
+ * duplicate).  A failure leaves its SQLSTATE in st->sqlstate.
  */
 static int run(struct store *st, enum stmt s, int n, const char *const *params, PGresult **out,
                struct err *err)
 {
+    st->sqlstate[0] = '\0';
     for (int tries = 0; tries < 2; tries++) {
-        int rc;
-        if (!st->conn && (rc = connect_store(st, err)) < 0)
+        int rc = store_conn_open(st, stmts, S_COUNT, err);
+        if (rc < 0)
             return rc;
-        PGresult *r = PQexecPrepared(st->conn, stmts[s].name, n, params, NULL, NULL, 0);
-        ExecStatusType status = PQresultStatus(r);
+        PGresult *r = st->pq->exec_prepared(st->conn, stmts[s].name, n, params, NULL, NULL, 0);
+        ExecStatusType status = st->pq->result_status(r);
         if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
             *out = r;
             return 0;
         }
-        if (conn_lost(st, r)) {
-            PQclear(r);
-            drop_conn(st);
-            err_set(err, -STORE_EUNAVAILABLE, "database connection lost");
-            continue;
-        }
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        const char *msg = PQresultErrorMessage(r);
-        /* 22: data exception (bad JSON, bad uuid); 23: integrity constraint. */
-        rc = state && (state[0] == '2' && (state[1] == '2' || state[1] == '3'))
-                 ? -STORE_EINVALID
-                 : -STORE_EINTERNAL;
-        err_set(err, rc, "%s: %.*s", stmts[s].name, (int)strcspn(msg, "\n"), msg);
-        PQclear(r);
-        return rc;
+        rc = store_conn_fail(st, r, stmts[s].name, err);
+        if (rc != -STORE_EUNAVAILABLE)
+            return rc;
     }
     return -STORE_EUNAVAILABLE;
-}
-
-/* Copy a nullable text column into a new string; NULL for SQL NULL. */
-static int dup_col(const PGresult *r, int row, int col, char **out)
-{
-    *out = NULL;
-    if (PQgetisnull(r, row, col))
-        return 0;
-    *out = strdup(PQgetvalue(r, row, col));
-    return *out ? 0 : -1;
-}
-
-static void copy_fixed(char *dst, size_t cap, const PGresult *r, int row, int col)
-{
-    snprintf(dst, cap, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
-}
-
-/* Fill *t from row 'row' of a result selected with ROW_COLS. */
-static int read_row(const PGresult *r, int row, struct task_row *t, struct err *err)
-{
-    memset(t, 0, sizeof(*t));
-    copy_fixed(t->id, sizeof(t->id), r, row, 0);
-    if (taskstate_parse(PQgetvalue(r, row, 1), &t->status) < 0)
-        return err_set(err, -STORE_EINTERNAL, "unknown status in row");
-    int bad = dup_col(r, row, 2, &t->owner) | dup_col(r, row, 3, &t->tool) |
-              dup_col(r, row, 4, &t->args) | dup_col(r, row, 5, &t->status_message) |
-              dup_col(r, row, 8, &t->result) | dup_col(r, row, 9, &t->error) |
-              dup_col(r, row, 10, &t->input_requests) | dup_col(r, row, 11, &t->input_responses) |
-              dup_col(r, row, 14, &t->worker_id) | dup_col(r, row, 15, &t->trace);
-    if (bad) {
-        task_row_fini(t);
-        return err_set(err, -STORE_EINTERNAL, "out of memory reading a task");
-    }
-    if (!PQgetisnull(r, row, 6)) {
-        t->has_progress = true;
-        t->progress = strtod(PQgetvalue(r, row, 6), NULL);
-        t->progress_total = PQgetisnull(r, row, 7) ? 0 : strtod(PQgetvalue(r, row, 7), NULL);
-    }
-    t->attempt = atoi(PQgetvalue(r, row, 12));
-    t->max_attempts = atoi(PQgetvalue(r, row, 13));
-    copy_fixed(t->created_at, sizeof(t->created_at), r, row, 16);
-    copy_fixed(t->updated_at, sizeof(t->updated_at), r, row, 17);
-    t->ttl_ms = strtoll(PQgetvalue(r, row, 18), NULL, 10);
-    t->poll_interval_ms = strtoll(PQgetvalue(r, row, 19), NULL, 10);
-    if (dup_col(r, row, 20, &t->client_caps) < 0) {
-        task_row_fini(t);
-        return err_set(err, -STORE_EINTERNAL, "out of memory reading a task");
-    }
-    return 0;
 }
 
 /* Run a statement expected to return zero or one task row. */
@@ -354,8 +209,8 @@ static int run_row(struct store *st, enum stmt s, int n, const char *const *para
     if (PQntuples(r) == 0)
         rc = err_set(err, -STORE_ENOTFOUND, "no such task");
     else
-        rc = out ? read_row(r, 0, out, err) : 0;
-    PQclear(r);
+        rc = out ? store_row_read(r, 0, STORE_ROW_TASK, out, err) : 0;
+    st->pq->clear(r);
     return rc;
 }
 
@@ -367,26 +222,27 @@ static int run_owned(struct store *st, enum stmt s, int n, const char *const *pa
     int rc = run(st, s, n, params, &r, err);
     if (rc < 0)
         return rc;
-    if (strcmp(PQcmdTuples(r), "0") == 0)
+    if (strcmp(st->pq->cmd_tuples(r), "0") == 0)
         rc = err_set(err, -STORE_ELOST, "task no longer owned (cancelled or lease lost)");
-    PQclear(r);
+    st->pq->clear(r);
     return rc;
 }
 
 /*
  * True when the server answers "SELECT 1" now.  Opens the connection if
- * needed.  Used by /readyz.
+ * needed (and drops it when it turns out lost).  Used by /readyz.
  */
 bool store_ping(struct store *st)
 {
-    if (!st->conn && connect_store(st, NULL) < 0)
+    if (store_conn_open(st, stmts, S_COUNT, NULL) < 0)
         return false;
-    PGresult *r = PQexec(st->conn, "SELECT 1");
-    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok && conn_lost(st, r))
-        drop_conn(st);
-    PQclear(r);
-    return ok;
+    PGresult *r = st->pq->exec(st->conn, "SELECT 1");
+    if (st->pq->result_status(r) == PGRES_TUPLES_OK) {
+        st->pq->clear(r);
+        return true;
+    }
+    store_conn_fail(st, r, "ping", NULL); /* drops a lost connection */
+    return false;
 }
 
 /*
@@ -406,7 +262,7 @@ int store_task_create(struct store *st, const struct task_new *t, struct task_ro
                        ttl,   poll,     att,            t->client_caps,    t->input_responses};
     struct err e = {0};
     int rc = run_row(st, S_CREATE, 10, p, out, &e);
-    if (rc == -STORE_EINVALID && strstr(e.msg, "duplicate key"))
+    if (rc == -STORE_EINVALID && strcmp(st->sqlstate, STORE_SQLSTATE_UNIQUE) == 0)
         return store_task_get(st, t->id, t->owner, out, err);
     if (rc < 0 && err)
         *err = e;
@@ -425,6 +281,17 @@ int store_task_get(struct store *st, const char *id, const char *owner, struct t
         return err_set(err, -STORE_ENOTFOUND, "no such task");
     const char *p[] = {id, owner};
     return run_row(st, S_GET, 2, p, out, err);
+}
+
+/* 0 when task 'id' is visible to 'owner' (it exists, is not expired and is
+ * theirs), else -STORE_ENOTFOUND or the failure of reading it. */
+static int task_visible(struct store *st, const char *id, const char *owner, struct err *err)
+{
+    struct task_row row;
+    int rc = store_task_get(st, id, owner, &row, err);
+    if (rc == 0)
+        task_row_fini(&row);
+    return rc;
 }
 
 /*
@@ -446,11 +313,7 @@ int store_task_cancel(struct store *st, const char *id, const char *owner, bool 
     }
     if (rc != -STORE_ENOTFOUND)
         return rc;
-    struct task_row row;
-    rc = store_task_get(st, id, owner, &row, err);
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return task_visible(st, id, owner, err);
 }
 
 /*
@@ -555,14 +418,16 @@ int store_task_request_input(struct store *st, const char *id, const char *worke
 /*
  * Store answers ('responses', JSON text of an inputResponses map) for a task
  * of 'owner'.  Keys that are not outstanding are ignored; answered keys stop
- * being outstanding; when none is left the task is queued again (*resumed).  A task
- * that is not waiting for input is left alone (0); an unknown or foreign one
- * is -STORE_ENOTFOUND.
+ * being outstanding; when none is left the task is queued again (*resumed) and
+ * *attempt gets its attempt count, so the caller can push its job envelope
+ * without reading the row (0 when not resumed).  A task that is not waiting
+ * for input is left alone (0); an unknown or foreign one is -STORE_ENOTFOUND.
  */
 int store_task_answer(struct store *st, const char *id, const char *owner, const char *responses,
-                      bool *resumed, struct err *err)
+                      bool *resumed, int *attempt, struct err *err)
 {
     *resumed = false;
+    *attempt = 0;
     if (!taskid_valid(id))
         return err_set(err, -STORE_ENOTFOUND, "no such task");
     const char *p[] = {id, owner, responses};
@@ -572,14 +437,12 @@ int store_task_answer(struct store *st, const char *id, const char *owner, const
         return rc;
     bool updated = PQntuples(r) == 1;
     *resumed = updated && strcmp(PQgetvalue(r, 0, 0), "queued") == 0;
-    PQclear(r);
+    if (*resumed)
+        *attempt = atoi(PQgetvalue(r, 0, 1));
+    st->pq->clear(r);
     if (updated)
         return 0;
-    struct task_row row;
-    rc = store_task_get(st, id, owner, &row, err);
-    if (rc == 0)
-        task_row_fini(&row);
-    return rc;
+    return task_visible(st, id, owner, err);
 }
 
 /*
@@ -602,7 +465,7 @@ int store_task_retry(struct store *st, const char *id, const char *worker, int a
         rc = err_set(err, -STORE_ELOST, "task no longer owned (cancelled or lease lost)");
     else
         *failed = strcmp(PQgetvalue(r, 0, 0), "failed") == 0;
-    PQclear(r);
+    st->pq->clear(r);
     return rc;
 }
 
@@ -630,14 +493,17 @@ int store_redispatch(struct store *st, int64_t after_ms, int max, struct task_ro
     if (n > 0 && !(*rows = calloc((size_t)n, sizeof(**rows))))
         rc = err_set(err, -STORE_EINTERNAL, "out of memory");
     for (int i = 0; rc == 0 && i < n; i++) {
-        struct task_row *t = &(*rows)[i];
-        copy_fixed(t->id, sizeof(t->id), r, i, 0);
-        t->attempt = atoi(PQgetvalue(r, i, 3));
-        if (dup_col(r, i, 1, &t->tool) | dup_col(r, i, 2, &t->owner) | dup_col(r, i, 4, &t->trace))
-            rc = err_set(err, -STORE_EINTERNAL, "out of memory");
-        (*count)++;
+        rc = store_row_read(r, i, STORE_ROW_DISPATCH, &(*rows)[i], err);
+        *count += rc == 0;
     }
-    PQclear(r);
+    st->pq->clear(r);
+    if (rc < 0) { /* nothing half-made goes back */
+        for (int i = 0; i < *count; i++)
+            task_row_fini(&(*rows)[i]);
+        free(*rows);
+        *rows = NULL;
+        *count = 0;
+    }
     return rc;
 }
 
@@ -678,39 +544,23 @@ int store_sweep(struct store *st, int batch, int64_t lease_ms, struct sweep_coun
     if (rc < 0)
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {
-        if (strcmp(PQgetvalue(r, i, 0), "failed") == 0)
+        if (strcmp(PQgetvalue(r, i, SWEPT_STATUS), "failed") == 0)
             out->failed++;
         else
             out->requeued++;
         if (changed)
-            changed(arg, PQgetvalue(r, i, 1));
+            changed(arg, PQgetvalue(r, i, SWEPT_ID));
     }
-    PQclear(r);
+    st->pq->clear(r);
     if ((rc = run(st, S_SWEEP_EXPIRED, 1, p, &r, err)) < 0)
         return rc;
-    out->expired = atoi(PQcmdTuples(r));
-    PQclear(r);
+    out->expired = atoi(st->pq->cmd_tuples(r));
+    st->pq->clear(r);
     if ((rc = run(st, S_QUEUE_STATS, 0, NULL, &r, err)) < 0)
         return rc;
-    out->queued = atoll(PQgetvalue(r, 0, 0));
-    out->oldest_queued_s = strtod(PQgetvalue(r, 0, 1), NULL);
-    out->running = atoll(PQgetvalue(r, 0, 2));
-    PQclear(r);
+    out->queued = atoll(PQgetvalue(r, 0, STATS_QUEUED));
+    out->oldest_queued_s = strtod(PQgetvalue(r, 0, STATS_OLDEST_QUEUED_S), NULL);
+    out->running = atoll(PQgetvalue(r, 0, STATS_RUNNING));
+    st->pq->clear(r);
     return 0;
-}
-
-void task_row_fini(struct task_row *t)
-{
-    free(t->owner);
-    free(t->tool);
-    free(t->args);
-    free(t->status_message);
-    free(t->result);
-    free(t->error);
-    free(t->input_requests);
-    free(t->input_responses);
-    free(t->worker_id);
-    free(t->trace);
-    free(t->client_caps);
-    memset(t, 0, sizeof(*t));
 }

@@ -2,11 +2,15 @@
  * store.h - the task store: every read and write of the tasks table.
  *
  * PostgreSQL is the single source of truth.  Each struct store owns one
- * libpq connection and is used by one thread at a time.  Every worker write
- * is conditional on the worker still owning the task (worker id + attempt +
- * status), so a lost lease or a cancel turns the write into -STORE_ELOST
- * instead of a second outcome.  A dropped connection is re-opened on the
- * next call; while PostgreSQL is down calls return -STORE_EUNAVAILABLE.
+ * libpq connection, opened on first use, and is used by one thread at a
+ * time.  Every worker write is conditional on the worker still owning the
+ * task (worker id + attempt + status), so a lost lease or a cancel turns the
+ * write into -STORE_ELOST instead of a second outcome.  A statement that
+ * finds its connection dropped is sent once more on a new connection; while
+ * PostgreSQL is down calls return -STORE_EUNAVAILABLE and the next call tries
+ * again.  Failures are classified by SQLSTATE.  Rows come back as struct
+ * task_row whose strings the caller owns (task_row_fini()).  Tests replace
+ * libpq through store_seam.h.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -23,9 +27,9 @@
 enum store_error {
     STORE_ENOTFOUND = 1, /* no such task for this owner, or expired */
     STORE_ELOST,         /* conditional write matched nothing: cancelled or lease lost */
-    STORE_EUNAVAILABLE,  /* PostgreSQL unreachable or restarting */
-    STORE_EINVALID,      /* the database refused the values (e.g. invalid JSON) */
-    STORE_EINTERNAL,     /* anything else; err has PostgreSQL's message */
+    STORE_EUNAVAILABLE,  /* PostgreSQL unreachable or restarting (SQLSTATE 08, 57P, none) */
+    STORE_EINVALID,      /* the database refused the values (SQLSTATE 22, 23: bad JSON...) */
+    STORE_EINTERNAL,     /* anything else; err has the first line of PostgreSQL's message */
 };
 
 #define STORE_TS_LEN 24 /* "2026-11-22T00:47:48.123Z" */
@@ -84,17 +88,20 @@ struct store;
 /* Told the id of a task a sweep changed (requeued or failed). */
 typedef void store_changed_fn(void *arg, const char *task_id);
 
-/* A store for 'dsn' (libpq conninfo, "" = PG* variables).  Connects lazily. */
+/* A store for 'dsn' (libpq conninfo, "" = PG* variables).  Connects lazily; NULL only
+ * when out of memory.  Release with store_free(). */
 struct store *store_new(const char *dsn, const char *app_name);
 /* Close and free; NULL is a no-op. */
 void store_free(struct store *st);
 /* True when a trivial query succeeds now (for /readyz). */
 bool store_ping(struct store *st);
 
-/* Insert a queued task and fill *out; the row is committed on return. */
+/* Insert a queued task and fill *out (caller owns it); the row is committed on return.
+ * An id that already exists (a retry after a lost connection) is read back instead. */
 MUST_CHECK int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
                                  struct err *err);
-/* Read a task visible to 'owner' (owner NULL = any, for workers and tests). */
+/* Read a task visible to 'owner' (owner NULL = any, for workers and tests) into *out
+ * (caller owns it); a foreign task reads as -STORE_ENOTFOUND. */
 MUST_CHECK int store_task_get(struct store *st, const char *id, const char *owner,
                               struct task_row *out, struct err *err);
 /* Cancel a non-terminal task of 'owner'.  0 also when it was already terminal
@@ -102,7 +109,8 @@ MUST_CHECK int store_task_get(struct store *st, const char *id, const char *owne
 MUST_CHECK int store_task_cancel(struct store *st, const char *id, const char *owner,
                                  bool *changed, struct err *err);
 
-/* Claim task 'id' (queued -> running) for 'worker'; -STORE_ENOTFOUND when not claimable. */
+/* Claim task 'id' (queued -> running) for 'worker' into *out (caller owns it);
+ * -STORE_ENOTFOUND when not claimable. */
 MUST_CHECK int store_task_claim(struct store *st, const char *id, const char *worker,
                                 int64_t lease_ms, struct task_row *out, struct err *err);
 /* Claim the oldest queued task; -STORE_ENOTFOUND when none is waiting. */
@@ -124,14 +132,17 @@ MUST_CHECK int store_task_request_input(struct store *st, const char *id, const 
                                         int attempt, const char *requests,
                                         const char *status_message, struct err *err);
 /* Store answers of 'owner' for outstanding keys; *resumed (queued again) when none is
- * left. */
+ * left, with the task's *attempt (for its job envelope). */
 MUST_CHECK int store_task_answer(struct store *st, const char *id, const char *owner,
-                                 const char *responses, bool *resumed, struct err *err);
+                                 const char *responses, bool *resumed, int *attempt,
+                                 struct err *err);
 /* A retryable failure: re-queue after a backoff, or fail at the last attempt. */
 MUST_CHECK int store_task_retry(struct store *st, const char *id, const char *worker,
                                 int attempt, const char *message, bool *failed,
                                 struct err *err);
-/* Queued tasks not claimed within after_ms of their last push, to push again. */
+/* Queued tasks not claimed within after_ms of their last push, to push again: on success
+ * *rows is a new array of *count rows (id, tool, owner, attempt, trace only) the caller
+ * frees with task_row_fini() on each and free(); on failure *rows is NULL. */
 MUST_CHECK int store_redispatch(struct store *st, int64_t after_ms, int max,
                                 struct task_row **rows, int *count, struct err *err);
 /* Give a running task back to the queue without counting the attempt. */

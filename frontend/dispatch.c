@@ -1,14 +1,22 @@
 /*
  * dispatch.c - push job envelopes to the workers over ZeroMQ.
  *
+ * Builds the v2 envelope of a task (id, attempt, trace) on the stack and
+ * sends it; nothing else in the frontend fills an envelope.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "dispatch.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
+
+#include "envelope.h"
 
 #define DISPATCH_SNDHWM 64 /* messages queued per worker pipe before sends fail */
 
@@ -60,20 +68,33 @@ void dispatch_free(struct dispatch *d)
 }
 
 /*
- * Push one envelope to the next worker, never blocking.  Thread-safe.
- * Returns 0, -EAGAIN when no worker can take it now, or -EPROTO when the
- * envelope cannot be encoded.
+ * Push the job envelope of task 'task_id' (canonical UUID text) at attempt
+ * 'attempt' to the next worker, never blocking.  'trace' (W3C
+ * traceparent[,tracestate]) may be NULL; a trace the envelope cannot carry
+ * (too long, not printable ASCII) is left out rather than cut, since a worker
+ * reads the task's trace from its row anyway.  Borrows every argument.
+ * Thread-safe.  Returns 0, -EAGAIN when no worker can take it now, or
+ * -EPROTO when no envelope can be made of the arguments (an id that is not
+ * 36 bytes of UUID text, an attempt out of range).
  */
-int dispatch_push(struct dispatch *d, const struct envelope *env)
+int dispatch_push_task(struct dispatch *d, const char *task_id, int attempt, const char *trace)
 {
-    char *buf;
+    struct envelope env = {.version = ENVELOPE_VERSION};
+    uint8_t buf[ENVELOPE_MAX_BYTES];
     size_t len;
-    if (envelope_encode(env, &buf, &len, NULL) < 0)
+
+    if (attempt < 0 || (unsigned)attempt > ENVELOPE_MAX_ATTEMPT ||
+        strnlen(task_id, sizeof(env.task_id)) != ENVELOPE_TASK_ID_LEN)
+        return -EPROTO;
+    env.attempt = (uint32_t)attempt;
+    memcpy(env.task_id, task_id, ENVELOPE_TASK_ID_LEN + 1);
+    if (envelope_trace_ok(trace))
+        snprintf(env.trace, sizeof(env.trace), "%s", trace);
+    if (envelope_encode(&env, buf, sizeof(buf), &len, NULL) < 0)
         return -EPROTO;
     pthread_mutex_lock(&d->lock);
     int rc = zmq_send(d->push, buf, len, ZMQ_DONTWAIT);
     int saved = errno;
     pthread_mutex_unlock(&d->lock);
-    free(buf);
     return rc < 0 ? -(saved == EAGAIN ? EAGAIN : saved) : 0;
 }

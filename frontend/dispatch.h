@@ -4,14 +4,15 @@
  * Sends never block: when no worker is connected or every pipe is full the
  * send fails with -EAGAIN and the task simply stays queued in PostgreSQL,
  * where an idle worker or the redispatcher finds it.  One socket per
- * process, used under a mutex (sends take microseconds).
+ * process, used under a mutex (sends take microseconds).  This is the one
+ * place that turns a task into a job envelope (proto/envelope.h): its id,
+ * attempt and trace, never its arguments or owner.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef TASKWIRE_DISPATCH_H
 #define TASKWIRE_DISPATCH_H
 
-#include "envelope.h"
 #include "err.h"
 
 struct dispatch;
@@ -20,7 +21,9 @@ struct dispatch;
 struct dispatch *dispatch_new(const char *endpoint, struct err *err);
 /* Close the socket (linger 0) and free; NULL is a no-op. */
 void dispatch_free(struct dispatch *d);
-/* Encode and push one job without blocking: 0, -EAGAIN (no room / no peer), or -EPROTO. */
-MUST_CHECK int dispatch_push(struct dispatch *d, const struct envelope *env);
+/* Push the job envelope of task 'task_id' without blocking: 0, -EAGAIN (no room / no
+ * peer), or -EPROTO.  'trace' may be NULL; one an envelope cannot carry is left out. */
+MUST_CHECK int dispatch_push_task(struct dispatch *d, const char *task_id, int attempt,
+                                  const char *trace);
 
 #endif

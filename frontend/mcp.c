@@ -173,27 +173,11 @@ static json_t *do_tools_list(struct mcp_call *c, const struct rpc_request *req, 
     return reply_result(req, status, r);
 }
 
-/* Push the job for a committed task; failure only costs latency. */
-static void push_job(const struct mcp_call *c, const struct task_row *row, const char *args)
+/* Push the job of a committed (or resumed) task; failure only costs latency. */
+static void push_job(const struct mcp_call *c, const char *id, int attempt)
 {
-    struct envelope env = {.version = ENVELOPE_VERSION, .args = (char *)args,
-                           .args_len = strlen(args)};
-    snprintf(env.task_id, sizeof(env.task_id), "%s", row->id);
-    snprintf(env.tool, sizeof(env.tool), "%s", row->tool);
-    snprintf(env.owner, sizeof(env.owner), "%s", row->owner);
-    snprintf(env.trace, sizeof(env.trace), "%s", c->traceparent ? c->traceparent : "");
-    if (dispatch_push(c->srv->fabric, &env) < 0)
+    if (dispatch_push_task(c->srv->fabric, id, attempt, c->traceparent) < 0)
         metrics_add(&m_push_fail, 1);
-}
-
-/* After the last answer a parked task is queued again: push it at once. */
-static void push_resumed(struct mcp_call *c, const char *id)
-{
-    struct task_row row;
-    if (store_task_get(c->store, id, c->owner, &row, NULL) < 0)
-        return;
-    push_job(c, &row, row.args);
-    task_row_fini(&row);
 }
 
 /*
@@ -204,14 +188,15 @@ static int answer(struct mcp_call *c, const char *id, const json_t *responses, s
 {
     char *text = responses ? json_dumps(responses, JSON_COMPACT) : strdup("{}");
     bool resumed = false;
-    int rc = text ? store_task_answer(c->store, id, c->owner, text, &resumed, e)
+    int attempt = 0;
+    int rc = text ? store_task_answer(c->store, id, c->owner, text, &resumed, &attempt, e)
                   : -STORE_EINTERNAL;
     free(text);
     if (rc < 0)
         return rc;
     notify_publish(c->pub, NOTIFY_CHANGED, id);
-    if (resumed)
-        push_resumed(c, id);
+    if (resumed) /* the last answer queued it again: push it at once */
+        push_job(c, id, attempt);
     return 0;
 }
 
@@ -360,7 +345,7 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
         c->reveal_task = as_task;
         memcpy(c->created, row.id, sizeof(c->created));
     }
-    push_job(c, &row, args_text);
+    push_job(c, row.id, row.attempt);
     LOG_INFO("task created", "task_id", row.id, "tool", row.tool, "mode", as_task ? "task" : "sync");
     task_row_fini(&row);
     return reply;

@@ -7,9 +7,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "clock.h"
@@ -32,14 +30,7 @@ METRIC_DEFINE(m_redispatched, METRIC_COUNTER, "taskwire_redispatches_total", NUL
 
 static void push_row(struct redispatcher *r, const struct task_row *row)
 {
-    /* No arguments: the worker reads them from the row it claims. */
-    struct envelope env = {.version = ENVELOPE_VERSION, .args = "", .args_len = 0,
-                           .attempt = (uint32_t)row->attempt};
-    snprintf(env.task_id, sizeof(env.task_id), "%s", row->id);
-    snprintf(env.tool, sizeof(env.tool), "%s", row->tool);
-    snprintf(env.owner, sizeof(env.owner), "%s", row->owner);
-    snprintf(env.trace, sizeof(env.trace), "%s", row->trace ? row->trace : "");
-    if (dispatch_push(r->fabric, &env) == 0)
+    if (dispatch_push_task(r->fabric, row->id, row->attempt, row->trace) == 0)
         metrics_add(&m_redispatched, 1);
 }
 

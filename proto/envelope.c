@@ -1,26 +1,23 @@
 /*
- * envelope.c - msgpack codec of the v1 job envelope (proto/wire-format.md).
+ * envelope.c - msgpack codec of the v2 job envelope (proto/wire-format.md).
  *
- * Encoding uses msgpack-c's packer.  Decoding is a hand-written, bounded
- * reader over the caller's bytes (after hiredis read.c): no msgpack_unpack,
- * no zone, and every declared length or element count is checked against the
- * bytes left before it is used, so hostile headers cost nothing.  The only
- * allocation is the args copy.  Invariant: a failed decode leaves the
- * envelope zeroed, owning nothing.
+ * Encoding uses msgpack-c's packer, writing into the caller's fixed buffer.
+ * Decoding is a hand-written, bounded reader over the caller's bytes (after
+ * hiredis read.c): no msgpack_unpack, no zone, and every declared length or
+ * element count is checked against the bytes left before it is used, so
+ * hostile headers cost nothing.  Nothing here allocates.  Invariant: a failed
+ * decode leaves the envelope zeroed.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "envelope.h"
 
 #include <inttypes.h>
-#include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <msgpack.h>
 
-#define ENVELOPE_MAX_ATTEMPT 1000000u /* highest "attempt" accepted */
-#define ENVELOPE_MAX_DEPTH   16       /* containers nested deeper than this (top map = 1) */
+#define ENVELOPE_MAX_DEPTH 16 /* containers nested deeper than this (top map = 1) */
 
 /* ---- bounded msgpack reader ---- */
 
@@ -302,26 +299,37 @@ static bool mp_str_is(const struct mp_obj *o, const char *s)
 
 /* ---- field rules, shared by encode and decode ---- */
 
+/*
+ * The keys a v2 reader knows: its own fields, then the v1 fields that v2
+ * retired.  Those are recognised only to be refused, so a writer that still
+ * puts a tool name, an owner or arguments on the fabric is caught at the first
+ * worker instead of being skipped as an unknown key.
+ */
 enum envelope_field {
     F_V,
     F_ID,
-    F_TOOL,
-    F_OWNER,
-    F_ARGS,
     F_ATTEMPT,
     F_TRACE,
     F_DEADLINE,
+    F_TOOL, /* retired: this and the two after it are refused */
+    F_OWNER,
+    F_ARGS,
     F_COUNT,
 };
 
 static const char *const envelope_key[F_COUNT] = {
-    [F_V] = "v",       [F_ID] = "id",           [F_TOOL] = "tool",   [F_OWNER] = "owner",
-    [F_ARGS] = "args", [F_ATTEMPT] = "attempt", [F_TRACE] = "trace", [F_DEADLINE] = "deadline_ms",
+    [F_V] = "v",
+    [F_ID] = "id",
+    [F_ATTEMPT] = "attempt",
+    [F_TRACE] = "trace",
+    [F_DEADLINE] = "deadline_ms",
+    [F_TOOL] = "tool",
+    [F_OWNER] = "owner",
+    [F_ARGS] = "args",
 };
 
-#define F_BIT(f) (1u << (f))
-#define ENVELOPE_REQUIRED                                                                          \
-    (F_BIT(F_V) | F_BIT(F_ID) | F_BIT(F_TOOL) | F_BIT(F_OWNER) | F_BIT(F_ARGS) | F_BIT(F_ATTEMPT))
+#define F_BIT(f)          (1u << (f))
+#define ENVELOPE_REQUIRED (F_BIT(F_V) | F_BIT(F_ID) | F_BIT(F_ATTEMPT))
 
 static int field_error(struct err *err, enum envelope_field f, const char *problem)
 {
@@ -346,31 +354,31 @@ static int check_id(const uint8_t *s, size_t n, struct err *err)
     return 0;
 }
 
-/* "tool": 1..ENVELOPE_MAX_TOOL bytes of [A-Za-z0-9_.-]. */
-static int check_tool(const uint8_t *s, size_t n, struct err *err)
+/* "trace": 1..ENVELOPE_MAX_TRACE bytes of printable ASCII (0x20..0x7e), as the
+ * W3C traceparent and tracestate headers are; absent means no trace. */
+static int check_trace(const uint8_t *s, size_t n, struct err *err)
 {
-    if (n == 0 || n > ENVELOPE_MAX_TOOL)
-        return field_error(err, F_TOOL, "length outside 1..128 bytes");
+    if (n == 0 || n > ENVELOPE_MAX_TRACE)
+        return err_set(err, -ENVELOPE_EFIELD, "envelope field \"trace\": %zu bytes, outside 1..%d",
+                       n, ENVELOPE_MAX_TRACE);
     for (size_t k = 0; k < n; k++) {
-        uint8_t c = s[k];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == '-';
-        if (!ok)
-            return field_error(err, F_TOOL, "a byte outside [A-Za-z0-9_.-]");
+        if (s[k] < 0x20 || s[k] > 0x7e)
+            return field_error(err, F_TRACE, "a byte outside printable ASCII");
     }
     return 0;
 }
 
-/* "owner", "trace", "args": min..max bytes, no NUL. */
-static int check_text(enum envelope_field f, const uint8_t *s, size_t n, size_t min, size_t max,
-                      struct err *err)
+/*
+ * True when the NUL-terminated 'trace' may be sent as an envelope's "trace":
+ * 1..ENVELOPE_MAX_TRACE bytes of printable ASCII.  Lets a sender leave out a
+ * trace it cannot send rather than fail the whole push.  False for NULL.
+ * Reads at most ENVELOPE_MAX_TRACE + 1 bytes.  Thread-safe.
+ */
+bool envelope_trace_ok(const char *trace)
 {
-    if (n < min || n > max)
-        return err_set(err, -ENVELOPE_EFIELD, "envelope field \"%s\": %zu bytes, outside %zu..%zu",
-                       envelope_key[f], n, min, max);
-    if (n > 0 && memchr(s, '\0', n) != NULL)
-        return field_error(err, f, "contains a NUL byte");
-    return 0;
+    if (trace == NULL)
+        return false;
+    return check_trace((const uint8_t *)trace, strnlen(trace, ENVELOPE_MAX_TRACE + 1), NULL) == 0;
 }
 
 /* ---- decode ---- */
@@ -390,16 +398,19 @@ static int want_str(const struct mp_obj *o, enum envelope_field f, struct err *e
                    envelope_key[f], mp_kind_name(o->kind));
 }
 
-static int want_uint(const struct mp_obj *o, enum envelope_field f, uint64_t max, struct err *err)
+/* An integer in min..max, whatever its msgpack format. */
+static int want_uint(const struct mp_obj *o, enum envelope_field f, uint64_t min, uint64_t max,
+                     struct err *err)
 {
     if (o->kind == MP_NEGINT)
         return field_error(err, f, "negative");
     if (o->kind != MP_UINT)
         return err_set(err, -ENVELOPE_EFIELD, "envelope field \"%s\": expected an integer, got %s",
                        envelope_key[f], mp_kind_name(o->kind));
-    if (o->u > max)
-        return err_set(err, -ENVELOPE_EFIELD, "envelope field \"%s\": %" PRIu64 " exceeds %" PRIu64,
-                       envelope_key[f], o->u, max);
+    if (o->u < min || o->u > max)
+        return err_set(err, -ENVELOPE_EFIELD,
+                       "envelope field \"%s\": %" PRIu64 " outside %" PRIu64 "..%" PRIu64,
+                       envelope_key[f], o->u, min, max);
     return 0;
 }
 
@@ -418,50 +429,25 @@ static int decode_field(enum envelope_field f, const struct mp_obj *o, struct en
             return rc;
         copy_str(env->task_id, o);
         return 0;
-    case F_TOOL:
-        if ((rc = want_str(o, f, err)) < 0 || (rc = check_tool(o->data, o->n, err)) < 0)
-            return rc;
-        copy_str(env->tool, o);
-        return 0;
-    case F_OWNER:
-        if ((rc = want_str(o, f, err)) < 0 ||
-            (rc = check_text(f, o->data, o->n, 1, ENVELOPE_MAX_OWNER, err)) < 0)
-            return rc;
-        copy_str(env->owner, o);
-        return 0;
-    case F_TRACE:
-        if ((rc = want_str(o, f, err)) < 0 ||
-            (rc = check_text(f, o->data, o->n, 0, ENVELOPE_MAX_TRACE, err)) < 0)
-            return rc;
-        copy_str(env->trace, o);
-        return 0;
-    case F_ARGS:
-        if ((rc = want_str(o, f, err)) < 0 ||
-            (rc = check_text(f, o->data, o->n, 0, ENVELOPE_MAX_ARGS, err)) < 0)
-            return rc;
-        /* o->n is at most ENVELOPE_MAX_ARGS and was present in the input: safe to allocate. */
-        env->args = malloc(o->n + 1);
-        if (env->args == NULL)
-            return err_set(err, -ENVELOPE_ENOMEM, "out of memory for %" PRIu64 " bytes of args",
-                           o->n);
-        memcpy(env->args, o->data, o->n);
-        env->args[o->n] = '\0';
-        env->args_len = o->n;
-        return 0;
     case F_ATTEMPT:
-        if ((rc = want_uint(o, f, ENVELOPE_MAX_ATTEMPT, err)) < 0)
+        if ((rc = want_uint(o, f, 0, ENVELOPE_MAX_ATTEMPT, err)) < 0)
             return rc;
         env->attempt = (uint32_t)o->u;
         return 0;
+    case F_TRACE:
+        if ((rc = want_str(o, f, err)) < 0 || (rc = check_trace(o->data, o->n, err)) < 0)
+            return rc;
+        copy_str(env->trace, o);
+        return 0;
     case F_DEADLINE:
-        if ((rc = want_uint(o, f, INT64_MAX, err)) < 0)
+        /* 0 would mean "none": absence says that, so a present deadline is a real one. */
+        if ((rc = want_uint(o, f, 1, INT64_MAX, err)) < 0)
             return rc;
         env->deadline_ms = (int64_t)o->u;
         return 0;
-    case F_COUNT:
-        break;
+    default: /* F_TOOL, F_OWNER, F_ARGS (lookup_key() never returns F_COUNT here) */
+        return field_error(err, f, "retired in v2 (no tool, owner or arguments on the fabric)");
     }
-    return field_error(err, f, "unknown field"); /* not reached */
 }
 
 /* The known field a key names, or F_COUNT for an unknown key (of any type). */
@@ -485,7 +471,8 @@ static int garbage(const struct mp_reader *r, struct err *err)
  * First pass: check that the whole input is exactly one well-formed map
  * (skipping every value, bounded in depth), and that "v" is present, single
  * and equal to ENVELOPE_VERSION.  Doing this before looking at other fields
- * makes truncation always EGARBAGE and other versions always EVERSION.
+ * makes truncation always EGARBAGE and other versions (v1 included) always
+ * EVERSION.
  */
 static int envelope_scan(const uint8_t *buf, size_t len, struct err *err)
 {
@@ -531,39 +518,15 @@ static int envelope_scan(const uint8_t *buf, size_t len, struct err *err)
     return 0;
 }
 
-/*
- * Decode exactly 'len' bytes at 'buf' as one v1 envelope into 'env', which is
- * overwritten (anything it held is not freed).  Unknown keys, of any type and
- * with values of any type, are skipped.
- *
- * Returns 0 on success; the caller owns env->args and releases it with
- * envelope_fini().  On failure returns -ENVELOPE_EGARBAGE (not one complete
- * msgpack map, over ENVELOPE_MAX_BYTES, trailing bytes, nesting over 16),
- * -ENVELOPE_EVERSION ("v" is an integer other than 1), -ENVELOPE_EFIELD (a
- * field missing, duplicated, of the wrong type or out of range) or
- * -ENVELOPE_ENOMEM; 'env' is then zeroed (args NULL) and 'err', if not NULL,
- * names the field and the problem without quoting its contents.
- * Borrows 'buf'; allocates only the args copy.  Thread-safe, no global state.
- */
-int envelope_decode(const void *buf, size_t len, struct envelope *env, struct err *err)
+/* Second pass over a map envelope_scan() accepted: decode each known key. */
+static int envelope_fields(const uint8_t *buf, size_t len, struct envelope *env, struct err *err)
 {
     struct mp_reader r;
     struct mp_obj top, key, val;
     unsigned seen = 0;
     int rc;
 
-    memset(env, 0, sizeof(*env));
-    if (len > ENVELOPE_MAX_BYTES)
-        return err_set(err, -ENVELOPE_EGARBAGE, "envelope of %zu bytes exceeds the %u-byte limit",
-                       len, ENVELOPE_MAX_BYTES);
-    if (buf == NULL || len == 0)
-        return err_set(err, -ENVELOPE_EGARBAGE, "envelope is empty");
-
-    rc = envelope_scan(buf, len, err);
-    if (rc < 0)
-        return rc;
-
-    /* Second pass: the structure is known good, so reader failures cannot happen here. */
+    /* The structure is known good, so reader failures cannot happen here. */
     mp_init(&r, buf, len);
     if (mp_next(&r, &top) < 0)
         return garbage(&r, err);
@@ -571,54 +534,61 @@ int envelope_decode(const void *buf, size_t len, struct envelope *env, struct er
         enum envelope_field f;
 
         if (mp_next(&r, &key) < 0 || mp_skip_body(&r, &key, 2) < 0)
-            goto out_garbage;
+            return garbage(&r, err);
         f = lookup_key(&key);
         if (f == F_COUNT) {
             if (mp_skip(&r, 2) < 0)
-                goto out_garbage;
+                return garbage(&r, err);
             continue;
         }
-        if (seen & F_BIT(f)) {
-            rc = field_error(err, f, "duplicate key");
-            goto out_fini;
-        }
+        if (seen & F_BIT(f))
+            return field_error(err, f, "duplicate key");
         seen |= F_BIT(f);
         if (mp_next(&r, &val) < 0)
-            goto out_garbage;
+            return garbage(&r, err);
         rc = decode_field(f, &val, env, err);
         if (rc < 0)
-            goto out_fini;
+            return rc;
         /* Known fields are scalars once decode_field() accepted them: nothing to skip. */
     }
 
     for (int f = 0; f < F_COUNT; f++) {
-        if ((ENVELOPE_REQUIRED & F_BIT(f)) && !(seen & F_BIT(f))) {
-            rc = field_error(err, (enum envelope_field)f, "missing");
-            goto out_fini;
-        }
+        if ((ENVELOPE_REQUIRED & F_BIT(f)) && !(seen & F_BIT(f)))
+            return field_error(err, (enum envelope_field)f, "missing");
     }
     return 0;
-
-out_garbage:
-    rc = garbage(&r, err);
-out_fini:
-    envelope_fini(env);
-    memset(env, 0, sizeof(*env));
-    return rc;
 }
 
 /*
- * Release the args copy that envelope_decode() allocated and reset args and
- * args_len.  Other fields are left as they are.  Safe on a zeroed or
- * already-finished envelope; does nothing for NULL.
+ * Decode exactly 'len' bytes at 'buf' as one v2 envelope into 'env', which is
+ * overwritten.  Unknown keys, of any type and with values of any type, are
+ * skipped; the retired v1 keys "tool", "owner" and "args" are refused.
+ *
+ * Returns 0 on success.  On failure returns -ENVELOPE_EGARBAGE (not one
+ * complete msgpack map, over ENVELOPE_MAX_BYTES, trailing bytes, nesting over
+ * 16), -ENVELOPE_EVERSION ("v" is an integer other than 2, such as a v1
+ * envelope) or -ENVELOPE_EFIELD (a field missing, duplicated, retired, of the
+ * wrong type or out of range); 'env' is then zeroed and 'err', if not NULL,
+ * names the field and the problem without quoting its contents.
+ * Borrows 'buf'; allocates nothing.  Thread-safe, no global state.
  */
-void envelope_fini(struct envelope *env)
+int envelope_decode(const void *buf, size_t len, struct envelope *env, struct err *err)
 {
-    if (env == NULL)
-        return;
-    free(env->args);
-    env->args = NULL;
-    env->args_len = 0;
+    int rc;
+
+    memset(env, 0, sizeof(*env));
+    if (len > ENVELOPE_MAX_BYTES)
+        return err_set(err, -ENVELOPE_EGARBAGE, "envelope of %zu bytes exceeds the %d-byte limit",
+                       len, ENVELOPE_MAX_BYTES);
+    if (buf == NULL || len == 0)
+        return err_set(err, -ENVELOPE_EGARBAGE, "envelope is empty");
+
+    rc = envelope_scan(buf, len, err);
+    if (rc == 0)
+        rc = envelope_fields(buf, len, env, err);
+    if (rc < 0)
+        memset(env, 0, sizeof(*env));
+    return rc;
 }
 
 /* ---- encode ---- */
@@ -644,93 +614,83 @@ static int envelope_check(const struct envelope *env, struct err *err)
     if ((rc = field_len(F_ID, env->task_id, sizeof(env->task_id), &n, err)) < 0 ||
         (rc = check_id((const uint8_t *)env->task_id, n, err)) < 0)
         return rc;
-    if ((rc = field_len(F_TOOL, env->tool, sizeof(env->tool), &n, err)) < 0 ||
-        (rc = check_tool((const uint8_t *)env->tool, n, err)) < 0)
-        return rc;
-    if ((rc = field_len(F_OWNER, env->owner, sizeof(env->owner), &n, err)) < 0 ||
-        (rc = check_text(F_OWNER, (const uint8_t *)env->owner, n, 1, ENVELOPE_MAX_OWNER, err)) < 0)
-        return rc;
-    if ((rc = field_len(F_TRACE, env->trace, sizeof(env->trace), &n, err)) < 0)
-        return rc;
-    if (env->args == NULL)
-        return field_error(err, F_ARGS, "NULL");
-    if ((rc = check_text(F_ARGS, (const uint8_t *)env->args, env->args_len, 0, ENVELOPE_MAX_ARGS,
-                         err)) < 0)
-        return rc;
     if (env->attempt > ENVELOPE_MAX_ATTEMPT)
         return field_error(err, F_ATTEMPT, "exceeds 1000000");
+    if ((rc = field_len(F_TRACE, env->trace, sizeof(env->trace), &n, err)) < 0)
+        return rc;
+    if (n > 0 && (rc = check_trace((const uint8_t *)env->trace, n, err)) < 0)
+        return rc;
     if (env->deadline_ms < 0)
         return field_error(err, F_DEADLINE, "negative");
     return 0;
 }
 
-/* Pack one string key or value; returns msgpack-c's 0 or -1. */
-static int pack_str(msgpack_packer *pk, const char *s, size_t n)
+/* The caller's output buffer, as a msgpack-c write callback sees it. */
+struct fixed_buf {
+    uint8_t *p; /* first byte, borrowed */
+    size_t len; /* bytes written */
+    size_t cap; /* bytes available */
+};
+
+/* msgpack_packer_write: append or fail without writing when it does not fit. */
+static int fixed_write(void *data, const char *buf, size_t len)
 {
-    return msgpack_pack_str_with_body(pk, s, n);
+    struct fixed_buf *fb = data;
+
+    if (len > fb->cap - fb->len)
+        return -1;
+    memcpy(fb->p + fb->len, buf, len);
+    fb->len += len;
+    return 0;
 }
 
 static int pack_key(msgpack_packer *pk, enum envelope_field f)
 {
-    return pack_str(pk, envelope_key[f], strlen(envelope_key[f]));
+    return msgpack_pack_str_with_body(pk, envelope_key[f], strlen(envelope_key[f]));
 }
 
 /*
- * Encode 'env' as a v1 envelope into a new malloc'd buffer: *out (caller
- * frees with free()) of *out_len bytes.  "v" is always ENVELOPE_VERSION;
- * env->version must be 0 or ENVELOPE_VERSION.  "trace" is written only when
- * not empty and "deadline_ms" only when not 0, so decode gives back the same
- * struct.
+ * Encode 'env' as a v2 envelope into 'buf', which has room for 'cap' bytes
+ * (ENVELOPE_MAX_BYTES always suffice); *len gets the size written.  "v" is
+ * always ENVELOPE_VERSION; env->version must be 0 or ENVELOPE_VERSION.
+ * "trace" is written only when not empty and "deadline_ms" only when not 0,
+ * so decode gives back the same struct.
  *
  * Returns 0, or -ENVELOPE_EFIELD / -ENVELOPE_EVERSION when 'env' breaks a
- * rule that envelope_decode() enforces, or -ENVELOPE_ENOMEM; on failure *out
- * is NULL and *out_len 0.  Borrows 'env'.  Thread-safe, no global state.
+ * rule that envelope_decode() enforces, or -ENVELOPE_ESPACE when 'cap' is too
+ * small; on failure *len is 0 and 'buf' holds nothing meaningful.  Never
+ * writes past buf + cap.  Borrows 'env'; allocates nothing.  Thread-safe, no
+ * global state.
  */
-int envelope_encode(const struct envelope *env, char **out, size_t *out_len, struct err *err)
+int envelope_encode(const struct envelope *env, void *buf, size_t cap, size_t *len, struct err *err)
 {
-    msgpack_sbuffer sbuf;
+    struct fixed_buf fb = {.p = buf, .len = 0, .cap = cap};
     msgpack_packer pk;
     bool has_trace = env->trace[0] != '\0';
     bool has_deadline = env->deadline_ms != 0;
     int rc;
 
-    *out = NULL;
-    *out_len = 0;
+    *len = 0;
     rc = envelope_check(env, err);
     if (rc < 0)
         return rc;
 
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, &fb, fixed_write);
     /* "v" first, so a reader can tell the version from the opening bytes. */
-    if (msgpack_pack_map(&pk, 6 + has_trace + has_deadline) != 0 || pack_key(&pk, F_V) != 0 ||
+    if (msgpack_pack_map(&pk, 3 + has_trace + has_deadline) != 0 || pack_key(&pk, F_V) != 0 ||
         msgpack_pack_uint32(&pk, ENVELOPE_VERSION) != 0 || pack_key(&pk, F_ID) != 0 ||
-        pack_str(&pk, env->task_id, strlen(env->task_id)) != 0 || pack_key(&pk, F_TOOL) != 0 ||
-        pack_str(&pk, env->tool, strlen(env->tool)) != 0 || pack_key(&pk, F_OWNER) != 0 ||
-        pack_str(&pk, env->owner, strlen(env->owner)) != 0 || pack_key(&pk, F_ATTEMPT) != 0 ||
-        msgpack_pack_uint32(&pk, env->attempt) != 0)
-        goto out_destroy_sbuf;
-    if (has_trace &&
-        (pack_key(&pk, F_TRACE) != 0 || pack_str(&pk, env->trace, strlen(env->trace)) != 0))
-        goto out_destroy_sbuf;
+        msgpack_pack_str_with_body(&pk, env->task_id, ENVELOPE_TASK_ID_LEN) != 0 ||
+        pack_key(&pk, F_ATTEMPT) != 0 || msgpack_pack_uint32(&pk, env->attempt) != 0)
+        goto out_no_space;
+    if (has_trace && (pack_key(&pk, F_TRACE) != 0 ||
+                      msgpack_pack_str_with_body(&pk, env->trace, strlen(env->trace)) != 0))
+        goto out_no_space;
     if (has_deadline &&
         (pack_key(&pk, F_DEADLINE) != 0 || msgpack_pack_int64(&pk, env->deadline_ms) != 0))
-        goto out_destroy_sbuf;
-    /* args last: the big one, after every small field a reader may want to peek at. */
-    if (pack_key(&pk, F_ARGS) != 0 || pack_str(&pk, env->args, env->args_len) != 0)
-        goto out_destroy_sbuf;
-
-    if (sbuf.size > ENVELOPE_MAX_BYTES) { /* cannot happen with the field limits above */
-        size_t size = sbuf.size;
-        msgpack_sbuffer_destroy(&sbuf);
-        return err_set(err, -ENVELOPE_EFIELD, "encoded envelope of %zu bytes exceeds the limit",
-                       size);
-    }
-    *out_len = sbuf.size;
-    *out = msgpack_sbuffer_release(&sbuf);
+        goto out_no_space;
+    *len = fb.len;
     return 0;
 
-out_destroy_sbuf:
-    msgpack_sbuffer_destroy(&sbuf);
-    return err_set(err, -ENVELOPE_ENOMEM, "out of memory encoding an envelope");
+out_no_space:
+    return err_set(err, -ENVELOPE_ESPACE, "envelope does not fit in a %zu-byte buffer", cap);
 }

@@ -35,4 +35,13 @@ static inline PRINTF_LIKE(3, 4) int err_set(struct err *e, int code, const char 
     return code;
 }
 
+/* Report a callee's failure under the caller's own module code: set e->code
+ * (when 'e' is not NULL) to 'code', keep the callee's sentence, return 'code'. */
+static inline int err_recode(struct err *e, int code)
+{
+    if (e)
+        e->code = code;
+    return code;
+}
+
 #endif

@@ -6,14 +6,13 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include "fixtures.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
 #include "mcpdefs.h"
-#include "tools.h"
 
 /* An elicitation/create input request asking for one string or boolean field. */
 static json_t *elicit(const char *message, const char *field, const char *type)
@@ -43,12 +42,25 @@ static bool accepted(const json_t *answer)
     return action && strcmp(action, "accept") == 0;
 }
 
+/* Ask for 'requests' (stolen) with status 'message'; on success *answers holds them.
+ * Returns false when the tool must return at once (parked for input, cancelled, or
+ * *error set). */
+static bool ask(struct tool_ctx *ctx, json_t *requests, const char *message, json_t **answers,
+                json_t **error)
+{
+    *answers = tool_request_input(ctx, requests, message, error);
+    return *answers != NULL;
+}
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
 static json_t *run_greet(struct tool_ctx *ctx, json_t **error)
 {
     const char *name = json_string_value(json_object_get(tool_args(ctx), "name"));
-    char text[512];
-    snprintf(text, sizeof(text), "Hello, %s!", name ? name : "world");
-    return tool_text_result(text, false);
+    return tool_text_resultf(false, "Hello, %s!", name ? name : "world");
 }
 
 static json_t *run_slow_compute(struct tool_ctx *ctx, json_t **error)
@@ -62,9 +74,7 @@ static json_t *run_slow_compute(struct tool_ctx *ctx, json_t **error)
             return NULL;
         tool_progress(ctx, i, steps, "computing");
     }
-    char text[512];
-    snprintf(text, sizeof(text), "Computed %s in %g s", label ? label : "result", seconds);
-    return tool_text_result(text, false);
+    return tool_text_resultf(false, "Computed %s in %g s", label ? label : "result", seconds);
 }
 
 static json_t *run_failing_job(struct tool_ctx *ctx, json_t **error)
@@ -78,8 +88,7 @@ static json_t *run_protocol_error_job(struct tool_ctx *ctx, json_t **error)
 {
     if (!tool_sleep_ms(ctx, 200))
         return NULL;
-    *error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message",
-                       "Internal error: simulated protocol failure");
+    *error = tool_error(MCP_EINTERNAL, "Internal error: simulated protocol failure");
     return NULL;
 }
 
@@ -88,48 +97,46 @@ static json_t *run_confirm_delete(struct tool_ctx *ctx, json_t **error)
     const char *file = json_string_value(json_object_get(tool_args(ctx), "filename"));
     char msg[512];
     snprintf(msg, sizeof(msg), "Delete %s?", file ? file : "the file");
-    json_t *answers =
-        tool_request_input(ctx, json_pack("{s:o}", "confirm", elicit(msg, "confirm", "boolean")),
-                           "waiting for confirmation", error);
-    if (!answers)
+    json_t *answers;
+    if (!ask(ctx, json_pack("{s:o}", "confirm", elicit(msg, "confirm", "boolean")),
+             "waiting for confirmation", &answers, error))
         return NULL;
     json_t *answer = json_object_get(answers, "confirm");
     bool yes = accepted(answer) &&
                !json_is_false(json_object_get(json_object_get(answer, "content"), "confirm"));
-    snprintf(msg, sizeof(msg), yes ? "Deleted %s" : "Kept %s", file ? file : "the file");
     json_decref(answers);
-    return tool_text_result(msg, false);
+    return tool_text_resultf(false, yes ? "Deleted %s" : "Kept %s", file ? file : "the file");
 }
 
 static json_t *run_multi_input(struct tool_ctx *ctx, json_t **error)
 {
     json_t *requests = json_pack("{s:o, s:o}", "name", elicit("Your name?", "name", "string"),
                                  "color", elicit("Favourite colour?", "color", "string"));
-    json_t *answers = tool_request_input(ctx, requests, "waiting for two answers", error);
-    if (!answers)
+    json_t *answers;
+    if (!ask(ctx, requests, "waiting for two answers", &answers, error))
         return NULL;
     const char *name = first_string(json_object_get(answers, "name"));
     const char *color = first_string(json_object_get(answers, "color"));
-    char text[512];
-    snprintf(text, sizeof(text), "%s likes %s", name ? name : "someone", color ? color : "colours");
+    json_t *r =
+        tool_text_resultf(false, "%s likes %s", name ? name : "someone", color ? color : "colours");
     json_decref(answers);
-    return tool_text_result(text, false);
+    return r;
 }
 
 static json_t *run_tool_with_task(struct tool_ctx *ctx, json_t **error)
 {
-    json_t *answers = tool_request_input(
-        ctx, json_pack("{s:o}", "user_name", elicit("What is your name?", "name", "string")),
-        "waiting for a name", error);
-    if (!answers)
+    json_t *answers;
+    if (!ask(ctx, json_pack("{s:o}", "user_name", elicit("What is your name?", "name", "string")),
+             "waiting for a name", &answers, error))
         return NULL;
     const char *name = first_string(json_object_get(answers, "user_name"));
-    char text[512];
-    snprintf(text, sizeof(text), "Hello, %s! The task is done.", name ? name : "stranger");
+    json_t *r = tool_text_resultf(false, "Hello, %s! The task is done.", name ? name : "stranger");
     json_decref(answers);
-    if (!tool_sleep_ms(ctx, 200))
+    if (!tool_sleep_ms(ctx, 200)) {
+        json_decref(r);
         return NULL;
-    return tool_text_result(text, false);
+    }
+    return r;
 }
 
 /* flaky_job: a retryable failure on each of the first 'failures' attempts. */
@@ -144,9 +151,7 @@ static json_t *run_flaky_job(struct tool_ctx *ctx, json_t **error)
         tool_retry_later(ctx, msg);
         return NULL;
     }
-    char text[64];
-    snprintf(text, sizeof(text), "succeeded on attempt %d", attempt);
-    return tool_text_result(text, false);
+    return tool_text_resultf(false, "succeeded on attempt %d", attempt);
 }
 
 static json_t *run_text(struct tool_ctx *ctx, json_t **error)
@@ -156,16 +161,14 @@ static json_t *run_text(struct tool_ctx *ctx, json_t **error)
 
 static json_t *run_streaming_elicitation(struct tool_ctx *ctx, json_t **error)
 {
-    json_t *answers = tool_request_input(
-        ctx, json_pack("{s:o}", "input", elicit("Please provide input", "value", "string")),
-        "waiting for input", error);
-    if (!answers)
+    json_t *answers;
+    if (!ask(ctx, json_pack("{s:o}", "input", elicit("Please provide input", "value", "string")),
+             "waiting for input", &answers, error))
         return NULL;
     const char *v = first_string(json_object_get(answers, "input"));
-    char text[512];
-    snprintf(text, sizeof(text), "Received: %s", v ? v : "(nothing)");
+    json_t *r = tool_text_resultf(false, "Received: %s", v ? v : "(nothing)");
     json_decref(answers);
-    return tool_text_result(text, false);
+    return r;
 }
 
 static json_t *run_trigger_tool_change(struct tool_ctx *ctx, json_t **error)
@@ -176,7 +179,7 @@ static json_t *run_trigger_tool_change(struct tool_ctx *ctx, json_t **error)
 
 /* ---- content fixtures ---- */
 
-#define PNG_1X1                                                                                   \
+#define PNG_1X1                                                                                    \
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJg" \
     "gg=="
 #define WAV_MIN "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
@@ -261,36 +264,14 @@ static size_t root_count(const json_t *answer)
     return json_array_size(json_object_get(answer, "roots"));
 }
 
-/* Ask for 'requests'; on success *answers holds them.  Returns false when the
- * tool must return at once (parked for input, cancelled, or *error set). */
-static bool ask(struct tool_ctx *ctx, json_t *requests, json_t **answers, json_t **error)
-{
-    *answers = tool_request_input(ctx, requests, "waiting for input", error);
-    return *answers != NULL;
-}
-
-static const char *or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
-static PRINTF_LIKE(1, 2) json_t *text_result_fmt(const char *fmt, ...)
-{
-    char text[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    return tool_text_result(text, false);
-}
-
 static json_t *run_irr_elicitation(struct tool_ctx *ctx, json_t **error)
 {
     json_t *a;
     if (!ask(ctx, json_pack("{s:o}", "user_name", elicit("What is your name?", "name", "string")),
-             &a, error))
+             "waiting for input", &a, error))
         return NULL;
-    json_t *r = text_result_fmt("Hello, %s!", or_empty(first_string(json_object_get(a, "user_name"))));
+    json_t *r = tool_text_resultf(false, "Hello, %s!",
+                                  or_empty(first_string(json_object_get(a, "user_name"))));
     json_decref(a);
     return r;
 }
@@ -300,10 +281,10 @@ static json_t *run_irr_sampling(struct tool_ctx *ctx, json_t **error)
     json_t *a;
     if (!ask(ctx,
              json_pack("{s:o}", "sample_request", sampling("What is the capital of France?", 100)),
-             &a, error))
+             "waiting for input", &a, error))
         return NULL;
-    json_t *r = text_result_fmt("Sampling result: %s",
-                                or_empty(sampled_text(json_object_get(a, "sample_request"))));
+    json_t *r = tool_text_resultf(false, "Sampling result: %s",
+                                  or_empty(sampled_text(json_object_get(a, "sample_request"))));
     json_decref(a);
     return r;
 }
@@ -311,9 +292,11 @@ static json_t *run_irr_sampling(struct tool_ctx *ctx, json_t **error)
 static json_t *run_irr_list_roots(struct tool_ctx *ctx, json_t **error)
 {
     json_t *a;
-    if (!ask(ctx, json_pack("{s:o}", "roots_request", roots_request()), &a, error))
+    if (!ask(ctx, json_pack("{s:o}", "roots_request", roots_request()), "waiting for input", &a,
+             error))
         return NULL;
-    json_t *r = text_result_fmt("Found %zu root(s)", root_count(json_object_get(a, "roots_request")));
+    json_t *r = tool_text_resultf(false, "Found %zu root(s)",
+                                  root_count(json_object_get(a, "roots_request")));
     json_decref(a);
     return r;
 }
@@ -322,8 +305,8 @@ static json_t *run_irr_list_roots(struct tool_ctx *ctx, json_t **error)
 static json_t *run_irr_confirm(struct tool_ctx *ctx, json_t **error)
 {
     json_t *a;
-    if (!ask(ctx, json_pack("{s:o}", "confirm", elicit("Please confirm", "ok", "boolean")), &a,
-             error))
+    if (!ask(ctx, json_pack("{s:o}", "confirm", elicit("Please confirm", "ok", "boolean")),
+             "waiting for input", &a, error))
         return NULL;
     json_decref(a);
     return tool_text_result("state-ok: requestState validated", false);
@@ -332,11 +315,10 @@ static json_t *run_irr_confirm(struct tool_ctx *ctx, json_t **error)
 static json_t *run_irr_multiple_inputs(struct tool_ctx *ctx, json_t **error)
 {
     json_t *a;
-    json_t *requests = json_pack("{s:o, s:o, s:o}", "user_name",
-                                 elicit("What is your name?", "name", "string"), "greeting",
-                                 sampling("Generate a greeting", 50), "client_roots",
-                                 roots_request());
-    if (!ask(ctx, requests, &a, error))
+    json_t *requests =
+        json_pack("{s:o, s:o, s:o}", "user_name", elicit("What is your name?", "name", "string"),
+                  "greeting", sampling("Generate a greeting", 50), "client_roots", roots_request());
+    if (!ask(ctx, requests, "waiting for input", &a, error))
         return NULL;
     char text[512];
     snprintf(text, sizeof(text), "Name: %s; Greeting: %s; Roots: %zu",
@@ -352,18 +334,18 @@ static json_t *run_irr_multi_round(struct tool_ctx *ctx, json_t **error)
     json_t *a1, *a2;
     if (!ask(ctx,
              json_pack("{s:o}", "step1", elicit("Step 1: What is your name?", "name", "string")),
-             &a1, error))
+             "waiting for input", &a1, error))
         return NULL;
     if (!ask(ctx,
              json_pack("{s:o}", "step2",
                        elicit("Step 2: What is your favorite color?", "color", "string")),
-             &a2, error)) {
+             "waiting for input", &a2, error)) {
         json_decref(a1);
         return NULL;
     }
-    json_t *r = text_result_fmt("Multi-round complete for %s who likes %s",
-                                or_empty(first_string(json_object_get(a1, "step1"))),
-                                or_empty(first_string(json_object_get(a2, "step2"))));
+    json_t *r = tool_text_resultf(false, "Multi-round complete for %s who likes %s",
+                                  or_empty(first_string(json_object_get(a1, "step1"))),
+                                  or_empty(first_string(json_object_get(a2, "step2"))));
     json_decref(a1);
     json_decref(a2);
     return r;
@@ -384,7 +366,7 @@ static json_t *run_irr_capabilities(struct tool_ctx *ctx, json_t **error)
         return tool_text_result("No input kind was declared", false);
     }
     json_t *a;
-    if (!ask(ctx, requests, &a, error))
+    if (!ask(ctx, requests, "waiting for input", &a, error))
         return NULL;
     json_decref(a);
     return tool_text_result("Capabilities respected", false);
@@ -428,10 +410,11 @@ static const struct tool_impl fixtures[] = {
     {"test_trigger_tool_change", run_trigger_tool_change},
 };
 
+/*
+ * The fixture tool called 'name': a pointer into a static table (never
+ * freed), or NULL for NULL or an unknown name.  Thread-safe.
+ */
 const struct tool_impl *fixtures_find(const char *name)
 {
-    for (size_t i = 0; name && i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
-        if (strcmp(fixtures[i].name, name) == 0)
-            return &fixtures[i];
-    return NULL;
+    return tools_lookup(fixtures, sizeof(fixtures) / sizeof(fixtures[0]), name);
 }

@@ -1,96 +1,82 @@
 /*
- * runner.c - the worker runtime.
+ * runner.c - the worker runtime: slots, heartbeats and the sweeper.
  *
  * Threads: the receive loop (runner_run), one thread per slot running tools,
  * one heartbeat thread writing leases and coalesced progress, and the Redis
  * subscriber delivering cancel events.  One mutex (r->mu) guards all slot
- * state; it is never held across a database or network call.
+ * state; it is never held across a database or network call.  What a running
+ * tool shares with these threads is a struct toolctx_state behind its own
+ * lock (worker/toolctx.h), taken after r->mu, never before.  The fabric
+ * socket is worker/fabric.c; the tool API is worker/toolctx.c.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "runner.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zmq.h>
 
 #include "clock.h"
-#include "envelope.h"
 #include "exttool.h"
+#include "fabric.h"
+#include "fixtures.h"
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
 #include "notify.h"
 #include "store.h"
+#include "toolctx.h"
 #include "tools.h"
-#include "utf8.h"
 
 #define HEARTBEAT_TICK_MS 50
-#define SWEEP_BATCH 100
-#define RETRY_MS 500
-#define FABRIC_MAX_EPS 256 /* frontends one worker connects to */
-#define FABRIC_EP_LEN 80   /* "tcp://[v6 address]:port" */
+#define SWEEP_BATCH       100
+#define RETRY_MS          500
+#define RECEIVE_WAIT_MS   100 /* longest wait for the fabric or a free slot */
 
 enum slot_state { SLOT_IDLE, SLOT_ASSIGNED, SLOT_BUSY };
 
 struct slot {
-    struct runner *r;         /* owner */
-    pthread_t thread;         /* runs tools */
-    pthread_cond_t cv;        /* wakes the slot: assignment, cancel, shutdown */
-    struct store *store;      /* this slot's PostgreSQL connection */
-    struct notify_pub *pub;   /* this slot's change-event publisher */
+    struct runner *r;          /* owner */
+    pthread_t thread;          /* runs tools */
+    pthread_cond_t cv;         /* wakes the slot: assignment, shutdown */
+    struct store *store;       /* this slot's PostgreSQL connection */
+    struct notify_pub *pub;    /* this slot's change-event publisher */
+    struct toolctx_state tool; /* shared with the tool being run (its own lock) */
+    bool tool_ready;           /* 'tool' was initialised */
     /* Everything below is guarded by r->mu. */
-    enum slot_state state;    /* idle, assigned (job set) or busy (task claimed) */
-    bool job_claimed;         /* job_row already claimed (idle poll) vs job_id to claim */
-    char job_id[TASKID_LEN + 1]; /* task to claim (from an envelope) */
-    struct task_row job_row;  /* claimed task (from the idle poll) */
+    enum slot_state state;        /* idle, assigned (job set) or busy (task claimed) */
+    bool job_claimed;             /* job_row already claimed (idle poll) vs job_id to claim */
+    char job_id[TASKID_LEN + 1];  /* task to claim (from an envelope) */
+    struct task_row job_row;      /* claimed task (from the idle poll) */
     char task_id[TASKID_LEN + 1]; /* the task being run */
-    int attempt;              /* its attempt */
-    bool stop_tool;           /* cancelled, lease lost or shutting down */
-    bool parked;              /* the task waits for input; the slot is free again */
-    char retry[256];          /* non-empty: the tool asked to be retried, with this reason */
-    bool release;             /* shutting down: give the task back */
-    bool dirty;               /* progress changed since the last write */
-    double progress, total;   /* last progress */
-    char message[256];        /* last status message */
-    int64_t last_write_ms;    /* last progress write (monotonic) */
-    int64_t last_renew_ms;    /* last lease renewal (monotonic) */
+    int attempt;                  /* its attempt */
+    bool release;                 /* shutting down: give the task back */
+    int64_t last_write_ms;        /* last progress write (monotonic) */
+    int64_t last_renew_ms;        /* last lease renewal (monotonic) */
 };
 
 struct runner {
-    struct runner_cfg cfg;       /* settings (strings borrowed from main) */
-    const struct catalog *catalog; /* tool definitions */
-    void *zctx, *pull;           /* ZeroMQ context and PULL socket */
-    struct store *store;         /* receive-loop connection: idle claims and sweeps */
-    struct store *hb_store;      /* heartbeat thread's connection */
-    struct notify_pub *hb_pub;   /* heartbeat thread's change-event publisher */
-    struct notify_pub *loop_pub; /* receive loop's publisher (sweeper events) */
-    struct notify_sub *events;   /* Redis cancel events */
-    pthread_t hb_thread;         /* heartbeat thread */
-    pthread_mutex_t mu;          /* guards the slots and the flags below */
-    pthread_cond_t free_cv;      /* a slot became idle */
-    struct slot *slots;          /* cfg.slots entries */
-    int idle;                    /* slots in SLOT_IDLE */
-    bool quit;                   /* threads must exit */
-    bool draining;               /* shutting down: claimed jobs are given back */
+    struct runner_cfg cfg;                /* settings (strings borrowed from main) */
+    const struct catalog *catalog;        /* tool definitions */
+    struct fabric *fabric;                /* the PULL socket */
+    struct store *store;                  /* receive-loop connection: idle claims and sweeps */
+    struct store *hb_store;               /* heartbeat thread's connection */
+    struct notify_pub *hb_pub;            /* heartbeat thread's change-event publisher */
+    struct notify_pub *loop_pub;          /* receive loop's publisher (sweeper events) */
+    struct notify_sub *events;            /* Redis cancel events */
+    pthread_t hb_thread;                  /* heartbeat thread */
+    pthread_mutex_t mu;                   /* guards the slots and the flags below */
+    pthread_cond_t free_cv;               /* a slot became idle */
+    struct slot *slots;                   /* cfg.slots entries */
+    int idle;                             /* slots in SLOT_IDLE */
+    bool quit;                            /* threads must exit */
+    bool draining;                        /* shutting down: claimed jobs are given back */
     volatile sig_atomic_t stop_requested; /* set by runner_stop */
-    char eps[FABRIC_MAX_EPS][FABRIC_EP_LEN]; /* endpoints the PULL socket is connected to */
-    int neps;                    /* used entries of eps */
-};
-
-struct tool_ctx {
-    struct slot *slot;           /* where the tool runs */
-    const json_t *args;          /* arguments object */
-    const struct task_row *row;  /* the claimed task */
-    json_t *caps;                /* client capabilities at creation (owned) */
 };
 
 METRIC_DEFINE(m_busy, METRIC_GAUGE, "taskwire_worker_slots_busy", NULL, "Slots running a task");
@@ -109,155 +95,17 @@ METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
               "Attempts that ended with a retryable failure and were queued again");
 METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
               "Tools stopped because their task was cancelled or its lease lost");
-METRIC_DEFINE(m_garbage, METRIC_COUNTER, "taskwire_fabric_envelopes_dropped_total", NULL,
-              "Envelopes dropped as garbage, truncated or of an unknown version");
 METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
               "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
 METRIC_DEFINE(m_requeued, METRIC_COUNTER, "taskwire_leases_expired_total", "outcome=\"requeued\"",
               "Expired leases found by this worker's sweeper");
-METRIC_DEFINE(m_lease_failed, METRIC_COUNTER, "taskwire_leases_expired_total",
-              "outcome=\"failed\"", "Expired leases found by this worker's sweeper");
+METRIC_DEFINE(m_lease_failed, METRIC_COUNTER, "taskwire_leases_expired_total", "outcome=\"failed\"",
+              "Expired leases found by this worker's sweeper");
 
-/* ---- the tool API, backed by the slot ---- */
-
-const json_t *tool_args(const struct tool_ctx *ctx)
-{
-    return ctx->args;
-}
-
-const char *tool_task_id(const struct tool_ctx *ctx)
-{
-    return ctx->slot->task_id;
-}
-
-int tool_attempt(const struct tool_ctx *ctx)
-{
-    return ctx->row->attempt;
-}
-
-void tool_progress(struct tool_ctx *ctx, double progress, double total, const char *msg)
-{
-    struct slot *s = ctx->slot;
-    pthread_mutex_lock(&s->r->mu);
-    s->progress = progress;
-    s->total = total;
-    if (msg) /* cut on a character boundary: PostgreSQL refuses broken UTF-8 */
-        utf8_copy(s->message, sizeof(s->message), msg);
-    s->dirty = true;
-    pthread_mutex_unlock(&s->r->mu);
-}
-
-bool tool_cancelled(struct tool_ctx *ctx)
-{
-    pthread_mutex_lock(&ctx->slot->r->mu);
-    bool stop = ctx->slot->stop_tool;
-    pthread_mutex_unlock(&ctx->slot->r->mu);
-    return stop;
-}
-
-bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms)
-{
-    struct slot *s = ctx->slot;
-    struct timespec until = clock_deadline_in(ms);
-    pthread_mutex_lock(&s->r->mu);
-    while (!s->stop_tool && pthread_cond_timedwait(&s->cv, &s->r->mu, &until) != ETIMEDOUT)
-        ;
-    bool stop = s->stop_tool;
-    pthread_mutex_unlock(&s->r->mu);
-    return !stop;
-}
-
-void tool_retry_later(struct tool_ctx *ctx, const char *message)
-{
-    pthread_mutex_lock(&ctx->slot->r->mu);
-    snprintf(ctx->slot->retry, sizeof(ctx->slot->retry), "%s",
-             message && *message ? message : "retryable failure");
-    pthread_mutex_unlock(&ctx->slot->r->mu);
-}
-
-void tool_notify_tools_changed(struct tool_ctx *ctx)
-{
-    notify_publish(ctx->slot->pub, NOTIFY_TOOLS, ctx->row->id);
-}
-
-const json_t *tool_client_caps(const struct tool_ctx *ctx)
-{
-    return ctx->caps;
-}
-
-/* The answers stored for every key of 'requests', or NULL if one is missing. */
-static json_t *answers_for(const json_t *requests, const char *responses_text)
-{
-    json_t *all = responses_text ? json_loads(responses_text, 0, NULL) : NULL;
-    json_t *out = json_object();
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)requests, key, v)
-    {
-        json_t *answer = json_object_get(all, key);
-        if (!answer) {
-            json_decref(out);
-            out = NULL;
-            break;
-        }
-        json_object_set(out, key, answer);
-    }
-    json_decref(all);
-    return out;
-}
-
-json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *message,
-                           json_t **error)
-{
-    struct slot *s = ctx->slot;
-    struct runner *r = s->r;
-    json_t *answers = NULL, *outstanding = NULL;
-    const char *key;
-    json_t *req;
-    *error = NULL;
-    json_object_foreach(requests, key, req)
-    {
-        const char *cap = mcp_capability_for_method(json_string_value(json_object_get(req, "method")));
-        if (!cap || !json_is_object(json_object_get(ctx->caps, cap))) {
-            *error = json_pack("{s:i, s:s, s:{s:{s:{}}}}", "code", MCP_ECAPABILITY, "message",
-                               "Missing required client capability for an input request",
-                               "data", "requiredCapabilities", cap ? cap : "elicitation");
-            goto out_free;
-        }
-    }
-    if ((answers = answers_for(requests, ctx->row->input_responses)))
-        goto out_free;
-    json_t *done = ctx->row->input_responses ? json_loads(ctx->row->input_responses, 0, NULL)
-                                             : NULL;
-    outstanding = json_object();
-    json_object_foreach(requests, key, req)
-    {
-        if (!json_object_get(done, key))
-            json_object_set(outstanding, key, req);
-    }
-    json_decref(done);
-    char *text = json_dumps(outstanding, JSON_COMPACT);
-    struct err e = {0};
-    int rc = text ? store_task_request_input(s->store, ctx->row->id, r->cfg.worker_id,
-                                             ctx->row->attempt, text, message, &e)
-                  : -STORE_EINTERNAL;
-    free(text);
-    pthread_mutex_lock(&r->mu);
-    if (rc == 0)
-        s->parked = true;
-    else /* nothing is written: cancelled, or the lease expires and the task runs again */
-        s->stop_tool = true;
-    pthread_mutex_unlock(&r->mu);
-    if (rc == 0)
-        notify_publish(s->pub, NOTIFY_CHANGED, ctx->row->id);
-    else
-        LOG_INFO("cannot wait for input now; the task will run again unless cancelled",
-                 "task_id", ctx->row->id, "error", e.msg);
-out_free:
-    json_decref(outstanding);
-    json_decref(requests);
-    return answers;
-}
+static struct metric *const all_metrics[] = {
+    &m_busy,        &m_slots,     &m_done,    &m_failed,     &m_stopped,  &m_retried,
+    &m_queue_depth, &m_queue_age, &m_running, &m_claim_miss, &m_requeued, &m_lease_failed,
+};
 
 /* ---- running one task on a slot ---- */
 
@@ -267,9 +115,8 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
 {
     struct err e = {0};
     int64_t give_up = clock_now_ms() + s->r->cfg.lease_ms;
-    pthread_mutex_lock(&s->r->mu);
-    double progress = s->dirty ? s->progress : -1, total = s->total;
-    pthread_mutex_unlock(&s->r->mu);
+    double progress, total;
+    toolctx_state_last_progress(&s->tool, &progress, &total);
     int rc;
     while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->attempt, status,
                                    json, status == TASK_COMPLETED ? "completed" : "failed",
@@ -283,76 +130,149 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
     } else if (rc == -STORE_ELOST) {
         LOG_INFO("result discarded: task cancelled or lease lost", "task_id", row->id);
     } else {
-        LOG_ERROR("cannot store result; the lease will expire and the task be retried",
-                  "task_id", row->id, "error", e.msg);
+        LOG_ERROR("cannot store result; the lease will expire and the task be retried", "task_id",
+                  row->id, "error", e.msg);
     }
 }
 
-static void run_task(struct slot *s, const struct task_row *row)
+/* Queue the task again after a backoff (or fail it at its last attempt). */
+static void retry(struct slot *s, const struct task_row *row, const char *reason)
 {
-    const struct tool_desc *desc = catalog_find(s->r->catalog, row->tool);
-    const struct tool_impl *impl = tools_find(row->tool);
-    json_t *args = json_loads(row->args, 0, NULL);
-    json_t *result = NULL, *error = NULL;
-    struct tool_ctx ctx = {s, args, row,
-                           row->client_caps ? json_loads(row->client_caps, 0, NULL) : NULL};
+    bool failed = false;
+    struct err e = {0};
+    if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->attempt, reason, &failed,
+                         &e) == 0) {
+        notify_publish(s->pub, NOTIFY_CHANGED, row->id);
+        metrics_add(failed ? &m_failed : &m_retried, 1);
+        LOG_INFO(failed ? "task failed: no attempts left" : "task will be retried", "task_id",
+                 row->id, "reason", reason);
+    }
+}
 
-    LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker",
-             s->r->cfg.worker_id);
-    if (!args)
-        error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message", "stored arguments are not JSON");
+/* Give a claimed task back without counting the attempt (shutdown). */
+static void release(struct slot *s, const struct task_row *row)
+{
+    if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->attempt, NULL) == 0)
+        LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
+}
+
+/* Run the code of the tool of 'ctx': its exec spec, its built-in or fixture C code,
+ * or an error. */
+static json_t *call_tool(const struct catalog *catalog, struct tool_ctx *ctx, json_t **error)
+{
+    const char *tool = ctx->row->tool;
+    const struct tool_desc *desc = catalog_find(catalog, tool);
+    const struct tool_impl *impl = tools_find(tool);
+    if (!impl)
+        impl = fixtures_find(tool);
+    *error = NULL;
+    if (!tool_args(ctx))
+        *error = tool_error(MCP_EINTERNAL, "stored arguments are not JSON");
     else if (desc && desc->exec)
-        result = exttool_run(&ctx, desc->exec, &error);
+        return exttool_run(ctx, desc->exec, error);
     else if (impl)
-        result = impl->run(&ctx, &error);
+        return impl->run(ctx, error);
     else
-        error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message",
-                          "tool not available on this worker");
+        *error = tool_error(MCP_EINTERNAL, "tool not available on this worker");
+    return NULL;
+}
 
+/*
+ * Act on what the run left: a retry, a parked task, a release at shutdown, a
+ * stopped tool, or an outcome to store.  Takes ownership of 'result' and
+ * 'error'.
+ */
+static void settle(struct slot *s, const struct task_row *row, json_t *result, json_t *error)
+{
+    struct toolctx_outcome out;
+    /* In this order: drain() sets release under r->mu before it stops the tool, so a
+     * stop by shutdown seen here is always seen with its release. */
+    toolctx_state_outcome(&s->tool, &out);
     pthread_mutex_lock(&s->r->mu);
-    bool stopped = s->stop_tool, release = s->release, parked = s->parked;
-    char retry[sizeof(s->retry)];
-    memcpy(retry, s->retry, sizeof(retry));
+    bool shutdown = s->release;
     pthread_mutex_unlock(&s->r->mu);
 
-    if (retry[0] && !stopped) {
-        bool failed = false;
-        struct err e = {0};
-        if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->attempt, retry, &failed,
-                             &e) == 0) {
-            notify_publish(s->pub, NOTIFY_CHANGED, row->id);
-            metrics_add(failed ? &m_failed : &m_retried, 1);
-            LOG_INFO(failed ? "task failed: no attempts left" : "task will be retried",
-                     "task_id", row->id, "reason", retry);
-        }
-    } else if (parked) {
+    if (out.retry[0] && !out.stopped) {
+        retry(s, row, out.retry);
+    } else if (out.parked) {
         LOG_INFO("task waits for input; slot released", "task_id", row->id);
-    } else if (release && !result) {
+    } else if (shutdown && !result) {
         /* Shutdown stopped the tool (its error, if any, is an artefact of that). */
-        struct err e = {0};
-        if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->attempt, &e) == 0)
-            LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
-    } else if (stopped && !release && !result) {
+        release(s, row);
+    } else if (out.stopped && !shutdown && !result) {
         metrics_add(&m_stopped, 1);
         LOG_INFO("tool stopped: task cancelled or lease lost", "task_id", row->id);
     } else {
         /* A result (even one that raced a cancel or the end of the grace period) is
          * offered: the conditional write keeps it only if the task is still ours. */
-        json_t *out = result ? result : error;
-        if (!out)
-            out = error = json_pack("{s:i, s:s}", "code", MCP_EINTERNAL, "message",
-                                    "tool returned neither a result nor an error");
-        char *text = json_dumps(out, JSON_COMPACT);
+        json_t *outcome = result ? result : error;
+        if (!outcome)
+            outcome = error =
+                tool_error(MCP_EINTERNAL, "tool returned neither a result nor an error");
+        char *text = json_dumps(outcome, JSON_COMPACT);
         if (text)
             finish(s, row, result ? TASK_COMPLETED : TASK_FAILED, text);
         free(text);
     }
     json_decref(result);
     json_decref(error);
-    json_decref(args);
-    json_decref(ctx.caps);
 }
 
+/* Run the claimed task 'row' on slot 's' and store or act on what it gives. */
+static void run_task(struct slot *s, const struct task_row *row)
+{
+    struct tool_ctx ctx;
+    json_t *error = NULL;
+    toolctx_init(&ctx, &s->tool, row, s->store, s->pub, s->r->cfg.worker_id);
+    LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker", s->r->cfg.worker_id);
+    json_t *result = call_tool(s->r->catalog, &ctx, &error);
+    settle(s, row, result, error);
+    toolctx_fini(&ctx);
+}
+
+/* Claim the job assigned to 's' unless the idle poll already did; 0 or a -STORE_* code. */
+static int claim(struct slot *s, bool claimed, const char *id, struct task_row *row)
+{
+    struct runner *r = s->r;
+    struct err e = {0};
+    if (claimed)
+        return 0;
+    int rc = store_task_claim(s->store, id, r->cfg.worker_id, r->cfg.lease_ms, row, &e);
+    if (rc == -STORE_ENOTFOUND)
+        metrics_add(&m_claim_miss, 1);
+    else if (rc < 0)
+        LOG_WARN("claim failed", "task_id", id, "error", e.msg);
+    return rc;
+}
+
+/* Mark 's' busy with the claimed 'row' and start a fresh run state.  Called with r->mu held. */
+static void begin(struct slot *s, const struct task_row *row)
+{
+    s->state = SLOT_BUSY;
+    memcpy(s->task_id, row->id, sizeof(s->task_id));
+    s->attempt = row->attempt;
+    s->release = false;
+    toolctx_state_reset(&s->tool);
+    s->last_write_ms = s->last_renew_ms = clock_now_ms();
+}
+
+/* Claim and run the job assigned to 's'; called without r->mu. */
+static void serve(struct slot *s, bool claimed, const char *id, struct task_row *row)
+{
+    struct runner *r = s->r;
+    int rc = claim(s, claimed, id, row);
+    pthread_mutex_lock(&r->mu);
+    bool draining = r->draining;
+    if (rc == 0 && !draining)
+        begin(s, row);
+    pthread_mutex_unlock(&r->mu);
+    if (rc == 0 && draining)
+        release(s, row); /* claimed while the worker shuts down: give it straight back */
+    else if (rc == 0)
+        run_task(s, row);
+}
+
+/* A slot's thread: wait for a job, claim it, run it, become idle again. */
 static void *slot_main(void *arg)
 {
     struct slot *s = arg;
@@ -370,34 +290,7 @@ static void *slot_main(void *arg)
         memcpy(id, s->job_id, sizeof(id));
         pthread_mutex_unlock(&r->mu);
 
-        int rc = 0;
-        struct err e = {0};
-        if (!claimed) {
-            rc = store_task_claim(s->store, id, r->cfg.worker_id, r->cfg.lease_ms, &row, &e);
-            if (rc == -STORE_ENOTFOUND)
-                metrics_add(&m_claim_miss, 1);
-            else if (rc < 0)
-                LOG_WARN("claim failed", "task_id", id, "error", e.msg);
-        }
-        pthread_mutex_lock(&r->mu);
-        bool draining = r->draining;
-        pthread_mutex_unlock(&r->mu);
-        if (rc == 0 && draining) {
-            /* Claimed while the worker shuts down: give it straight back. */
-            if (store_task_release(s->store, row.id, r->cfg.worker_id, row.attempt, NULL) == 0)
-                LOG_INFO("task released for another worker (shutdown)", "task_id", row.id);
-        } else if (rc == 0) {
-            pthread_mutex_lock(&r->mu);
-            s->state = SLOT_BUSY;
-            memcpy(s->task_id, row.id, sizeof(s->task_id));
-            s->attempt = row.attempt;
-            s->stop_tool = s->release = s->dirty = s->parked = false;
-            s->retry[0] = '\0';
-            s->message[0] = '\0';
-            s->last_write_ms = s->last_renew_ms = clock_now_ms();
-            pthread_mutex_unlock(&r->mu);
-            run_task(s, &row);
-        }
+        serve(s, claimed, id, &row);
         task_row_fini(&row);
 
         pthread_mutex_lock(&r->mu);
@@ -440,10 +333,8 @@ static void stop_task(struct runner *r, const char *task_id, int attempt)
     for (int i = 0; i < r->cfg.slots; i++) {
         struct slot *s = &r->slots[i];
         if (s->state == SLOT_BUSY && strcmp(s->task_id, task_id) == 0 &&
-            (attempt < 0 || s->attempt == attempt)) {
-            s->stop_tool = true;
-            pthread_cond_broadcast(&s->cv);
-        }
+            (attempt < 0 || s->attempt == attempt))
+            toolctx_state_stop(&s->tool);
     }
     pthread_mutex_unlock(&r->mu);
 }
@@ -459,11 +350,51 @@ static void on_event(void *arg, const char *kind, const char *task_id)
 struct beat {
     char id[TASKID_LEN + 1]; /* task */
     int attempt;             /* its attempt */
-    bool with_progress;      /* write progress and message too */
-    double progress, total;  /* snapshot */
-    char message[256];       /* snapshot */
+    struct toolctx_beat b;   /* liveness and the progress snapshot */
 };
 
+/* Snapshot the busy slots whose lease or progress is due into 'beats'; how many. */
+static int collect_beats(struct runner *r, struct beat *beats, int64_t now)
+{
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state != SLOT_BUSY)
+            continue;
+        struct beat *b = &beats[n];
+        toolctx_state_beat(&s->tool, now - s->last_write_ms >= r->cfg.progress_ms, &b->b);
+        if (!b->b.live || (!b->b.with_progress && now - s->last_renew_ms < r->cfg.lease_ms / 3))
+            continue;
+        memcpy(b->id, s->task_id, sizeof(b->id));
+        b->attempt = s->attempt;
+        s->last_renew_ms = now;
+        if (b->b.with_progress)
+            s->last_write_ms = now;
+        n++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* Write one beat: renew the lease, with progress when taken; stop the tool on a lost lease. */
+static void send_beat(struct runner *r, const struct beat *beat)
+{
+    const struct toolctx_beat *b = &beat->b;
+    struct err e = {0};
+    int rc =
+        store_task_heartbeat(r->hb_store, beat->id, r->cfg.worker_id, beat->attempt,
+                             r->cfg.lease_ms, b->with_progress && b->message[0] ? b->message : NULL,
+                             b->with_progress ? b->progress : -1, b->total, &e);
+    if (rc == 0 && b->with_progress)
+        notify_publish(r->hb_pub, NOTIFY_CHANGED, beat->id);
+    if (rc == -STORE_ELOST)
+        stop_task(r, beat->id, beat->attempt);
+    else if (rc < 0)
+        LOG_WARN("heartbeat failed", "task_id", beat->id, "error", e.msg);
+}
+
+/* The heartbeat thread: every tick, renew due leases and write due progress. */
 static void *heartbeat_main(void *arg)
 {
     struct runner *r = arg;
@@ -472,43 +403,10 @@ static void *heartbeat_main(void *arg)
         return NULL;
     pthread_mutex_lock(&r->mu);
     while (!r->quit) {
-        int n = 0;
-        int64_t now = clock_now_ms();
-        for (int i = 0; i < r->cfg.slots; i++) {
-            struct slot *s = &r->slots[i];
-            if (s->state != SLOT_BUSY || s->stop_tool || s->parked)
-                continue;
-            bool progress = s->dirty && now - s->last_write_ms >= r->cfg.progress_ms;
-            if (!progress && now - s->last_renew_ms < r->cfg.lease_ms / 3)
-                continue;
-            struct beat *b = &beats[n++];
-            memcpy(b->id, s->task_id, sizeof(b->id));
-            b->attempt = s->attempt;
-            b->with_progress = progress;
-            b->progress = s->progress;
-            b->total = s->total;
-            memcpy(b->message, s->message, sizeof(b->message));
-            s->last_renew_ms = now;
-            if (progress) {
-                s->last_write_ms = now;
-                s->dirty = false;
-            }
-        }
         pthread_mutex_unlock(&r->mu);
-        for (int i = 0; i < n; i++) {
-            struct beat *b = &beats[i];
-            struct err e = {0};
-            int rc = store_task_heartbeat(r->hb_store, b->id, r->cfg.worker_id, b->attempt,
-                                          r->cfg.lease_ms,
-                                          b->with_progress && b->message[0] ? b->message : NULL,
-                                          b->with_progress ? b->progress : -1, b->total, &e);
-            if (rc == 0 && b->with_progress)
-                notify_publish(r->hb_pub, NOTIFY_CHANGED, b->id);
-            if (rc == -STORE_ELOST)
-                stop_task(r, b->id, b->attempt);
-            else if (rc < 0)
-                LOG_WARN("heartbeat failed", "task_id", b->id, "error", e.msg);
-        }
+        int n = collect_beats(r, beats, clock_now_ms());
+        for (int i = 0; i < n; i++)
+            send_beat(r, &beats[i]);
         clock_sleep_ms(HEARTBEAT_TICK_MS);
         pthread_mutex_lock(&r->mu);
     }
@@ -517,9 +415,7 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
-/* ---- receive loop ---- */
-
-static int fabric_refresh(struct runner *r, struct err *err);
+/* ---- receive loop and sweeper ---- */
 
 static void publish_changed(void *arg, const char *task_id)
 {
@@ -527,6 +423,7 @@ static void publish_changed(void *arg, const char *task_id)
     notify_publish(r->loop_pub, NOTIFY_CHANGED, task_id);
 }
 
+/* One sweeper pass: expired leases and TTLs, and the cluster-wide queue gauges. */
 static void sweep(struct runner *r)
 {
     struct sweep_counts c;
@@ -549,80 +446,46 @@ static void sweep(struct runner *r)
     }
 }
 
-/* Receive one envelope if one is waiting; true when a slot got a job. */
-static bool receive_one(struct runner *r, long timeout_ms)
+/* Wait up to RECEIVE_WAIT_MS for a free slot; true when one is free. */
+static bool wait_for_slot(struct runner *r)
 {
-    zmq_pollitem_t item = {r->pull, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) <= 0 || !(item.revents & ZMQ_POLLIN))
-        return false;
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    int n = zmq_msg_recv(&msg, r->pull, ZMQ_DONTWAIT);
-    if (n < 0) {
-        zmq_msg_close(&msg);
+    pthread_mutex_lock(&r->mu);
+    if (r->idle == 0) {
+        struct timespec until = clock_deadline_in(RECEIVE_WAIT_MS);
+        pthread_cond_timedwait(&r->free_cv, &r->mu, &until);
+        pthread_mutex_unlock(&r->mu);
         return false;
     }
-    struct envelope env;
-    struct err e = {0};
-    int rc = envelope_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &env, &e);
-    zmq_msg_close(&msg);
-    if (rc < 0) {
-        metrics_add(&m_garbage, 1);
-        LOG_WARN("dropped an envelope", "error", e.msg);
-        return false;
-    }
-    assign(r, env.task_id, NULL);
-    envelope_fini(&env);
+    pthread_mutex_unlock(&r->mu);
     return true;
 }
 
 /*
- * The receive loop: take work only while a slot is free, from the fabric
- * first and from PostgreSQL when the fabric is quiet; sweep periodically.
- * Returns after runner_stop(), once running tasks finished or were released.
+ * Give a free slot work: from the fabric, but from PostgreSQL every
+ * idle-poll-ms whatever the fabric is doing (a busy fabric must not starve a
+ * requeued task that no one will push).  *next_idle_poll is when PostgreSQL
+ * is asked next.
  */
-void runner_run(struct runner *r)
+static void take_work(struct runner *r, int64_t *next_idle_poll)
 {
-    int64_t next_sweep = 0, next_idle_poll = 0, next_resolve = clock_now_ms() + r->cfg.resolve_ms;
-    while (!r->stop_requested) {
-        int64_t now = clock_now_ms();
-        if (now >= next_resolve) {
-            struct err e = {0};
-            if (fabric_refresh(r, &e) < 0)
-                LOG_WARN("fabric refresh", "error", e.msg);
-            next_resolve = now + r->cfg.resolve_ms;
-        }
-        if (now >= next_sweep) {
-            sweep(r);
-            next_sweep = now + r->cfg.sweep_ms;
-        }
-        pthread_mutex_lock(&r->mu);
-        if (r->idle == 0) {
-            struct timespec until = clock_deadline_in(100);
-            pthread_cond_timedwait(&r->free_cv, &r->mu, &until);
-            pthread_mutex_unlock(&r->mu);
-            continue;
-        }
-        pthread_mutex_unlock(&r->mu);
-        /* PostgreSQL is asked every idle-poll-ms whatever the fabric is doing: a
-         * busy fabric must not starve a requeued task that no one will push. */
-        if (clock_now_ms() < next_idle_poll) {
-            receive_one(r, 100);
-            continue;
-        }
-        next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
-        struct task_row row;
-        if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, &row, NULL) == 0) {
-            assign(r, NULL, &row);
-            next_idle_poll = 0; /* there may be more */
-        }
+    if (clock_now_ms() < *next_idle_poll) {
+        char id[TASKID_LEN + 1];
+        if (fabric_receive(r->fabric, RECEIVE_WAIT_MS, id))
+            assign(r, id, NULL);
+        return;
     }
+    *next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
+    struct task_row row;
+    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, &row, NULL) == 0) {
+        assign(r, NULL, &row);
+        *next_idle_poll = 0; /* there may be more */
+    }
+}
 
-    /* Shutdown: stop receiving, let tasks finish within the grace period,
-     * then give the rest back without counting an attempt. */
-    zmq_close(r->pull);
-    r->pull = NULL;
-    LOG_INFO("stopping: no longer receiving; waiting for running tasks");
+/* Shutdown: let running tasks finish within the grace period, then give the rest back
+ * without counting an attempt; returns once every slot is idle. */
+static void drain(struct runner *r)
+{
     struct timespec until = clock_deadline_in(r->cfg.grace_ms);
     pthread_mutex_lock(&r->mu);
     r->draining = true;
@@ -632,8 +495,8 @@ void runner_run(struct runner *r)
     for (int i = 0; i < r->cfg.slots; i++) {
         struct slot *s = &r->slots[i];
         if (s->state == SLOT_BUSY) {
-            s->release = s->stop_tool = true;
-            pthread_cond_broadcast(&s->cv);
+            s->release = true;
+            toolctx_state_stop(&s->tool);
         }
     }
     while (r->idle < r->cfg.slots)
@@ -641,11 +504,46 @@ void runner_run(struct runner *r)
     pthread_mutex_unlock(&r->mu);
 }
 
+/*
+ * The receive loop: take work only while a slot is free, from the fabric
+ * first and from PostgreSQL when the fabric is quiet; sweep periodically;
+ * resolve dns:// fabric names every fabric-resolve-ms.  Returns after
+ * runner_stop(), once running tasks finished or were released.  Runs on one
+ * thread (the caller's).
+ */
+void runner_run(struct runner *r)
+{
+    int64_t next_sweep = 0, next_idle_poll = 0, next_resolve = clock_now_ms() + r->cfg.resolve_ms;
+    while (!r->stop_requested) {
+        int64_t now = clock_now_ms();
+        if (now >= next_resolve) {
+            struct err e = {0};
+            if (fabric_refresh(r->fabric, &e) < 0)
+                LOG_WARN("fabric refresh", "error", e.msg);
+            next_resolve = now + r->cfg.resolve_ms;
+        }
+        if (now >= next_sweep) {
+            sweep(r);
+            next_sweep = now + r->cfg.sweep_ms;
+        }
+        if (wait_for_slot(r))
+            take_work(r, &next_idle_poll);
+    }
+    fabric_close(r->fabric);
+    LOG_INFO("stopping: no longer receiving; waiting for running tasks");
+    drain(r);
+}
+
+/* Ask runner_run() to return; async-signal-safe (sets a flag only). */
 void runner_stop(struct runner *r)
 {
     r->stop_requested = 1;
 }
 
+/*
+ * True when PostgreSQL answers a ping on a fresh connection (for /readyz).
+ * 'arg' is the runner.  Thread-safe: touches no connection of the runner.
+ */
 bool runner_ready(void *arg)
 {
     struct runner *r = arg;
@@ -657,165 +555,49 @@ bool runner_ready(void *arg)
     return ok;
 }
 
-/* Append 'ep' to a list unless present; returns 0 or -1 (full). */
-static int list_add(char list[][FABRIC_EP_LEN], int *n, const char *ep)
+/* Initialise every slot and start its thread; 0 or -RUNNER_ESTART with 'err' set. */
+static int start_slots(struct runner *r, struct err *err)
 {
-    for (int i = 0; i < *n; i++)
-        if (strcmp(list[i], ep) == 0)
-            return 0;
-    if (*n == FABRIC_MAX_EPS)
-        return -1;
-    snprintf(list[(*n)++], FABRIC_EP_LEN, "%s", ep);
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        s->r = r;
+        clock_cond_init(&s->cv);
+        struct err e = {0};
+        if (toolctx_state_init(&s->tool, &e) < 0)
+            return err_set(err, -RUNNER_ESTART, "cannot start slot %d: %s", i, e.msg);
+        s->tool_ready = true;
+        if (!(s->store = store_new(r->cfg.pg_dsn, "taskwire-worker-slot")) ||
+            !(s->pub = notify_pub_new(r->cfg.redis_addr)) ||
+            pthread_create(&s->thread, NULL, slot_main, s) != 0)
+            return err_set(err, -RUNNER_ESTART, "cannot start slot %d", i);
+        r->idle++;
+    }
     return 0;
 }
 
-/* Resolve "dns://host:port" into tcp endpoints; false when the name does not resolve. */
-static bool resolve_entry(const char *entry, char list[][FABRIC_EP_LEN], int *n)
-{
-    char host[256];
-    const char *hp = entry + 6, *colon = strrchr(hp, ':');
-    if (!colon || (size_t)(colon - hp) >= sizeof(host))
-        return false;
-    memcpy(host, hp, (size_t)(colon - hp));
-    host[colon - hp] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-        return false;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        char ip[INET6_ADDRSTRLEN], ep[FABRIC_EP_LEN];
-        void *addr = ai->ai_family == AF_INET
-                         ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                         : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-        if (!inet_ntop(ai->ai_family, addr, ip, sizeof(ip)))
-            continue;
-        snprintf(ep, sizeof(ep), ai->ai_family == AF_INET ? "tcp://%s:%s" : "tcp://[%s]:%s", ip,
-                 colon + 1);
-        list_add(list, n, ep);
-    }
-    freeaddrinfo(res);
-    return true;
-}
-
 /*
- * Bring the PULL socket's connections in line with TASKWIRE_FABRIC_CONNECT:
- * static tcp:// endpoints, and "dns://name:port" entries resolved now (a
- * Kubernetes headless Service names every frontend pod).  New addresses are
- * connected, gone ones disconnected; while a name fails to resolve nothing
- * is dropped.  Called at start and every fabric-resolve-ms.
- */
-static int fabric_refresh(struct runner *r, struct err *err)
-{
-    char (*want)[FABRIC_EP_LEN] = calloc(FABRIC_MAX_EPS, FABRIC_EP_LEN);
-    char *list = strdup(r->cfg.fabric_connect), *save = NULL;
-    int n = 0, rc = 0;
-    bool complete = true;
-    if (!want || !list) {
-        free(want);
-        free(list);
-        return err_set(err, -1, "out of memory");
-    }
-    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
-        while (*ep == ' ')
-            ep++;
-        if (!*ep)
-            continue;
-        if (strncmp(ep, "dns://", 6) == 0) {
-            if (!resolve_entry(ep, want, &n)) {
-                complete = false;
-                LOG_WARN("fabric name does not resolve; keeping current connections", "entry", ep);
-            }
-        } else if (list_add(want, &n, ep) < 0) {
-            break;
-        }
-    }
-    /* The new set: endpoints wanted and connected, plus (when a name did not
-     * resolve) the current ones, which are kept rather than dropped. */
-    char (*next)[FABRIC_EP_LEN] = calloc(FABRIC_MAX_EPS, FABRIC_EP_LEN);
-    int nn = 0;
-    if (!next) {
-        free(want);
-        free(list);
-        return err_set(err, -1, "out of memory");
-    }
-    for (int i = 0; i < n; i++) {
-        bool have = false;
-        for (int j = 0; j < r->neps && !have; j++)
-            have = strcmp(r->eps[j], want[i]) == 0;
-        if (!have && zmq_connect(r->pull, want[i]) != 0) {
-            rc = err_set(err, -1, "cannot connect to fabric endpoint '%s': %s", want[i],
-                         zmq_strerror(errno));
-            continue;
-        }
-        if (!have)
-            LOG_INFO("fabric: connected", "endpoint", want[i]);
-        list_add(next, &nn, want[i]);
-    }
-    for (int j = 0; j < r->neps; j++) {
-        bool keep = false;
-        for (int i = 0; i < n && !keep; i++)
-            keep = strcmp(r->eps[j], want[i]) == 0;
-        if (keep)
-            continue;
-        if (complete) {
-            zmq_disconnect(r->pull, r->eps[j]);
-            LOG_INFO("fabric: disconnected (address gone)", "endpoint", r->eps[j]);
-        } else {
-            list_add(next, &nn, r->eps[j]);
-        }
-    }
-    memcpy(r->eps, next, (size_t)nn * FABRIC_EP_LEN);
-    r->neps = nn;
-    free(next);
-    free(want);
-    free(list);
-    if (rc == 0 && r->neps == 0)
-        rc = err_set(err, -1, "no fabric endpoint (TASKWIRE_FABRIC_CONNECT)");
-    return rc;
-}
-
-/* Create the PULL socket and connect it to every configured frontend. */
-static int connect_fabric(struct runner *r, struct err *err)
-{
-    int hwm = 1, zero = 0;
-    if (!(r->zctx = zmq_ctx_new()) || !(r->pull = zmq_socket(r->zctx, ZMQ_PULL)))
-        return err_set(err, -1, "cannot create ZeroMQ socket");
-    zmq_setsockopt(r->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-    zmq_setsockopt(r->pull, ZMQ_LINGER, &zero, sizeof(zero));
-    return fabric_refresh(r, err);
-}
-
-/*
- * Create the runner: sockets, connections (opened lazily), slot and
- * heartbeat threads, the Redis subscriber.  Strings in 'cfg' are borrowed
- * and must outlive the runner.  NULL with 'err' set on failure.
+ * Create the runner: the fabric socket, connections (opened lazily), slot
+ * and heartbeat threads, the Redis subscriber.  Strings in 'cfg' and the
+ * catalog are borrowed and must outlive the runner.  Returns a new runner
+ * (runner_free() it), or NULL with 'err' set: a -FABRIC_* code when the
+ * fabric cannot be connected, -RUNNER_ENOMEM or -RUNNER_ESTART.
  */
 struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *catalog,
                           struct err *err)
 {
     struct runner *r = calloc(1, sizeof(*r));
     if (!r) {
-        err_set(err, -1, "out of memory");
+        err_set(err, -RUNNER_ENOMEM, "out of memory");
         return NULL;
     }
     r->cfg = *cfg;
     r->catalog = catalog;
     pthread_mutex_init(&r->mu, NULL);
     clock_cond_init(&r->free_cv);
-    metrics_register(&m_busy);
-    metrics_register(&m_slots);
-    metrics_register(&m_done);
-    metrics_register(&m_failed);
-    metrics_register(&m_stopped);
-    metrics_register(&m_retried);
-    metrics_register(&m_queue_depth);
-    metrics_register(&m_queue_age);
-    metrics_register(&m_running);
-    metrics_register(&m_garbage);
-    metrics_register(&m_claim_miss);
-    metrics_register(&m_requeued);
-    metrics_register(&m_lease_failed);
+    for (size_t i = 0; i < sizeof(all_metrics) / sizeof(all_metrics[0]); i++)
+        metrics_register(all_metrics[i]);
     metrics_set(&m_slots, cfg->slots);
-    if (connect_fabric(r, err) < 0)
+    if (!(r->fabric = fabric_new(cfg->fabric_connect, err)))
         goto out_free;
     r->store = store_new(cfg->pg_dsn, "taskwire-worker");
     r->hb_store = store_new(cfg->pg_dsn, "taskwire-worker-heartbeat");
@@ -823,23 +605,13 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     r->loop_pub = notify_pub_new(cfg->redis_addr);
     r->slots = calloc((size_t)cfg->slots, sizeof(*r->slots));
     if (!r->store || !r->hb_store || !r->hb_pub || !r->loop_pub || !r->slots) {
-        err_set(err, -1, "out of memory");
+        err_set(err, -RUNNER_ENOMEM, "out of memory");
         goto out_free;
     }
-    for (int i = 0; i < cfg->slots; i++) {
-        struct slot *s = &r->slots[i];
-        s->r = r;
-        clock_cond_init(&s->cv);
-        if (!(s->store = store_new(cfg->pg_dsn, "taskwire-worker-slot")) ||
-            !(s->pub = notify_pub_new(cfg->redis_addr)) ||
-            pthread_create(&s->thread, NULL, slot_main, s) != 0) {
-            err_set(err, -1, "cannot start slot %d", i);
-            goto out_free;
-        }
-        r->idle++;
-    }
+    if (start_slots(r, err) < 0)
+        goto out_free;
     if (pthread_create(&r->hb_thread, NULL, heartbeat_main, r) != 0) {
-        err_set(err, -1, "cannot start the heartbeat thread");
+        err_set(err, -RUNNER_ESTART, "cannot start the heartbeat thread");
         goto out_free;
     }
     r->events = notify_sub_start(cfg->redis_addr, on_event, r);
@@ -850,6 +622,7 @@ out_free:
     return NULL;
 }
 
+/* Stop every thread, close every connection and free; NULL is a no-op. */
 void runner_free(struct runner *r)
 {
     if (!r)
@@ -870,16 +643,15 @@ void runner_free(struct runner *r)
         notify_pub_free(s->pub);
         task_row_fini(&s->job_row);
         pthread_cond_destroy(&s->cv);
+        if (s->tool_ready)
+            toolctx_state_fini(&s->tool);
     }
     free(r->slots);
     store_free(r->store);
     store_free(r->hb_store);
     notify_pub_free(r->hb_pub);
     notify_pub_free(r->loop_pub);
-    if (r->pull)
-        zmq_close(r->pull);
-    if (r->zctx)
-        zmq_ctx_term(r->zctx);
+    fabric_free(r->fabric);
     pthread_cond_destroy(&r->free_cv);
     pthread_mutex_destroy(&r->mu);
     free(r);

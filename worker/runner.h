@@ -1,20 +1,23 @@
 /*
- * runner.h - the worker runtime: fabric receive loop, slots, heartbeats,
- * cancellation and recovery.
+ * runner.h - the worker runtime: slots, heartbeats, cancellation, recovery
+ * and the sweeper.
  *
- * The runner receives from the fabric only when a slot is free, claims each
- * job in PostgreSQL (the envelope is only a hint), runs the tool on the slot's
- * thread, and finishes it with a write conditional on still owning it.  A
- * heartbeat thread renews leases and writes coalesced progress; a zero-row
- * heartbeat, a Redis cancel event or shutdown stops the tool.  When idle it
- * claims the oldest queued task straight from PostgreSQL, and it runs the
- * sweeper, so a lost message or a dead worker costs latency, never a task.
+ * The runner takes a job only when a slot is free, from the fabric
+ * (worker/fabric.h) or straight from PostgreSQL when idle; it claims each job
+ * in PostgreSQL (the envelope is only a hint), runs the tool on the slot's
+ * thread through the tool API (worker/toolctx.h), and finishes it with a
+ * write conditional on still owning it.  A heartbeat thread renews leases and
+ * writes coalesced progress; a zero-row heartbeat, a Redis cancel event or
+ * shutdown stops the tool.  It runs the sweeper, so a lost message or a dead
+ * worker costs latency, never a task.  It does not implement tools or decode
+ * the fabric.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef TASKWIRE_RUNNER_H
 #define TASKWIRE_RUNNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "catalog.h"
@@ -35,9 +38,14 @@ struct runner_cfg {
     int64_t resolve_ms;         /* how often dns:// entries are resolved again */
 };
 
+enum runner_error {
+    RUNNER_ENOMEM = 1, /* allocation failed */
+    RUNNER_ESTART,     /* a slot or the heartbeat thread could not be started */
+};
+
 struct runner;
 
-/* Connect sockets and start slot threads; NULL with err set. */
+/* Connect the fabric and start slot threads (a new runner); NULL with err set. */
 struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *catalog,
                           struct err *err);
 /* Run the receive loop until runner_stop(); then drain within the grace period. */

@@ -1,5 +1,10 @@
 /*
- * tools.c - the built-in tools, written against the C tool API.
+ * tools.c - the built-in tools (echo, sleep), written against the C tool
+ * API, and their lookup by name.
+ *
+ * Knows nothing of slots, the store, fixtures or external processes: a tool
+ * sees only tools.h.  Invariant: the tables are static and read-only, so lookups are
+ * thread-safe.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -30,9 +35,7 @@ static json_t *run_sleep(struct tool_ctx *ctx, json_t **error)
         snprintf(msg, sizeof(msg), "step %ld/%ld", i, steps);
         tool_progress(ctx, (double)i, (double)steps, msg);
     }
-    char text[128];
-    snprintf(text, sizeof(text), "Slept %g s in %ld steps.", seconds, steps);
-    json_t *r = tool_text_result(text, false);
+    json_t *r = tool_text_resultf(false, "Slept %g s in %ld steps.", seconds, steps);
     json_object_set_new(r, "structuredContent",
                         json_pack("{s:f, s:I}", "seconds", seconds, "steps", (json_int_t)steps));
     return r;
@@ -50,16 +53,24 @@ static const struct tool_impl builtins[] = {
     {"sleep", run_sleep},
 };
 
-const struct tool_impl *tools_find(const char *name)
+/*
+ * The entry of 'table' ('n' entries) called 'name': a pointer into the
+ * table, or NULL for NULL or a name not in it.  Pure; thread-safe.
+ */
+const struct tool_impl *tools_lookup(const struct tool_impl *table, size_t n, const char *name)
 {
-    for (size_t i = 0; name && i < sizeof(builtins) / sizeof(builtins[0]); i++)
-        if (strcmp(builtins[i].name, name) == 0)
-            return &builtins[i];
-    return fixtures_find(name);
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
 }
 
-json_t *tool_text_result(const char *text, bool is_error)
+/*
+ * The built-in tool called 'name': a pointer into a static table (never
+ * freed), or NULL for NULL or a name that is not built in (a fixture, an
+ * external tool, or unknown).  Thread-safe.
+ */
+const struct tool_impl *tools_find(const char *name)
 {
-    return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", text, "isError",
-                     is_error);
+    return tools_lookup(builtins, sizeof(builtins) / sizeof(builtins[0]), name);
 }

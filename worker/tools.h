@@ -1,12 +1,14 @@
 /*
- * tools.h - the C tool API and the built-in tools.
+ * tools.h - the C tool API, and the lookup of the built-in tools.
  *
  * A tool is a run function given a context: its arguments, a way to report
  * progress, to sleep while staying responsive to cancellation, and to ask
  * whether it should stop.  It returns a CallToolResult (a tool error is a
  * result with isError true) or a JSON-RPC error for protocol-level failure.
  * Progress is recorded in memory and written by the heartbeat thread, so a
- * chatty tool costs no extra commits.
+ * chatty tool costs no extra commits.  The context functions and result
+ * helpers are implemented by worker/toolctx.c only; tools_find() and
+ * tools_lookup() by worker/tools.c.  Tools include this header and nothing of the runner.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -15,7 +17,10 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 struct tool_ctx;
 
@@ -25,12 +30,14 @@ struct tool_ctx;
 typedef json_t *tool_run_fn(struct tool_ctx *ctx, json_t **error);
 
 struct tool_impl {
-    const char *name;  /* must match a catalog entry */
-    tool_run_fn *run;  /* the code */
+    const char *name; /* must match a catalog entry */
+    tool_run_fn *run; /* the code */
 };
 
-/* The built-in implementation of 'name', or NULL. */
+/* The built-in implementation of 'name' (static), or NULL (worker/tools.c). */
 const struct tool_impl *tools_find(const char *name);
+/* The entry called 'name' among the 'n' of 'table' (borrowed), or NULL. */
+const struct tool_impl *tools_lookup(const struct tool_impl *table, size_t n, const char *name);
 
 /* The arguments object (borrowed). */
 const json_t *tool_args(const struct tool_ctx *ctx);
@@ -52,8 +59,8 @@ bool tool_sleep_ms(struct tool_ctx *ctx, int64_t ms);
  * parked in input_required, the slot is freed, and NULL is returned: the
  * tool must then return NULL at once; it runs again from the start once the
  * client answered, so everything before a request must be safe to repeat.
- * NULL with *error set (new reference, a -32021 JSON-RPC error) when the
- * client did not declare the capability a request needs.  A key is never
+ * NULL with *error set (new reference, an MCP_ECAPABILITY JSON-RPC error) when
+ * the client did not declare the capability a request needs.  A key is never
  * asked twice over the task's life. */
 json_t *tool_request_input(struct tool_ctx *ctx, json_t *requests, const char *message,
                            json_t **error);
@@ -66,10 +73,13 @@ const json_t *tool_client_caps(const struct tool_ctx *ctx);
 void tool_retry_later(struct tool_ctx *ctx, const char *message);
 /* Tell every listener that the tools list changed (notifications/tools/list_changed). */
 void tool_notify_tools_changed(struct tool_ctx *ctx);
-/* The conformance fixture implementation of 'name', or NULL (worker/fixtures.c). */
-const struct tool_impl *fixtures_find(const char *name);
 
 /* A CallToolResult with one text item (new reference). */
 json_t *tool_text_result(const char *text, bool is_error);
+/* tool_text_result() of a printf-style text (cut at 511 bytes; new reference). */
+PRINTF_LIKE(2, 3) json_t *tool_text_resultf(bool is_error, const char *fmt, ...);
+/* A JSON-RPC error object {code, message} (new reference); 'code' is an MCP_E* of
+ * proto/mcpdefs.h, the message printf-style, cut at 511 bytes. */
+PRINTF_LIKE(2, 3) json_t *tool_error(int code, const char *fmt, ...);
 
 #endif

@@ -1,13 +1,14 @@
 /*
  * test_auth.c - unit tests for common/auth.c (bearer JWT verification).
  *
- * Each test works in its own mkdtemp directory with keys from auth_keygen();
+ * Each test works in its own mkdtemp directory with keys from devtoken_keygen();
  * hostile tokens are assembled by hand (base64url of JSON we write) and
  * signed with cjose where a valid signature is needed.  No network.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "auth.h"
+#include "devtoken.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +36,7 @@
 
 struct fx {
     char dir[64];            /* mkdtemp directory holding every file below */
-    char priv[128];          /* private JWK written by auth_keygen() */
+    char priv[128];          /* private JWK written by devtoken_keygen() */
     char jwks[128];          /* JWKS with its public half */
     char priv2[128];         /* a second, unrelated key */
     char jwks2[128];         /* and its JWKS */
@@ -232,8 +233,8 @@ static int fx_setup(void **state)
     snprintf(f->jwks, sizeof(f->jwks), "%s/jwks.json", f->dir);
     snprintf(f->priv2, sizeof(f->priv2), "%s/key2.json", f->dir);
     snprintf(f->jwks2, sizeof(f->jwks2), "%s/jwks2.json", f->dir);
-    assert_int_equal(auth_keygen(f->priv, f->jwks, &e), 0);
-    assert_int_equal(auth_keygen(f->priv2, f->jwks2, &e), 0);
+    assert_int_equal(devtoken_keygen(f->priv, f->jwks, &e), 0);
+    assert_int_equal(devtoken_keygen(f->priv2, f->jwks2, &e), 0);
     f->key = load_jwk(f->priv);
     f->key2 = load_jwk(f->priv2);
     kid = cjose_jwk_get_kid(f->key, &cerr);
@@ -265,21 +266,15 @@ static int fx_teardown(void **state)
 
 /* ---- happy path ---- */
 
-static void test_auth_keygen_mint_verify_fills_principal(void **state)
+static void test_auth_verifies_minted_token_and_fills_principal(void **state)
 {
     struct fx *f = *state;
     struct auth_principal p;
     struct err e = {0};
-    struct stat st;
     char *tok = NULL, *hdr;
 
-    assert_int_equal(stat(f->priv, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(stat(f->jwks, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0644);
-
     assert_int_equal(
-        auth_mint(f->priv, ISS, AUD, "alice", "mcp:tools tasks:read", T0, 600, &tok, &e), 0);
+        devtoken_mint(f->priv, ISS, AUD, "alice", "mcp:tools tasks:read", T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, hdr, T0 + 10, &p), 0);
     assert_string_equal(p.subject, "alice");
@@ -291,35 +286,13 @@ static void test_auth_keygen_mint_verify_fills_principal(void **state)
     free(tok);
 }
 
-static void test_auth_keygen_writes_matching_public_jwks(void **state)
-{
-    struct fx *f = *state;
-    json_t *priv = json_load_file(f->priv, 0, NULL), *set = json_load_file(f->jwks, 0, NULL);
-    json_t *pub;
-
-    assert_non_null(priv);
-    assert_non_null(set);
-    assert_int_equal(json_array_size(json_object_get(set, "keys")), 1);
-    pub = json_array_get(json_object_get(set, "keys"), 0);
-    assert_string_equal(json_string_value(json_object_get(pub, "kid")), f->kid);
-    assert_string_equal(json_string_value(json_object_get(priv, "kid")), f->kid);
-    assert_string_equal(json_string_value(json_object_get(pub, "alg")), "ES256");
-    assert_string_equal(json_string_value(json_object_get(pub, "use")), "sig");
-    assert_string_equal(json_string_value(json_object_get(pub, "crv")), "P-256");
-    assert_null(json_object_get(pub, "d"));
-    assert_non_null(json_object_get(priv, "d"));
-    assert_string_not_equal(f->kid, f->kid2);
-    json_decref(priv);
-    json_decref(set);
-}
-
 static void test_auth_accepts_scheme_in_any_case_and_extra_spaces(void **state)
 {
     struct fx *f = *state;
     struct err e = {0};
     char *tok = NULL, *hdr;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     hdr = xprintf("bEARER    %s", tok);
     assert_int_equal(verify(f->v, hdr, T0, NULL), 0);
     free(hdr);
@@ -333,7 +306,7 @@ static void test_auth_mint_without_scope_leaves_scopes_empty(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "bob", NULL, T0, 60, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "bob", NULL, T0, 60, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, hdr, T0, &p), 0);
     assert_string_equal(p.scopes, "");
@@ -394,9 +367,9 @@ static void test_auth_rejects_wrong_audience(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr;
 
-    assert_int_equal(
-        auth_mint(f->priv, ISS, "https://other.example.com/mcp", "alice", NULL, T0, 600, &tok, &e),
-        0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, "https://other.example.com/mcp", "alice", NULL, T0,
+                                   600, &tok, &e),
+                     0);
     hdr = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, hdr, T0, NULL), -AUTH_EINVALID);
     free(hdr);
@@ -447,7 +420,7 @@ static void test_auth_rejects_wrong_issuer(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr;
 
-    assert_int_equal(auth_mint(f->priv, ISS "/", AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS "/", AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, hdr, T0, NULL), -AUTH_EINVALID);
     free(hdr);
@@ -635,7 +608,7 @@ static void test_auth_rejects_tampered_payload(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr, *d1, *d2;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", "mcp:tools", T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", "mcp:tools", T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     d1 = strchr(hdr, '.');
     d2 = strchr(d1 + 1, '.');
@@ -651,7 +624,7 @@ static void test_auth_rejects_tampered_signature(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     flip_char(hdr, (size_t)(strrchr(hdr, '.') - hdr) + 20);
     assert_int_equal(verify(f->v, hdr, T0, NULL), -AUTH_EINVALID);
@@ -666,7 +639,7 @@ static void test_auth_rejects_non_canonical_base64url(void **state)
     char *tok = NULL, *hdr;
     size_t len;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     len = strlen(hdr);
     /* 64 bytes -> 86 chars: the last char carries 2 unused bits; set one. */
@@ -742,7 +715,7 @@ static void test_auth_rejects_token_from_unknown_key(void **state)
     struct err e = {0};
     char *tok = NULL, *bearer, *hdr, *claims, *forged;
 
-    assert_int_equal(auth_mint(f->priv2, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv2, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     bearer = xprintf("Bearer %s", tok);
     assert_int_equal(verify(f->v, bearer, T0, NULL), -AUTH_EINVALID);
 
@@ -800,7 +773,7 @@ static void test_auth_rejects_es256_signature_of_wrong_length(void **state)
     struct err e = {0};
     size_t sig_len;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     dot = strrchr(tok, '.');
     sig = b64u_dec(dot + 1, strlen(dot + 1), &sig_len);
     assert_int_equal(sig_len, 64);
@@ -976,7 +949,7 @@ static void test_auth_error_messages_never_quote_the_token(void **state)
     struct err e = {0};
     char *tok = NULL, *hdr, *sig;
 
-    assert_int_equal(auth_mint(f->priv2, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv2, ISS, AUD, "alice", NULL, T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     sig = strrchr(tok, '.') + 1;
     assert_int_equal(auth_verify(f->v, hdr, T0, &p, &e), -AUTH_EINVALID);
@@ -1138,22 +1111,6 @@ static void test_auth_verifier_new_skips_unusable_keys(void **state)
     free(good);
 }
 
-static void test_auth_mint_rejects_bad_arguments(void **state)
-{
-    struct fx *f = *state;
-    char *tok = (char *)"sentinel", *missing = xprintf("%s/none.json", f->dir);
-    struct err e = {0};
-
-    assert_int_equal(auth_mint(missing, ISS, AUD, "a", NULL, T0, 60, &tok, &e), -AUTH_ECONFIG);
-    assert_null(tok);
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "a", NULL, T0, 0, &tok, &e), -AUTH_ECONFIG);
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, NULL, NULL, T0, 60, &tok, &e), -AUTH_ECONFIG);
-    assert_int_equal(auth_mint(f->jwks, ISS, AUD, "a", NULL, T0, 60, &tok, &e), -AUTH_ECONFIG);
-    assert_null(tok);
-    assert_int_equal(auth_keygen(f->priv, f->priv, &e), -AUTH_ECONFIG);
-    free(missing);
-}
-
 /* ---- JWKS reload ---- */
 
 static void test_auth_reloads_jwks_when_mtime_changes(void **state)
@@ -1164,15 +1121,15 @@ static void test_auth_reloads_jwks_when_mtime_changes(void **state)
     struct err e = {0};
     struct stat st;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &old_tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &old_tok, &e), 0);
     old_hdr = xprintf("Bearer %s", old_tok);
     assert_int_equal(verify(f->v, old_hdr, T0, NULL), 0);
 
     /* Rotate: a new key replaces the JWKS (rename), mtime pushed later. */
     assert_int_equal(stat(f->jwks, &st), 0);
-    assert_int_equal(auth_keygen(new_priv, f->jwks, &e), 0);
+    assert_int_equal(devtoken_keygen(new_priv, f->jwks, &e), 0);
     set_mtime(f->jwks, st.st_mtim.tv_sec + 10);
-    assert_int_equal(auth_mint(new_priv, ISS, AUD, "alice", NULL, T0, 600, &new_tok, &e), 0);
+    assert_int_equal(devtoken_mint(new_priv, ISS, AUD, "alice", NULL, T0, 600, &new_tok, &e), 0);
     new_hdr = xprintf("Bearer %s", new_tok);
 
     /* Same second as the last look: the file is not looked at again. */
@@ -1215,14 +1172,14 @@ static void test_auth_reload_checks_again_after_clock_steps_back(void **state)
 
     /* A look at the file at T0+1000 (the token is expired by then, but its
      * signature is checked first). */
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &old_tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", NULL, T0, 600, &old_tok, &e), 0);
     old_hdr = xprintf("Bearer %s", old_tok);
     assert_int_equal(verify(f->v, old_hdr, T0 + 1000, NULL), -AUTH_EEXPIRED);
 
     assert_int_equal(stat(f->jwks, &st), 0);
-    assert_int_equal(auth_keygen(new_priv, f->jwks, &e), 0);
+    assert_int_equal(devtoken_keygen(new_priv, f->jwks, &e), 0);
     set_mtime(f->jwks, st.st_mtim.tv_sec + 10);
-    assert_int_equal(auth_mint(new_priv, ISS, AUD, "alice", NULL, T0, 2000, &new_tok, &e), 0);
+    assert_int_equal(devtoken_mint(new_priv, ISS, AUD, "alice", NULL, T0, 2000, &new_tok, &e), 0);
     new_hdr = xprintf("Bearer %s", new_tok);
 
     /* Threads straddling a second boundary: a few seconds back is no look... */
@@ -1302,7 +1259,7 @@ static void test_auth_verify_is_thread_safe(void **state)
     char *tok = NULL, *hdr, *text;
     int i;
 
-    assert_int_equal(auth_mint(f->priv, ISS, AUD, "alice", "mcp:tools", T0, 3600, &tok, &e), 0);
+    assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", "mcp:tools", T0, 3600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     text = read_text(f->jwks);
     touch = (struct toucher){.path = f->jwks, .text = text, .stop = &stop};
@@ -1352,8 +1309,7 @@ static void test_auth_has_scope_matches_exact_tokens(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_auth_keygen_mint_verify_fills_principal),
-        T(test_auth_keygen_writes_matching_public_jwks),
+        T(test_auth_verifies_minted_token_and_fills_principal),
         T(test_auth_accepts_scheme_in_any_case_and_extra_spaces),
         T(test_auth_mint_without_scope_leaves_scopes_empty),
         T(test_auth_uses_azp_when_client_id_is_absent),
@@ -1392,7 +1348,6 @@ int main(void)
         T(test_auth_ignores_key_whose_alg_differs_from_token),
         T(test_auth_verifier_new_rejects_bad_config),
         T(test_auth_verifier_new_skips_unusable_keys),
-        T(test_auth_mint_rejects_bad_arguments),
         T(test_auth_reloads_jwks_when_mtime_changes),
         T(test_auth_reload_checks_again_after_clock_steps_back),
         T(test_auth_verify_is_thread_safe),

@@ -23,10 +23,11 @@ static void test_b64_standard_needs_padding(void **state)
     unsigned char out[64];
     assert_int_equal(dec("SGVsbG8=", false, out), 5);
     assert_memory_equal(out, "Hello", 5);
-    assert_int_equal(dec("SGVsbG8", false, out), -1);   /* padding missing */
-    assert_int_equal(dec("SGVs!!!bG8=", false, out), -1); /* bad characters */
-    assert_int_equal(dec("SGVsbG9=", false, out), -1);  /* stray trailing bits */
-    assert_int_equal(dec("SGVsbG8-", false, out), -1);  /* URL alphabet in the standard form */
+    assert_int_equal(dec("SGVsbG8", false, out), -B64_EINVALID);     /* padding missing */
+    assert_int_equal(dec("SGVs!!!bG8=", false, out), -B64_EINVALID); /* bad characters */
+    assert_int_equal(dec("SGVsbG9=", false, out), -B64_EINVALID);    /* stray trailing bits */
+    /* The URL alphabet in the standard form. */
+    assert_int_equal(dec("SGVsbG8-", false, out), -B64_EINVALID);
     assert_int_equal(dec("", false, out), 0);
 }
 
@@ -34,8 +35,8 @@ static void test_b64_url_has_no_padding(void **state)
 {
     unsigned char out[64];
     assert_int_equal(dec("SGVsbG8", true, out), 5);
-    assert_int_equal(dec("SGVsbG8=", true, out), -1);
-    assert_int_equal(dec("SGVsb", true, out), -1); /* 4k+1 characters */
+    assert_int_equal(dec("SGVsbG8=", true, out), -B64_EINVALID);
+    assert_int_equal(dec("SGVsb", true, out), -B64_EINVALID); /* 4k+1 characters */
     assert_int_equal(dec("_-8", true, out), 2);
     assert_true(b64url_char('_'));
     assert_false(b64url_char('+'));
@@ -54,7 +55,7 @@ static void test_b64_round_trip_and_capacity(void **state)
         assert_int_equal(b64_decode(text, len, true, out, sizeof(out)), (long)n);
         assert_memory_equal(in, out, n);
         if (n > 0) /* one byte too little room is refused, not overrun */
-            assert_int_equal(b64_decode(text, len, true, out, n - 1), -1);
+            assert_int_equal(b64_decode(text, len, true, out, n - 1), -B64_EINVALID);
     }
 }
 

@@ -527,11 +527,11 @@ static void test_log_level_parse_rejects_others(void **state)
 {
     enum log_level lv = LOGL_WARN;
 
-    assert_int_equal(log_level_parse("INFO", &lv), -1);
-    assert_int_equal(log_level_parse("warning", &lv), -1);
-    assert_int_equal(log_level_parse("", &lv), -1);
-    assert_int_equal(log_level_parse("info ", &lv), -1);
-    assert_int_equal(log_level_parse(NULL, &lv), -1);
+    assert_int_equal(log_level_parse("INFO", &lv), -LOG_EINVALID);
+    assert_int_equal(log_level_parse("warning", &lv), -LOG_EINVALID);
+    assert_int_equal(log_level_parse("", &lv), -LOG_EINVALID);
+    assert_int_equal(log_level_parse("info ", &lv), -LOG_EINVALID);
+    assert_int_equal(log_level_parse(NULL, &lv), -LOG_EINVALID);
     assert_int_equal(lv, LOGL_WARN);
 }
 

@@ -1,12 +1,13 @@
 /*
- * test_exttool.c - external-process tools: the stdout line parser, then real
- * runs of small sh scripts written into a temporary folder (success, exit
- * status, no result, signals, timeout and cancel killing the whole process
- * group, output limit, start failures, descriptors, concurrency).
+ * test_exttool.c - external-process tools: real runs of small sh scripts
+ * written into a temporary folder (success, exit status, no result, signals,
+ * timeout and cancel killing the whole process group, output limit, start
+ * failures, descriptors, concurrency).  The line protocol and the spec are
+ * tested on their own in test_extproto.c.
  *
  * Includes worker/exttool.c itself and supplies the C tool API as a seam, so
- * neither the runner nor twworker is linked; every run also checks that no
- * descriptor and no child is left behind.
+ * neither the runner nor toolctx.c is linked (only worker/extproto.c); every
+ * run also checks that no descriptor and no child is left behind.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -23,7 +24,7 @@
 
 #include <cmocka.h>
 
-/* ---- the seam: the tool API of worker/runner.c, recorded ---- */
+/* ---- the seam: the tool API of worker/toolctx.c, recorded ---- */
 
 struct tool_ctx {
     const json_t *args;        /* arguments */
@@ -79,6 +80,26 @@ json_t *tool_text_result(const char *text, bool is_error)
 {
     return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", text, "isError",
                      is_error);
+}
+
+json_t *tool_text_resultf(bool is_error, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return tool_text_result(text, is_error);
+}
+
+json_t *tool_error(int code, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return json_pack("{s:i, s:s}", "code", code, "message", text);
 }
 
 /* ---- helpers ---- */
@@ -217,133 +238,6 @@ static bool is_error(const json_t *result)
     return json_is_true(json_object_get(result, "isError"));
 }
 
-/* ---- the line parser ---- */
-
-static int parse(const char *line, struct exttool_event *ev, struct err *e)
-{
-    return exttool_parse_line(line, strlen(line), ev, e);
-}
-
-static void test_parse_progress(void **state)
-{
-    struct exttool_event ev;
-    assert_int_equal(parse("{\"progress\":3,\"total\":10,\"message\":\"3 of 10\"}", &ev, NULL), 0);
-    assert_int_equal(ev.kind, EXTTOOL_EV_PROGRESS);
-    assert_true(ev.progress == 3 && ev.total == 10);
-    assert_true(ev.has_message);
-    assert_string_equal(ev.message, "3 of 10");
-    exttool_event_fini(&ev);
-
-    assert_int_equal(parse("{\"progress\":0.5}", &ev, NULL), 0);
-    assert_true(ev.progress == 0.5 && ev.total == 0 && !ev.has_message);
-    /* CRLF, and a key beside it */
-    assert_int_equal(parse("{\"progress\":1,\"later\":true}\r", &ev, NULL), 0);
-    assert_int_equal(ev.kind, EXTTOOL_EV_PROGRESS);
-}
-
-static void test_parse_status_and_blank(void **state)
-{
-    struct exttool_event ev;
-    assert_int_equal(parse("  {\"status\":\"compiling\"}  ", &ev, NULL), 0);
-    assert_int_equal(ev.kind, EXTTOOL_EV_STATUS);
-    assert_string_equal(ev.message, "compiling");
-    assert_int_equal(parse("", &ev, NULL), 0);
-    assert_int_equal(ev.kind, EXTTOOL_EV_BLANK);
-    assert_int_equal(parse(" \t\r", &ev, NULL), 0);
-    assert_int_equal(ev.kind, EXTTOOL_EV_BLANK);
-}
-
-static void test_parse_result_is_a_new_reference(void **state)
-{
-    struct exttool_event ev;
-    assert_int_equal(parse("{\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],"
-                           "\"structuredContent\":{\"n\":1},\"isError\":false}}",
-                           &ev, NULL),
-                     0);
-    assert_int_equal(ev.kind, EXTTOOL_EV_RESULT);
-    assert_non_null(ev.result);
-    assert_int_equal(ev.result->refcount, 1);
-    assert_string_equal(text_of(ev.result), "hi");
-    exttool_event_fini(&ev);
-    assert_null(ev.result);
-    assert_int_equal(parse("{\"result\":{\"content\":[]}}", &ev, NULL), 0);
-    exttool_event_fini(&ev);
-}
-
-static void test_parse_rejects_what_is_not_protocol(void **state)
-{
-    static const char *const bad[] = {
-        "hello world",
-        "[1,2]",
-        "42",
-        "{}",
-        "{\"later\":1}",
-        "{\"progress\":1,\"status\":\"x\"}",
-        "{\"progress\":-1}",
-        "{\"progress\":\"1\"}",
-        "{\"progress\":1,\"total\":0}",
-        "{\"progress\":1,\"total\":\"9\"}",
-        "{\"progress\":1,\"message\":7}",
-        "{\"status\":null}",
-        "{\"result\":\"done\"}",
-        "{\"result\":{}}",
-        "{\"result\":{\"content\":{}}}",
-        "{\"result\":{\"content\":[{\"text\":\"no type\"}]}}",
-        "{\"result\":{\"content\":[],\"isError\":\"yes\"}}",
-        "{\"result\":{\"content\":[],\"structuredContent\":[]}}",
-        "{\"status\":\"a\",\"status\":\"b\"}", /* duplicate key */
-        "{\"status\":\"a\"} trailing",
-        "{\"status\":\"nul \\u0000 inside\"}", /* PostgreSQL jsonb refuses \u0000 */
-        "{\"status\":\"bad \xff utf-8\"}",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct exttool_event ev;
-        struct err e = {0};
-        if (parse(bad[i], &ev, &e) != -EXTTOOL_EPROTO)
-            fail_msg("accepted: %s", bad[i]);
-        assert_true(e.msg[0] != '\0');
-        assert_null(ev.result);
-    }
-    /* A raw NUL byte inside the line. */
-    struct exttool_event ev;
-    assert_int_equal(exttool_parse_line("{\"status\":\"a\"}\0x", 16, &ev, NULL), -EXTTOOL_EPROTO);
-}
-
-static void test_parse_error_never_quotes_the_line(void **state)
-{
-    struct exttool_event ev;
-    struct err e = {0};
-    assert_int_equal(parse("password=hunter2", &ev, &e), -EXTTOOL_EPROTO);
-    assert_null(strstr(e.msg, "hunter2"));
-    assert_int_equal(parse("{\"hunter2\": [", &ev, &e), -EXTTOOL_EPROTO);
-    assert_null(strstr(e.msg, "hunter2"));
-}
-
-static void test_parse_cuts_long_message_at_utf8_boundary(void **state)
-{
-    char line[1024] = "{\"status\":\"";
-    for (int i = 0; i < 200; i++)
-        strcat(line, "\xc3\xa9"); /* é: 400 bytes */
-    strcat(line, "\"}");
-    struct exttool_event ev;
-    assert_int_equal(parse(line, &ev, NULL), 0);
-    size_t n = strlen(ev.message);
-    assert_int_equal(n, 254); /* 255 would split a character */
-    char check[1024];
-    utf8_sanitize(check, ev.message, n);
-    assert_string_equal(check, ev.message);
-}
-
-static void test_sanitize_replaces_bad_bytes(void **state)
-{
-    char out[64];
-    utf8_sanitize(out, "a\377b\0c", 5); /* octal: a hex escape would swallow the 'b' */
-    assert_string_equal(out, "a\357\277\275b\357\277\275c");
-    utf8_sanitize(out, "\xc0\xaf|\xed\xa0\x80|\xf0\x9f\x98\x80", 11); /* overlong, surrogate */
-    assert_string_equal(out, "\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|"
-                             "\xf0\x9f\x98\x80");
-}
-
 /* ---- runs ---- */
 
 static void test_run_success_with_progress_and_result(void **state)
@@ -419,7 +313,7 @@ static void test_run_exit_75_asks_for_a_retry(void **state)
     json_t *error = NULL;
     retried[0] = '\0';
     json_t *r = run(NULL, NULL, spec_of(path, NULL), &error, NULL);
-    assert_null(r);     /* no outcome: the runner queues the task again */
+    assert_null(r); /* no outcome: the runner queues the task again */
     assert_null(error);
     assert_string_equal(retried, "temporary failure (exit status 75): backend busy");
 }
@@ -436,7 +330,7 @@ static void test_run_stderr_tail_is_bounded_and_valid_utf8(void **state)
     const char *t = text_of(r);
     assert_non_null(t);
     assert_true(strncmp(t, "exit status 1: xxx", 18) == 0);
-    assert_true(strlen(t) < 15 + 2 * EXTTOOL_ERR_TAIL);
+    assert_true(strlen(t) < 15 + 2 * EXTPROTO_ERR_TAIL);
     const char *end = "\n\xc3\xa9t\xc3\xa9 \xEF\xBF\xBD \xEF\xBF\xBD END";
     assert_string_equal(t + strlen(t) - strlen(end), end);
     json_decref(r);
@@ -508,7 +402,7 @@ static void test_run_cancel_stops_process_group(void **state)
     json_t *r = run(&ctx, NULL, spec_of(path, "{\"killGraceMs\":5000}"), &error, &ms);
     assert_null(r);
     assert_non_null(error);
-    assert_int_equal(json_integer_value(json_object_get(error, "code")), -32603);
+    assert_int_equal(json_integer_value(json_object_get(error, "code")), MCP_EINTERNAL);
     assert_string_equal(json_string_value(json_object_get(error, "message")), "cancelled");
     assert_true(ms < 1000); /* SIGTERM was enough; no wait for the grace */
     json_decref(error);
@@ -770,13 +664,6 @@ int main(void)
     signal(SIGPIPE, SIG_DFL);
     log_init("test_exttool", LOGL_ERROR, true);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_progress),
-        cmocka_unit_test(test_parse_status_and_blank),
-        cmocka_unit_test(test_parse_result_is_a_new_reference),
-        cmocka_unit_test(test_parse_rejects_what_is_not_protocol),
-        cmocka_unit_test(test_parse_error_never_quotes_the_line),
-        cmocka_unit_test(test_parse_cuts_long_message_at_utf8_boundary),
-        cmocka_unit_test(test_sanitize_replaces_bad_bytes),
         cmocka_unit_test(test_run_success_with_progress_and_result),
         cmocka_unit_test(test_run_nonzero_exit_quotes_stderr),
         cmocka_unit_test(test_run_exit_75_asks_for_a_retry),

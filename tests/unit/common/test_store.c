@@ -1,0 +1,932 @@
+/*
+ * test_store.c - unit tests for common/store.c, store_conn.c and store_row.c
+ * against the libpq seam, without a server.
+ *
+ * Every store here runs over fakepq (tests/unit/common/fakepq.h), which
+ * answers each statement as the test scripts it: rows, rows affected, an
+ * error with a SQLSTATE, or a connection that drops.  Each test ends by
+ * checking that every result was cleared, every connection finished and
+ * every scripted reply consumed.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "store.h"
+#include "store_seam.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fakepq.h"
+
+#define ID    "0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
+#define OTHER "ffffffff-0000-4000-8000-000000000001"
+
+/* ---- fixture ---- */
+
+static int fx_setup(void **state)
+{
+    fakepq_reset();
+    *state = store_new_with_ops("dbname=none", "test_store", &fakepq_ops);
+    return *state ? 0 : -1;
+}
+
+static int fx_teardown(void **state)
+{
+    store_free(*state);
+    assert_int_equal(fakepq_live_results(), 0);
+    assert_int_equal(fakepq_open_conns(), 0);
+    assert_int_equal(fakepq_pending(), 0);
+    fakepq_reset();
+    return 0;
+}
+
+/* A task row with every field set, as tasks/get would read it. */
+static struct task_row full_row(void)
+{
+    static char owner[] = "alice", tool[] = "slow.echo", args[] = "{\"n\":1}";
+    static char msg[] = "halfway", result[] = "{\"content\":[]}", error[] = "{\"code\":-1}";
+    static char reqs[] = "{\"q\":{}}", resps[] = "{\"q\":1}", worker[] = "w-1";
+    static char trace[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    static char caps[] = "{\"elicitation\":{}}";
+    struct task_row t = {
+        .status = TASK_INPUT_REQUIRED,
+        .owner = owner,
+        .tool = tool,
+        .args = args,
+        .status_message = msg,
+        .has_progress = true,
+        .progress = 0.5,
+        .progress_total = 2,
+        .result = result,
+        .error = error,
+        .input_requests = reqs,
+        .input_responses = resps,
+        .attempt = 2,
+        .max_attempts = 3,
+        .worker_id = worker,
+        .trace = trace,
+        .ttl_ms = INT64_C(86400000000),
+        .poll_interval_ms = 1500,
+        .client_caps = caps,
+    };
+
+    snprintf(t.id, sizeof(t.id), "%s", ID);
+    snprintf(t.created_at, sizeof(t.created_at), "2026-11-22T00:47:48.123Z");
+    snprintf(t.updated_at, sizeof(t.updated_at), "2026-11-22T00:48:00.000Z");
+    return t;
+}
+
+/* A queued task with only the fields a new one has. */
+static struct task_row queued_row(const char *id)
+{
+    static char owner[] = "alice", tool[] = "echo", args[] = "{}";
+    struct task_row t = {.status = TASK_QUEUED,
+                         .owner = owner,
+                         .tool = tool,
+                         .args = args,
+                         .max_attempts = 3,
+                         .ttl_ms = 60000,
+                         .poll_interval_ms = 1000};
+
+    snprintf(t.id, sizeof(t.id), "%s", id);
+    return t;
+}
+
+static void assert_str_or_null(const char *got, const char *want)
+{
+    if (!want)
+        assert_null(got);
+    else
+        assert_string_equal(got, want);
+}
+
+static void assert_rows_equal(const struct task_row *a, const struct task_row *b)
+{
+    assert_string_equal(a->id, b->id);
+    assert_int_equal(a->status, b->status);
+    assert_str_or_null(a->owner, b->owner);
+    assert_str_or_null(a->tool, b->tool);
+    assert_str_or_null(a->args, b->args);
+    assert_str_or_null(a->status_message, b->status_message);
+    assert_int_equal(a->has_progress, b->has_progress);
+    assert_true(a->progress == b->progress);
+    assert_true(a->progress_total == b->progress_total);
+    assert_str_or_null(a->result, b->result);
+    assert_str_or_null(a->error, b->error);
+    assert_str_or_null(a->input_requests, b->input_requests);
+    assert_str_or_null(a->input_responses, b->input_responses);
+    assert_int_equal(a->attempt, b->attempt);
+    assert_int_equal(a->max_attempts, b->max_attempts);
+    assert_str_or_null(a->worker_id, b->worker_id);
+    assert_str_or_null(a->trace, b->trace);
+    assert_string_equal(a->created_at, b->created_at);
+    assert_string_equal(a->updated_at, b->updated_at);
+    assert_int_equal(a->ttl_ms, b->ttl_ms);
+    assert_int_equal(a->poll_interval_ms, b->poll_interval_ms);
+    assert_str_or_null(a->client_caps, b->client_caps);
+}
+
+/* ---- one call per statement, for the failure table ---- */
+
+/* Pass 'rc' on, releasing *row when the call that returned it filled it. */
+static int fini_if_ok(int rc, struct task_row *row)
+{
+    if (rc == 0)
+        task_row_fini(row);
+    return rc;
+}
+
+/* A store call that runs 'stmt' first; returns what the call returned. */
+struct call {
+    const char *name; /* for messages */
+    const char *stmt; /* the statement it runs first */
+    int (*run)(struct store *st, struct err *e);
+};
+
+static int call_create(struct store *st, struct err *e)
+{
+    struct task_new t = {.id = ID,
+                         .owner = "alice",
+                         .tool = "echo",
+                         .args = "{}",
+                         .ttl_ms = 1000,
+                         .poll_interval_ms = 1000,
+                         .max_attempts = 1};
+    struct task_row row;
+
+    return fini_if_ok(store_task_create(st, &t, &row, e), &row);
+}
+
+static int call_get(struct store *st, struct err *e)
+{
+    struct task_row row;
+
+    return fini_if_ok(store_task_get(st, ID, "alice", &row, e), &row);
+}
+
+static int call_cancel(struct store *st, struct err *e)
+{
+    bool changed;
+
+    return store_task_cancel(st, ID, "alice", &changed, e);
+}
+
+static int call_claim(struct store *st, struct err *e)
+{
+    struct task_row row;
+
+    return fini_if_ok(store_task_claim(st, ID, "w-1", 30000, &row, e), &row);
+}
+
+static int call_claim_next(struct store *st, struct err *e)
+{
+    struct task_row row;
+
+    return fini_if_ok(store_task_claim_next(st, "w-1", 30000, &row, e), &row);
+}
+
+static int call_heartbeat(struct store *st, struct err *e)
+{
+    return store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, e);
+}
+
+static int call_finish(struct store *st, struct err *e)
+{
+    return store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0, e);
+}
+
+static int call_request_input(struct store *st, struct err *e)
+{
+    return store_task_request_input(st, ID, "w-1", 1, "{\"q\":{}}", NULL, e);
+}
+
+static int call_answer(struct store *st, struct err *e)
+{
+    bool resumed;
+    int attempt;
+
+    return store_task_answer(st, ID, "alice", "{\"q\":1}", &resumed, &attempt, e);
+}
+
+static int call_retry(struct store *st, struct err *e)
+{
+    bool failed;
+
+    return store_task_retry(st, ID, "w-1", 1, "flaky", &failed, e);
+}
+
+static int call_redispatch(struct store *st, struct err *e)
+{
+    struct task_row *rows = NULL;
+    int n = -1, rc = store_redispatch(st, 5000, 10, &rows, &n, e);
+
+    for (int i = 0; i < n; i++)
+        task_row_fini(&rows[i]);
+    free(rows);
+    return rc;
+}
+
+static int call_release(struct store *st, struct err *e)
+{
+    return store_task_release(st, ID, "w-1", 1, e);
+}
+
+static int call_sweep(struct store *st, struct err *e)
+{
+    struct sweep_counts c;
+
+    return store_sweep(st, 100, 30000, &c, NULL, NULL, e);
+}
+
+static const struct call calls[] = {
+    {"create", STORE_STMT_CREATE, call_create},
+    {"get", STORE_STMT_GET, call_get},
+    {"cancel", STORE_STMT_CANCEL, call_cancel},
+    {"claim", STORE_STMT_CLAIM, call_claim},
+    {"claim_next", STORE_STMT_CLAIM_NEXT, call_claim_next},
+    {"heartbeat", STORE_STMT_HEARTBEAT, call_heartbeat},
+    {"finish", STORE_STMT_FINISH, call_finish},
+    {"request_input", STORE_STMT_REQUEST_INPUT, call_request_input},
+    {"answer", STORE_STMT_ANSWER, call_answer},
+    {"retry", STORE_STMT_RETRY, call_retry},
+    {"redispatch", STORE_STMT_REDISPATCH, call_redispatch},
+    {"release", STORE_STMT_RELEASE, call_release},
+    {"sweep", STORE_STMT_SWEEP_LEASES, call_sweep},
+};
+#define NCALLS (sizeof(calls) / sizeof(calls[0]))
+
+/* ---- connecting ---- */
+
+static void test_store_connects_lazily_and_prepares_every_statement_once(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    assert_int_equal(fakepq_connects(), 0);
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    assert_int_equal(call_heartbeat(st, &e), 0);
+    assert_int_equal(call_heartbeat(st, &e), 0);
+    assert_int_equal(fakepq_connects(), 1);
+    assert_int_equal(fakepq_prepares(), 15);
+    assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
+}
+
+static void test_store_unreachable_database_is_unavailable(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_fail_connects(1);
+    assert_int_equal(call_get(st, &e), -STORE_EUNAVAILABLE);
+    assert_int_equal(e.code, -STORE_EUNAVAILABLE);
+    assert_string_equal(e.msg, "database unreachable: fakepq: connection refused");
+    assert_int_equal(fakepq_execs(STORE_STMT_GET), 0);
+    assert_int_equal(fakepq_open_conns(), 0); /* the failed connection is finished */
+}
+
+static void test_store_unmigrated_schema_is_internal_and_not_kept(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_fail_prepare(STORE_STMT_ANSWER);
+    assert_int_equal(call_heartbeat(st, &e), -STORE_EINTERNAL);
+    assert_non_null(strstr(e.msg, "prepare tw_answer"));
+    assert_non_null(strstr(e.msg, "(schema not migrated?)"));
+    assert_null(strstr(e.msg, "LINE 1")); /* first line only */
+    assert_int_equal(fakepq_open_conns(), 0);
+    /* The next call connects again and succeeds. */
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    assert_int_equal(call_heartbeat(st, &e), 0);
+    assert_int_equal(fakepq_connects(), 2);
+}
+
+/* ---- failures, statement by statement ---- */
+
+/* What each kind of SQLSTATE becomes when the connection stays up. */
+static const struct {
+    const char *sqlstate; /* as PostgreSQL reports it */
+    int code;             /* what the store returns */
+} kept_conn_states[] = {
+    {"22P02", -STORE_EINVALID},  /* invalid_text_representation (bad uuid, bad JSON) */
+    {"22001", -STORE_EINVALID},  /* string_data_right_truncation */
+    {"23502", -STORE_EINVALID},  /* not_null_violation */
+    {"23514", -STORE_EINVALID},  /* check_violation */
+    {"42P01", -STORE_EINTERNAL}, /* undefined_table */
+    {"57014", -STORE_EINTERNAL}, /* query_canceled: statement_timeout */
+    {"55P03", -STORE_EINTERNAL}, /* lock_not_available: lock_timeout */
+    {"40001", -STORE_EINTERNAL}, /* serialization_failure */
+    {"53300", -STORE_EINTERNAL}, /* too_many_connections */
+    {"XX000", -STORE_EINTERNAL}, /* internal_error */
+};
+
+static void test_store_maps_every_statement_failure_by_sqlstate(void **state)
+{
+    struct store *st = *state;
+
+    for (size_t c = 0; c < NCALLS; c++) {
+        for (size_t k = 0; k < sizeof(kept_conn_states) / sizeof(kept_conn_states[0]); k++) {
+            struct err e = {0};
+            int rc;
+
+            fakepq_reply_error(calls[c].stmt, kept_conn_states[k].sqlstate,
+                               "ERROR:  scripted\nDETAIL:  more\n");
+            rc = calls[c].run(st, &e);
+            if (rc != kept_conn_states[k].code)
+                fail_msg("%s with SQLSTATE %s returned %d", calls[c].name,
+                         kept_conn_states[k].sqlstate, rc);
+            assert_int_equal(e.code, rc);
+            assert_non_null(strstr(e.msg, calls[c].stmt));
+            assert_non_null(strstr(e.msg, "ERROR:  scripted"));
+            assert_null(strstr(e.msg, "DETAIL"));
+            assert_int_equal(fakepq_live_results(), 0);
+        }
+    }
+    assert_int_equal(fakepq_connects(), 1); /* none of these loses the connection */
+    assert_int_equal(fakepq_unscripted(), 0);
+}
+
+/* SQLSTATEs that mean the connection is gone: the store reconnects and sends
+ * the statement once more; when that fails the same way, it is unavailable. */
+static const char *const lost_conn_states[] = {"08006", "08003", "57P01", "57P02", "57P03", NULL};
+
+static void test_store_lost_connection_states_are_unavailable_after_one_retry(void **state)
+{
+    struct store *st = *state;
+    int connects = 0;
+
+    for (size_t c = 0; c < NCALLS; c++) {
+        for (size_t k = 0; k < sizeof(lost_conn_states) / sizeof(lost_conn_states[0]); k++) {
+            struct err e = {0};
+            int rc, execs = fakepq_execs(calls[c].stmt);
+
+            fakepq_reply_error(calls[c].stmt, lost_conn_states[k], NULL);
+            fakepq_reply_error(calls[c].stmt, lost_conn_states[k], NULL);
+            rc = calls[c].run(st, &e);
+            if (rc != -STORE_EUNAVAILABLE)
+                fail_msg("%s with SQLSTATE %s returned %d", calls[c].name,
+                         lost_conn_states[k] ? lost_conn_states[k] : "(none)", rc);
+            assert_int_equal(e.code, -STORE_EUNAVAILABLE);
+            assert_string_equal(e.msg, "database connection lost");
+            assert_int_equal(fakepq_execs(calls[c].stmt), execs + 2);
+            connects += 2;
+            assert_int_equal(fakepq_connects(), connects);
+            assert_int_equal(fakepq_open_conns(), 0);
+        }
+    }
+}
+
+static void test_store_dropped_connection_is_unavailable_and_the_next_call_reconnects(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    assert_int_equal(call_heartbeat(st, &e), 0);
+    /* The server goes away mid-call and is still away for the retry. */
+    fakepq_reply_drop(STORE_STMT_FINISH);
+    fakepq_fail_connects(1);
+    assert_int_equal(call_finish(st, &e), -STORE_EUNAVAILABLE);
+    assert_int_equal(e.code, -STORE_EUNAVAILABLE);
+    assert_int_equal(fakepq_connects(), 2);
+    assert_int_equal(fakepq_open_conns(), 0);
+    /* It is back: the next call opens a new connection and prepares again. */
+    fakepq_reply_affected(STORE_STMT_FINISH, 1);
+    assert_int_equal(call_finish(st, &e), 0);
+    assert_int_equal(fakepq_connects(), 3);
+    assert_int_equal(fakepq_open_conns(), 1);
+    assert_int_equal(fakepq_prepares(), 30);
+}
+
+static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_drop(STORE_STMT_FINISH);
+    fakepq_reply_affected(STORE_STMT_FINISH, 1);
+    assert_int_equal(call_finish(st, &e), 0);
+    assert_int_equal(fakepq_execs(STORE_STMT_FINISH), 2);
+    assert_int_equal(fakepq_connects(), 2);
+    assert_int_equal(fakepq_open_conns(), 1);
+    /* Dropped twice in one call: unavailable, no third try. */
+    fakepq_reply_drop(STORE_STMT_FINISH);
+    fakepq_reply_drop(STORE_STMT_FINISH);
+    assert_int_equal(call_finish(st, &e), -STORE_EUNAVAILABLE);
+    assert_int_equal(fakepq_execs(STORE_STMT_FINISH), 4);
+}
+
+static void test_store_failure_inside_a_sweep_stops_it(void **state)
+{
+    static const char *const order[] = {STORE_STMT_SWEEP_LEASES, STORE_STMT_SWEEP_EXPIRED,
+                                        STORE_STMT_QUEUE_STATS};
+    struct store *st = *state;
+
+    for (int fail = 0; fail < 3; fail++) {
+        struct err e = {0};
+
+        for (int i = 0; i < fail; i++) {
+            if (i == 0)
+                fakepq_reply_rows(order[i], store_row_result(STORE_ROW_DISPATCH, NULL, 0));
+            else
+                fakepq_reply_affected(order[i], 0);
+        }
+        fakepq_reply_error(order[fail], "XX000", NULL);
+        assert_int_equal(call_sweep(st, &e), -STORE_EINTERNAL);
+        assert_non_null(strstr(e.msg, order[fail]));
+    }
+    assert_int_equal(fakepq_unscripted(), 0);
+}
+
+/* ---- conditional writes ---- */
+
+static void test_store_conditional_writes_that_match_nothing_are_lost(void **state)
+{
+    static const struct call owned[] = {
+        {"heartbeat", STORE_STMT_HEARTBEAT, call_heartbeat},
+        {"finish", STORE_STMT_FINISH, call_finish},
+        {"request_input", STORE_STMT_REQUEST_INPUT, call_request_input},
+        {"release", STORE_STMT_RELEASE, call_release},
+    };
+    struct store *st = *state;
+
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+        struct err e = {0};
+
+        fakepq_reply_affected(owned[i].stmt, 0);
+        assert_int_equal(owned[i].run(st, &e), -STORE_ELOST);
+        assert_int_equal(e.code, -STORE_ELOST);
+        fakepq_reply_affected(owned[i].stmt, 1);
+        assert_int_equal(owned[i].run(st, &e), 0);
+    }
+}
+
+static void test_store_retry_of_a_task_no_longer_owned_is_lost(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+    bool failed = true;
+
+    fakepq_reply_rows(STORE_STMT_RETRY, store_row_result(STORE_ROW_DISPATCH, NULL, 0));
+    assert_int_equal(store_task_retry(st, ID, "w-1", 1, "flaky", &failed, &e), -STORE_ELOST);
+    assert_false(failed);
+    fakepq_reply_value(STORE_STMT_RETRY, "queued");
+    assert_int_equal(store_task_retry(st, ID, "w-1", 1, "flaky", &failed, &e), 0);
+    assert_false(failed);
+    fakepq_reply_value(STORE_STMT_RETRY, "failed");
+    assert_int_equal(store_task_retry(st, ID, "w-1", 3, "flaky", &failed, &e), 0);
+    assert_true(failed);
+    assert_string_equal(fakepq_param(STORE_STMT_RETRY, 2), "3");
+    assert_string_equal(fakepq_param(STORE_STMT_RETRY, 3), "flaky");
+}
+
+/* ---- create and duplicates ---- */
+
+static void test_store_create_of_an_existing_id_reads_it_back_by_sqlstate(void **state)
+{
+    struct task_row want = queued_row(ID), got;
+    struct task_new t = {.id = ID,
+                         .owner = "alice",
+                         .tool = "echo",
+                         .args = "{}",
+                         .ttl_ms = 1000,
+                         .poll_interval_ms = 1000,
+                         .max_attempts = 3};
+    struct store *st = *state;
+    struct err e = {0};
+
+    /* The wording of the message does not matter, only SQLSTATE 23505. */
+    fakepq_reply_error(STORE_STMT_CREATE, STORE_SQLSTATE_UNIQUE, "ERROR:  something else\n");
+    fakepq_reply_tasks(STORE_STMT_GET, &want, 1);
+    assert_int_equal(store_task_create(st, &t, &got, &e), 0);
+    assert_rows_equal(&got, &want);
+    assert_string_equal(fakepq_param(STORE_STMT_GET, 0), ID);
+    assert_string_equal(fakepq_param(STORE_STMT_GET, 1), "alice");
+    task_row_fini(&got);
+}
+
+static void test_store_create_refused_otherwise_is_invalid_whatever_the_message(void **state)
+{
+    struct task_new t = {.id = ID,
+                         .owner = "alice",
+                         .tool = "echo",
+                         .args = "{",
+                         .ttl_ms = 1000,
+                         .poll_interval_ms = 1000,
+                         .max_attempts = 3};
+    struct store *st = *state;
+    struct task_row got;
+    struct err e = {0};
+
+    fakepq_reply_error(STORE_STMT_CREATE, "23502",
+                       "ERROR:  duplicate key value violates unique constraint\n");
+    assert_int_equal(store_task_create(st, &t, &got, &e), -STORE_EINVALID);
+    assert_int_equal(fakepq_execs(STORE_STMT_GET), 0);
+    assert_non_null(strstr(e.msg, "tw_create"));
+}
+
+static void test_store_create_sends_every_field(void **state)
+{
+    struct task_row want = queued_row(ID), got;
+    struct task_new t = {.id = ID,
+                         .owner = "alice",
+                         .tool = "echo",
+                         .args = "{\"a\":1}",
+                         .trace = NULL,
+                         .ttl_ms = INT64_C(5000000000),
+                         .poll_interval_ms = 1500,
+                         .max_attempts = 4,
+                         .client_caps = "{\"sampling\":{}}",
+                         .input_responses = NULL};
+    static const char *const want_params[] = {
+        ID,           "alice", "echo", "{\"a\":1}",         NULL,
+        "5000000000", "1500",  "4",    "{\"sampling\":{}}", NULL};
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_tasks(STORE_STMT_CREATE, &want, 1);
+    assert_int_equal(store_task_create(st, &t, &got, &e), 0);
+    for (int i = 0; i < 10; i++)
+        assert_str_or_null(fakepq_param(STORE_STMT_CREATE, i), want_params[i]);
+    task_row_fini(&got);
+}
+
+/* ---- reading rows ---- */
+
+static void test_store_reads_every_column_of_a_task_row(void **state)
+{
+    struct task_row want = full_row(), got;
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_tasks(STORE_STMT_GET, &want, 1);
+    assert_int_equal(store_task_get(st, ID, "alice", &got, &e), 0);
+    assert_rows_equal(&got, &want);
+    task_row_fini(&got);
+}
+
+static void test_store_reads_sql_nulls_as_absent_fields(void **state)
+{
+    struct task_row want = queued_row(ID), got;
+    struct store *st = *state;
+    struct err e = {0};
+    PGresult *r;
+
+    want.progress_total = 7; /* no progress: the total is not read either */
+    fakepq_reply_tasks(STORE_STMT_GET, &want, 1);
+    assert_int_equal(store_task_get(st, ID, NULL, &got, &e), 0);
+    assert_null(got.status_message);
+    assert_null(got.result);
+    assert_null(got.worker_id);
+    assert_null(got.trace);
+    assert_false(got.has_progress);
+    assert_true(got.progress == 0 && got.progress_total == 0);
+    assert_string_equal(got.created_at, "");
+    task_row_fini(&got);
+
+    /* Progress without a total: total 0 (unknown). */
+    want = full_row();
+    r = store_row_result(STORE_ROW_TASK, &want, 1);
+    assert_int_equal(PQsetvalue(r, 0, PQfnumber(r, "progress_total"), NULL, -1), 1);
+    fakepq_reply_rows(STORE_STMT_GET, r);
+    assert_int_equal(store_task_get(st, ID, NULL, &got, &e), 0);
+    assert_true(got.has_progress);
+    assert_true(got.progress == 0.5 && got.progress_total == 0);
+    task_row_fini(&got);
+}
+
+static void test_store_refuses_rows_it_cannot_read(void **state)
+{
+    struct task_row want = full_row(), got;
+    struct store *st = *state;
+    struct err e = {0};
+    PGresult *r;
+
+    r = store_row_result(STORE_ROW_TASK, &want, 1);
+    assert_int_equal(PQsetvalue(r, 0, PQfnumber(r, "status"), (char *)"paused", 6), 1);
+    fakepq_reply_rows(STORE_STMT_GET, r);
+    assert_int_equal(store_task_get(st, ID, NULL, &got, &e), -STORE_EINTERNAL);
+    assert_string_equal(e.msg, "unknown status in row");
+    assert_null(got.owner); /* zeroed, nothing leaked */
+
+    /* A result of another shape is never read at the wrong positions. */
+    fakepq_reply_rows(STORE_STMT_GET, store_row_result(STORE_ROW_DISPATCH, &want, 1));
+    assert_int_equal(store_task_get(st, ID, NULL, &got, &e), -STORE_EINTERNAL);
+    assert_non_null(strstr(e.msg, "columns"));
+}
+
+static void test_store_get_of_a_malformed_id_asks_nothing(void **state)
+{
+    struct store *st = *state;
+    struct task_row got;
+    struct err e = {0};
+    int attempt = -1;
+    bool b;
+
+    assert_int_equal(store_task_get(st, "not-a-uuid", NULL, &got, &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_cancel(st, ID "x", "alice", &b, &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_claim(st, "", "w-1", 1000, &got, &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_answer(st, "{}", "alice", "{}", &b, &attempt, &e),
+                     -STORE_ENOTFOUND);
+    assert_int_equal(attempt, 0);
+    assert_int_equal(fakepq_connects(), 0);
+}
+
+static void test_store_missing_rows_are_not_found(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_tasks(STORE_STMT_GET, NULL, 0);
+    assert_int_equal(call_get(st, &e), -STORE_ENOTFOUND);
+    fakepq_reply_tasks(STORE_STMT_CLAIM, NULL, 0);
+    assert_int_equal(call_claim(st, &e), -STORE_ENOTFOUND);
+    fakepq_reply_tasks(STORE_STMT_CLAIM_NEXT, NULL, 0);
+    assert_int_equal(call_claim_next(st, &e), -STORE_ENOTFOUND);
+    assert_string_equal(e.msg, "no such task");
+}
+
+/* ---- calls made of two statements ---- */
+
+static void test_store_cancel_is_idempotent_for_finished_tasks(void **state)
+{
+    struct task_row done = queued_row(ID);
+    struct store *st = *state;
+    struct err e = {0};
+    bool changed = false;
+
+    fakepq_reply_value(STORE_STMT_CANCEL, ID);
+    assert_int_equal(store_task_cancel(st, ID, "alice", &changed, &e), 0);
+    assert_true(changed);
+    assert_int_equal(fakepq_execs(STORE_STMT_GET), 0);
+
+    done.status = TASK_COMPLETED;
+    fakepq_reply_tasks(STORE_STMT_CANCEL, NULL, 0);
+    fakepq_reply_tasks(STORE_STMT_GET, &done, 1);
+    assert_int_equal(store_task_cancel(st, ID, "alice", &changed, &e), 0);
+    assert_false(changed);
+
+    fakepq_reply_tasks(STORE_STMT_CANCEL, NULL, 0);
+    fakepq_reply_tasks(STORE_STMT_GET, NULL, 0);
+    assert_int_equal(store_task_cancel(st, OTHER, "alice", &changed, &e), -STORE_ENOTFOUND);
+    assert_false(changed);
+    assert_string_equal(fakepq_param(STORE_STMT_GET, 0), OTHER);
+    assert_string_equal(fakepq_param(STORE_STMT_GET, 1), "alice");
+}
+
+static void test_store_answer_resumes_only_when_queued_again(void **state)
+{
+    static const char *const still_waiting[] = {"input_required", "2"};
+    static const char *const queued[] = {"queued", "3"};
+    struct task_row done = queued_row(ID);
+    struct store *st = *state;
+    struct err e = {0};
+    bool resumed = true;
+    int attempt = -1;
+
+    fakepq_reply_row(STORE_STMT_ANSWER, 2, still_waiting);
+    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &attempt, &e), 0);
+    assert_false(resumed);
+    assert_int_equal(attempt, 0);
+    fakepq_reply_row(STORE_STMT_ANSWER, 2, queued);
+    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &attempt, &e), 0);
+    assert_true(resumed);
+    assert_int_equal(attempt, 3); /* for the job envelope, without reading the row */
+    /* Not waiting for input: left alone; unknown: not found. */
+    fakepq_reply_tasks(STORE_STMT_ANSWER, NULL, 0);
+    fakepq_reply_tasks(STORE_STMT_GET, &done, 1);
+    assert_int_equal(store_task_answer(st, ID, "alice", "{}", &resumed, &attempt, &e), 0);
+    assert_false(resumed);
+    assert_int_equal(attempt, 0);
+    fakepq_reply_tasks(STORE_STMT_ANSWER, NULL, 0);
+    fakepq_reply_tasks(STORE_STMT_GET, NULL, 0);
+    assert_int_equal(store_task_answer(st, ID, "mallory", "{}", &resumed, &attempt, &e),
+                     -STORE_ENOTFOUND);
+}
+
+/* ---- parameters ---- */
+
+static void test_store_finish_puts_the_outcome_in_its_column(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_affected(STORE_STMT_FINISH, 1);
+    assert_int_equal(
+        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, &e), 0);
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 2), "2");
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "completed");
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 4), "{\"r\":1}");
+    assert_null(fakepq_param(STORE_STMT_FINISH, 5));
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 6), "done");
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 7), "1");
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 8), "4");
+
+    fakepq_reply_affected(STORE_STMT_FINISH, 1);
+    assert_int_equal(
+        store_task_finish(st, ID, "w-1", 2, TASK_FAILED, "{\"code\":1}", NULL, -1, 0, &e), 0);
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "failed");
+    assert_null(fakepq_param(STORE_STMT_FINISH, 4));
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 5), "{\"code\":1}");
+    assert_null(fakepq_param(STORE_STMT_FINISH, 7)); /* progress unchanged */
+    assert_null(fakepq_param(STORE_STMT_FINISH, 8));
+
+    /* Only outcomes can be finished; nothing is sent otherwise. */
+    assert_int_equal(store_task_finish(st, ID, "w-1", 2, TASK_RUNNING, "{}", NULL, -1, 0, &e),
+                     -STORE_EINVALID);
+    assert_int_equal(fakepq_execs(STORE_STMT_FINISH), 2);
+}
+
+static void test_store_heartbeat_sends_progress_only_when_known(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, "step 2", 2, 0, &e), 0);
+    assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 3), "30000");
+    assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 4), "step 2");
+    assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 5), "2");
+    assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6)); /* total 0: unknown */
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 10, &e), 0);
+    assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 4));
+    assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 5));
+    assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6));
+}
+
+/* ---- redispatch and sweep ---- */
+
+static void test_store_redispatch_reads_dispatch_rows(void **state)
+{
+    struct task_row in[2] = {full_row(), queued_row(OTHER)}, *rows = NULL;
+    struct store *st = *state;
+    struct err e = {0};
+    int n = 0;
+
+    fakepq_reply_rows(STORE_STMT_REDISPATCH, store_row_result(STORE_ROW_DISPATCH, in, 2));
+    assert_int_equal(store_redispatch(st, 5000, 10, &rows, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, ID);
+    assert_string_equal(rows[0].tool, "slow.echo");
+    assert_string_equal(rows[0].owner, "alice");
+    assert_int_equal(rows[0].attempt, 2);
+    assert_string_equal(rows[0].trace, in[0].trace);
+    assert_null(rows[0].args); /* not selected */
+    assert_string_equal(rows[1].id, OTHER);
+    assert_null(rows[1].trace);
+    assert_string_equal(fakepq_param(STORE_STMT_REDISPATCH, 0), "5000");
+    assert_string_equal(fakepq_param(STORE_STMT_REDISPATCH, 1), "10");
+    for (int i = 0; i < n; i++)
+        task_row_fini(&rows[i]);
+    free(rows);
+}
+
+static void test_store_redispatch_hands_back_nothing_on_failure(void **state)
+{
+    struct task_row in = full_row(), *rows = (struct task_row *)&in;
+    struct store *st = *state;
+    struct err e = {0};
+    int n = 5;
+
+    fakepq_reply_tasks(STORE_STMT_REDISPATCH, &in, 1); /* a task row is the wrong shape */
+    assert_int_equal(store_redispatch(st, 5000, 10, &rows, &n, &e), -STORE_EINTERNAL);
+    assert_null(rows);
+    assert_int_equal(n, 0);
+}
+
+struct changed_ids {
+    int n;           /* calls so far */
+    char ids[4][64]; /* ids told, in order */
+};
+
+static void on_changed(void *arg, const char *task_id)
+{
+    struct changed_ids *c = arg;
+
+    snprintf(c->ids[c->n++ % 4], sizeof(c->ids[0]), "%s", task_id);
+}
+
+static void test_store_sweep_counts_and_tells_each_changed_task(void **state)
+{
+    struct store *st = *state;
+    struct changed_ids seen = {0};
+    struct sweep_counts c;
+    PGresAttDesc attrs[3] = {{.name = (char *)"status", .typlen = -1},
+                             {.name = (char *)"id", .typlen = -1},
+                             {.name = (char *)"x", .typlen = -1}};
+    PGresult *swept = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    PGresult *stats = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    struct err e = {0};
+
+    assert_int_equal(PQsetResultAttrs(swept, 2, attrs), 1);
+    assert_int_equal(PQsetvalue(swept, 0, 0, (char *)"queued", 6), 1);
+    assert_int_equal(PQsetvalue(swept, 0, 1, (char *)ID, 36), 1);
+    assert_int_equal(PQsetvalue(swept, 1, 0, (char *)"failed", 6), 1);
+    assert_int_equal(PQsetvalue(swept, 1, 1, (char *)OTHER, 36), 1);
+    assert_int_equal(PQsetResultAttrs(stats, 3, attrs), 1);
+    assert_int_equal(PQsetvalue(stats, 0, 0, (char *)"12", 2), 1);
+    assert_int_equal(PQsetvalue(stats, 0, 1, (char *)"3.25", 4), 1);
+    assert_int_equal(PQsetvalue(stats, 0, 2, (char *)"4", 1), 1);
+    fakepq_reply_rows(STORE_STMT_SWEEP_LEASES, swept);
+    fakepq_reply_affected(STORE_STMT_SWEEP_EXPIRED, 7);
+    fakepq_reply_rows(STORE_STMT_QUEUE_STATS, stats);
+
+    assert_int_equal(store_sweep(st, 100, 30000, &c, on_changed, &seen, &e), 0);
+    assert_int_equal(c.requeued, 1);
+    assert_int_equal(c.failed, 1);
+    assert_int_equal(c.expired, 7);
+    assert_int_equal(c.queued, 12);
+    assert_true(c.oldest_queued_s == 3.25);
+    assert_int_equal(c.running, 4);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.ids[0], ID);
+    assert_string_equal(seen.ids[1], OTHER);
+    assert_string_equal(fakepq_param(STORE_STMT_SWEEP_LEASES, 0), "100");
+    assert_string_equal(fakepq_param(STORE_STMT_SWEEP_LEASES, 1), "30000");
+}
+
+/* ---- ping ---- */
+
+static void test_store_ping_reports_and_recovers(void **state)
+{
+    struct store *st = *state;
+
+    assert_true(store_ping(st));
+    fakepq_reply_error("SELECT 1", "XX000", NULL);
+    assert_false(store_ping(st));
+    assert_int_equal(fakepq_open_conns(), 1); /* an error is not a lost connection */
+    fakepq_reply_error("SELECT 1", "57P01", NULL);
+    assert_false(store_ping(st));
+    assert_int_equal(fakepq_open_conns(), 0);
+    assert_true(store_ping(st));
+    assert_int_equal(fakepq_connects(), 2);
+    fakepq_fail_connects(1);
+    store_free(st);
+    *state = st = store_new_with_ops("", NULL, &fakepq_ops);
+    assert_false(store_ping(st));
+}
+
+/* ---- the default ops ---- */
+
+static void test_store_new_uses_the_default_ops_a_test_sets(void **state)
+{
+    struct store *st;
+    struct err e = {0};
+
+    (void)state;
+    store_seam_set_default_ops(&fakepq_ops);
+    st = store_new("", "seam");
+    store_seam_set_default_ops(NULL);
+    assert_non_null(st);
+    fakepq_reply_affected(STORE_STMT_RELEASE, 1);
+    assert_int_equal(store_task_release(st, ID, "w-1", 1, &e), 0);
+    assert_int_equal(fakepq_execs(STORE_STMT_RELEASE), 1);
+    store_free(st);
+    store_free(NULL);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_store_connects_lazily_and_prepares_every_statement_once),
+        T(test_store_unreachable_database_is_unavailable),
+        T(test_store_unmigrated_schema_is_internal_and_not_kept),
+        T(test_store_maps_every_statement_failure_by_sqlstate),
+        T(test_store_lost_connection_states_are_unavailable_after_one_retry),
+        T(test_store_dropped_connection_is_unavailable_and_the_next_call_reconnects),
+        T(test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop),
+        T(test_store_failure_inside_a_sweep_stops_it),
+        T(test_store_conditional_writes_that_match_nothing_are_lost),
+        T(test_store_retry_of_a_task_no_longer_owned_is_lost),
+        T(test_store_create_of_an_existing_id_reads_it_back_by_sqlstate),
+        T(test_store_create_refused_otherwise_is_invalid_whatever_the_message),
+        T(test_store_create_sends_every_field),
+        T(test_store_reads_every_column_of_a_task_row),
+        T(test_store_reads_sql_nulls_as_absent_fields),
+        T(test_store_refuses_rows_it_cannot_read),
+        T(test_store_get_of_a_malformed_id_asks_nothing),
+        T(test_store_missing_rows_are_not_found),
+        T(test_store_cancel_is_idempotent_for_finished_tasks),
+        T(test_store_answer_resumes_only_when_queued_again),
+        T(test_store_finish_puts_the_outcome_in_its_column),
+        T(test_store_heartbeat_sends_progress_only_when_known),
+        T(test_store_redispatch_reads_dispatch_rows),
+        T(test_store_redispatch_hands_back_nothing_on_failure),
+        T(test_store_sweep_counts_and_tells_each_changed_task),
+        T(test_store_ping_reports_and_recovers),
+        T(test_store_new_uses_the_default_ops_a_test_sets),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
