@@ -342,7 +342,7 @@ json_t *tool_text_result(const char *text, bool is_error)
 }
 
 /* A text result (code 0) or a JSON-RPC error (code set) with 'fmt' formatted. */
-static json_t *formatted(bool is_error, int code, const char *fmt, va_list ap)
+static PRINTF_LIKE(3, 0) json_t *formatted(bool is_error, int code, const char *fmt, va_list ap)
 {
     char text[TOOLCTX_FORMAT_MAX];
     vsnprintf(text, sizeof(text), fmt, ap);
