@@ -64,8 +64,9 @@ static bool valid_name(const char *name)
 
 /*
  * Add one tool, keeping the array sorted.  Takes ownership of 'definition'
- * and 'exec' whatever the outcome.  Returns 0, or -1 with 'err' set for an
- * invalid or duplicate name, a missing inputSchema, or no memory.  Not
+ * and 'exec' whatever the outcome.  Returns 0, or -CATALOG_EINVALID with 'err'
+ * set for an invalid or duplicate name, a missing inputSchema or too many
+ * tools, or -CATALOG_ENOMEM.  Not
  * thread-safe: call at start-up only.
  */
 int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, json_t *exec,
@@ -75,19 +76,19 @@ int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, 
     const json_t *schema = json_object_get(definition, "inputSchema");
     int rc = 0;
     if (!valid_name(name))
-        rc = err_set(err, -1, "tool name '%.128s' is not [A-Za-z0-9_.-]{1,128}",
+        rc = err_set(err, -CATALOG_EINVALID, "tool name '%.128s' is not [A-Za-z0-9_.-]{1,128}",
                      name ? name : "(missing)");
     else if (!json_is_object(schema))
-        rc = err_set(err, -1, "tool %s: inputSchema must be an object", name);
+        rc = err_set(err, -CATALOG_EINVALID, "tool %s: inputSchema must be an object", name);
     else if (catalog_find(c, name))
-        rc = err_set(err, -1, "tool %s is defined twice", name);
+        rc = err_set(err, -CATALOG_EINVALID, "tool %s is defined twice", name);
     else if (c->count == CATALOG_MAX_TOOLS)
-        rc = err_set(err, -1, "more than %d tools", CATALOG_MAX_TOOLS);
+        rc = err_set(err, -CATALOG_EINVALID, "more than %d tools", CATALOG_MAX_TOOLS);
     if (rc == 0 && c->count == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 16;
         struct tool_desc *t = realloc(c->tools, cap * sizeof(*t));
         if (!t)
-            rc = err_set(err, -1, "out of memory");
+            rc = err_set(err, -CATALOG_ENOMEM, "out of memory");
         else {
             c->tools = t;
             c->cap = cap;
@@ -116,9 +117,10 @@ static int add_table(struct catalog *c, const struct builtin *table, size_t n, s
         json_error_t jerr;
         json_t *def = json_loads(table[i].json, 0, &jerr);
         if (!def)
-            return err_set(err, -1, "built-in tool %zu: %s", i, jerr.text);
-        if (catalog_add(c, def, table[i].policy, NULL, err) < 0)
-            return -1;
+            return err_set(err, -CATALOG_EINVALID, "built-in tool %zu: %s", i, jerr.text);
+        int rc = catalog_add(c, def, table[i].policy, NULL, err);
+        if (rc < 0)
+            return rc;
         struct tool_desc *t = (struct tool_desc *)catalog_find(c, json_string_value(
                                                                      json_object_get(def, "name")));
         t->input_first = table[i].input_first;
@@ -136,7 +138,7 @@ struct catalog *catalog_new(bool fixtures, struct err *err)
 {
     struct catalog *c = calloc(1, sizeof(*c));
     if (!c) {
-        err_set(err, -1, "out of memory");
+        err_set(err, -CATALOG_ENOMEM, "out of memory");
         return NULL;
     }
     size_t nfix = 0;

@@ -37,6 +37,11 @@ struct tool_desc {
                                 env, limits), or NULL for a built-in C tool; owned */
 };
 
+enum catalog_error {
+    CATALOG_EINVALID = 1, /* a bad or duplicate name, no inputSchema, too many tools */
+    CATALOG_ENOMEM,       /* allocation failed */
+};
+
 struct catalog;
 
 /* The built-in tools, plus the conformance fixture tools when 'fixtures' is true.

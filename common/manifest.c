@@ -54,7 +54,7 @@ struct loader {
     struct err *err;  /* where to report (may be NULL) */
 };
 
-/* Report "<file>: tools[i] (name): <detail>"; returns -1. */
+/* Report "<file>: tools[i] (name): <detail>"; returns -MANIFEST_EINVALID. */
 static PRINTF_LIKE(2, 3) int fail(const struct loader *l, const char *fmt, ...)
 {
     char detail[200];
@@ -67,11 +67,11 @@ static PRINTF_LIKE(2, 3) int fail(const struct loader *l, const char *fmt, ...)
     const char *path = plen > 60 ? l->path + plen - 57 : l->path;
     const char *dots = plen > 60 ? "..." : "";
     if (l->index == SIZE_MAX)
-        return err_set(l->err, -1, "tools manifest %s%s: %s", dots, path, detail);
+        return err_set(l->err, -MANIFEST_EINVALID, "tools manifest %s%s: %s", dots, path, detail);
     if (l->name)
-        return err_set(l->err, -1, "tools manifest %s%s: tools[%zu] (%.40s): %s", dots, path,
+        return err_set(l->err, -MANIFEST_EINVALID, "tools manifest %s%s: tools[%zu] (%.40s): %s", dots, path,
                        l->index, l->name, detail);
-    return err_set(l->err, -1, "tools manifest %s%s: tools[%zu]: %s", dots, path, l->index, detail);
+    return err_set(l->err, -MANIFEST_EINVALID, "tools manifest %s%s: tools[%zu]: %s", dots, path, l->index, detail);
 }
 
 /* [A-Za-z0-9_.-]{1,128}, the rule catalog_add() applies. */
@@ -177,10 +177,10 @@ static int build_argv(const struct loader *l, const json_t *argv, json_t **out)
     }
     json_t *arr = json_array();
     if (!arr || json_array_append_new(arr, json_string(path)) < 0)
-        rc = fail(l, "out of memory");
+        rc = err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
     for (i = 1; rc == 0 && i < n; i++)
         if (json_array_append(arr, json_array_get(argv, i)) < 0)
-            rc = fail(l, "out of memory");
+            rc = err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
     free(path);
     if (rc < 0) {
         json_decref(arr);
@@ -213,7 +213,7 @@ static int build_env(const struct loader *l, const json_t *env, json_t **out)
                 return fail(l, "env[%zu] \"%s\" is listed twice", i, name);
     }
     *out = env ? json_deep_copy(env) : json_array();
-    return *out ? 0 : fail(l, "out of memory");
+    return *out ? 0 : err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
 }
 
 /* The working directory, resolved and checked; NULL in *out when not given. */
@@ -221,17 +221,15 @@ static int build_cwd(const struct loader *l, const json_t *tool, char **out)
 {
     const char *cwd;
     *out = NULL;
-    if (get_str(l, tool, "cwd", &cwd) < 0)
-        return -1;
-    if (!cwd)
-        return 0;
+    int rc = get_str(l, tool, "cwd", &cwd);
+    if (rc < 0 || !cwd)
+        return rc;
     if (!*cwd)
         return fail(l, "\"cwd\" is empty");
     char *path = resolve(l, cwd);
     struct stat sb;
     if (!path)
         return fail(l, "\"cwd\" \"%.60s\": path too long or out of memory", cwd);
-    int rc = 0;
     if (stat(path, &sb) < 0)
         rc = fail(l, "cwd %.100s: %s", path, strerror(errno));
     else if (!S_ISDIR(sb.st_mode))
@@ -244,21 +242,11 @@ static int build_cwd(const struct loader *l, const json_t *tool, char **out)
     return 0;
 }
 
-/* Check tools[l->index] and build its definition and exec spec into *p. */
-static int prepare_tool(struct loader *l, const json_t *tool, const struct catalog *c,
-                        const struct prepared *done, size_t ndone, struct prepared *p)
+/* Refuse keys a tool may not have. */
+static int check_keys(const struct loader *l, const json_t *tool)
 {
-    const char *key, *name, *title, *description, *policy;
+    const char *key;
     const json_t *v;
-    json_int_t timeout_ms, max_out, max_err, grace_ms;
-    json_t *argv = NULL, *env = NULL;
-    char *cwd = NULL;
-    int rc = -1;
-
-    memset(p, 0, sizeof(*p));
-    if (!json_is_object(tool))
-        return fail(l, "must be an object");
-    l->name = json_string_value(json_object_get(tool, "name")); /* for messages, if any */
     json_object_foreach((json_t *)tool, key, v)
     {
         size_t k = 0;
@@ -267,30 +255,48 @@ static int prepare_tool(struct loader *l, const json_t *tool, const struct catal
         if (k == sizeof(tool_keys) / sizeof(tool_keys[0]))
             return fail(l, "unknown key \"%.40s\"", key);
     }
-    if (get_str(l, tool, "name", &name) < 0)
-        return -1;
-    if (!name)
+    return 0;
+}
+
+/* The tool's name into *name: present, well formed, and unique in the file and catalog. */
+static int check_name(struct loader *l, const json_t *tool, const struct catalog *c,
+                      const struct prepared *done, size_t ndone, const char **name)
+{
+    int rc = get_str(l, tool, "name", name);
+    if (rc < 0)
+        return rc;
+    if (!*name)
         return fail(l, "\"name\" is required");
-    if (!valid_tool_name(name)) {
+    if (!valid_tool_name(*name)) {
         l->name = NULL;
         return fail(l, "\"name\" must match [A-Za-z0-9_.-]{1,128}");
     }
     for (size_t i = 0; i < ndone; i++)
-        if (strcmp(name, json_string_value(json_object_get(done[i].definition, "name"))) == 0)
+        if (strcmp(*name, json_string_value(json_object_get(done[i].definition, "name"))) == 0)
             return fail(l, "the name is used by tools[%zu] too", i);
-    if (catalog_find(c, name))
+    if (catalog_find(c, *name))
         return fail(l, "the name is taken by a built-in tool");
-    if (get_str(l, tool, "title", &title) < 0 ||
-        get_str(l, tool, "description", &description) < 0 ||
-        get_str(l, tool, "taskPolicy", &policy) < 0)
-        return -1;
+    return 0;
+}
+
+/* The Tool definition for tools/list ({name, title?, description, inputSchema}) and the
+ * task policy into *p. */
+static int build_definition(const struct loader *l, const json_t *tool, const char *name,
+                            struct prepared *p)
+{
+    const char *title, *description, *policy;
+    int rc;
+    if ((rc = get_str(l, tool, "title", &title)) < 0 ||
+        (rc = get_str(l, tool, "description", &description)) < 0 ||
+        (rc = get_str(l, tool, "taskPolicy", &policy)) < 0)
+        return rc;
     if (!description)
         return fail(l, "\"description\" is required");
     const json_t *schema = json_object_get(tool, "inputSchema");
+    const char *type = json_string_value(json_object_get(schema, "type"));
     if (!json_is_object(schema))
         return fail(l, "\"inputSchema\" must be an object");
-    if (!json_is_string(json_object_get(schema, "type")) ||
-        strcmp(json_string_value(json_object_get(schema, "type")), "object") != 0)
+    if (!type || strcmp(type, "object") != 0)
         return fail(l, "\"inputSchema\" must have \"type\": \"object\"");
     if (!policy || strcmp(policy, "required") == 0)
         p->policy = TOOL_TASK_REQUIRED;
@@ -300,44 +306,64 @@ static int prepare_tool(struct loader *l, const json_t *tool, const struct catal
         p->policy = TOOL_TASK_NEVER;
     else
         return fail(l, "\"taskPolicy\" must be \"required\", \"optional\" or \"never\"");
-    if (get_int(l, tool, "timeoutMs", MANIFEST_DEFAULT_TIMEOUT_MS, 1, MANIFEST_MAX_TIMEOUT_MS,
-                &timeout_ms) < 0 ||
-        get_int(l, tool, "maxOutputBytes", MANIFEST_DEFAULT_MAX_OUT, 1, MANIFEST_MAX_MAX_OUT,
-                &max_out) < 0 ||
-        get_int(l, tool, "maxStderrBytes", MANIFEST_DEFAULT_MAX_ERR, 0, MANIFEST_MAX_MAX_ERR,
-                &max_err) < 0 ||
-        get_int(l, tool, "killGraceMs", MANIFEST_DEFAULT_KILL_GRACE, 0, MANIFEST_MAX_KILL_GRACE,
-                &grace_ms) < 0)
-        return -1;
-    if (build_env(l, json_object_get(tool, "env"), &env) < 0)
-        return -1;
-    if (build_argv(l, json_object_get(tool, "argv"), &argv) < 0)
-        goto out_free_env;
-    if (build_cwd(l, tool, &cwd) < 0)
-        goto out_free_argv;
+    p->definition = json_pack("{s:s, s:s, s:O}", "name", name, "description", description,
+                              "inputSchema", schema);
+    if (p->definition && title && json_object_set_new(p->definition, "title", json_string(title)))
+        json_decref(p->definition), p->definition = NULL;
+    return p->definition ? 0 : err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
+}
 
-    p->definition = json_pack("{s:s}", "name", name);
-    p->exec = json_pack("{s:s, s:O, s:I, s:O, s:I, s:I, s:I}", "name", name, "argv", argv,
-                        "timeoutMs", timeout_ms, "env", env, "maxOutputBytes", max_out,
-                        "maxStderrBytes", max_err, "killGraceMs", grace_ms);
-    if (!p->definition || !p->exec ||
-        (title && json_object_set_new(p->definition, "title", json_string(title)) < 0) ||
-        json_object_set_new(p->definition, "description", json_string(description)) < 0 ||
-        json_object_set_new(p->definition, "inputSchema", json_deep_copy(schema)) < 0 ||
-        (cwd && json_object_set_new(p->exec, "cwd", json_string(cwd)) < 0)) {
-        json_decref(p->definition);
-        json_decref(p->exec);
-        p->definition = p->exec = NULL;
-        fail(l, "out of memory");
-        goto out_free_cwd;
-    }
-    rc = 0;
-out_free_cwd:
+/* The exec spec (name, argv, timeoutMs, env, output limits, killGraceMs, cwd) into *exec. */
+static int build_exec(const struct loader *l, const json_t *tool, const char *name, json_t **exec)
+{
+    json_int_t timeout_ms, max_out, max_err, grace_ms;
+    json_t *argv = NULL, *env = NULL;
+    char *cwd = NULL;
+    int rc;
+    if ((rc = get_int(l, tool, "timeoutMs", MANIFEST_DEFAULT_TIMEOUT_MS, 1,
+                      MANIFEST_MAX_TIMEOUT_MS, &timeout_ms)) < 0 ||
+        (rc = get_int(l, tool, "maxOutputBytes", MANIFEST_DEFAULT_MAX_OUT, 1,
+                      MANIFEST_MAX_MAX_OUT, &max_out)) < 0 ||
+        (rc = get_int(l, tool, "maxStderrBytes", MANIFEST_DEFAULT_MAX_ERR, 0,
+                      MANIFEST_MAX_MAX_ERR, &max_err)) < 0 ||
+        (rc = get_int(l, tool, "killGraceMs", MANIFEST_DEFAULT_KILL_GRACE, 0,
+                      MANIFEST_MAX_KILL_GRACE, &grace_ms)) < 0)
+        return rc;
+    if ((rc = build_env(l, json_object_get(tool, "env"), &env)) < 0 ||
+        (rc = build_argv(l, json_object_get(tool, "argv"), &argv)) < 0 ||
+        (rc = build_cwd(l, tool, &cwd)) < 0)
+        goto out_free;
+    *exec = json_pack("{s:s, s:O, s:I, s:O, s:I, s:I, s:I}", "name", name, "argv", argv,
+                      "timeoutMs", timeout_ms, "env", env, "maxOutputBytes", max_out,
+                      "maxStderrBytes", max_err, "killGraceMs", grace_ms);
+    if (*exec && cwd && json_object_set_new(*exec, "cwd", json_string(cwd)) < 0)
+        json_decref(*exec), *exec = NULL;
+    if (!*exec)
+        rc = err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
+out_free:
     free(cwd);
-out_free_argv:
     json_decref(argv);
-out_free_env:
     json_decref(env);
+    return rc;
+}
+
+/* Check tools[l->index] and build its definition and exec spec into *p. */
+static int prepare_tool(struct loader *l, const json_t *tool, const struct catalog *c,
+                        const struct prepared *done, size_t ndone, struct prepared *p)
+{
+    const char *name;
+    int rc;
+    memset(p, 0, sizeof(*p));
+    if (!json_is_object(tool))
+        return fail(l, "must be an object");
+    l->name = json_string_value(json_object_get(tool, "name")); /* for messages, if any */
+    if ((rc = check_keys(l, tool)) < 0 || (rc = check_name(l, tool, c, done, ndone, &name)) < 0 ||
+        (rc = build_definition(l, tool, name, p)) < 0)
+        return rc;
+    if ((rc = build_exec(l, tool, name, &p->exec)) < 0) {
+        json_decref(p->definition);
+        p->definition = NULL;
+    }
     return rc;
 }
 
@@ -367,70 +393,80 @@ static int manifest_dir(struct loader *l)
  * argv[0], timeoutMs, env, maxOutputBytes, maxStderrBytes, killGraceMs and
  * cwd when given) that the catalog owns.
  *
- * Returns 0, or -1 with 'err' (may be NULL) naming the file, the tool and
- * the key; then nothing was added.  (Only running out of memory inside
+ * Returns 0, or -MANIFEST_EINVALID / -MANIFEST_ENOMEM with 'err' (may be
+ * NULL) naming the file, the tool and the key; then nothing was added.  (Only running out of memory inside
  * catalog_add() can leave some tools added; the message says so.)  Not
  * thread-safe with other users of 'c': call at start-up.
  */
+/* Read the manifest's JSON and return its "tools" array (borrowed from *doc, which the
+ * caller releases). */
+static int read_tools(struct loader *l, json_t **doc, const json_t **list)
+{
+    json_error_t jerr;
+    const char *key;
+    json_t *v;
+    *doc = json_load_file(l->path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*doc && jerr.line < 1) /* not read at all: jansson's text says why */
+        return fail(l, "%s", jerr.text);
+    if (!*doc)
+        return fail(l, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+    int rc = manifest_dir(l);
+    if (rc < 0)
+        return rc;
+    if (!json_is_object(*doc))
+        return fail(l, "the top level must be an object with a \"tools\" array");
+    json_object_foreach(*doc, key, v)
+    {
+        if (strcmp(key, "tools") != 0)
+            return fail(l, "unknown key \"%.40s\" at the top level (only \"tools\" is allowed)",
+                        key);
+    }
+    *list = json_object_get(*doc, "tools");
+    if (!json_is_array(*list) || json_array_size(*list) > MANIFEST_MAX_TOOLS)
+        return fail(l, "\"tools\" must be an array of at most %d tools", MANIFEST_MAX_TOOLS);
+    return 0;
+}
+
+/* Hand the n prepared tools to the catalog (which takes ownership of each). */
+static int add_prepared(struct loader *l, struct catalog *c, struct prepared *tools, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct err e = {0};
+        struct prepared *p = &tools[i];
+        json_t *def = p->definition, *exec = p->exec;
+        p->definition = p->exec = NULL;
+        if (catalog_add(c, def, p->policy, exec, &e) < 0) {
+            l->index = i;
+            l->name = NULL;
+            return fail(l, "%s (%zu tools from this file were added)", e.msg, i);
+        }
+    }
+    return 0;
+}
+
 int manifest_load(struct catalog *c, const char *path, struct err *err)
 {
     struct loader l = {.path = path, .index = SIZE_MAX, .err = err};
     struct prepared *tools = NULL;
-    size_t n = 0, i;
-    int rc = -1;
-    json_error_t jerr;
-    const char *key;
-    json_t *v;
-
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc && jerr.line < 1) /* not read at all: jansson's text says why */
-        return fail(&l, "%s", jerr.text);
-    if (!doc)
-        return fail(&l, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-    if (manifest_dir(&l) < 0)
+    const json_t *list = NULL;
+    json_t *doc = NULL;
+    size_t n = 0;
+    int rc = read_tools(&l, &doc, &list);
+    if (rc < 0)
         goto out_free_doc;
-    if (!json_is_object(doc)) {
-        fail(&l, "the top level must be an object with a \"tools\" array");
-        goto out_free_doc;
-    }
-    json_object_foreach(doc, key, v)
-    {
-        if (strcmp(key, "tools") != 0) {
-            fail(&l, "unknown key \"%.40s\" at the top level (only \"tools\" is allowed)", key);
-            goto out_free_doc;
-        }
-    }
-    const json_t *list = json_object_get(doc, "tools");
-    if (!json_is_array(list) || json_array_size(list) > MANIFEST_MAX_TOOLS) {
-        fail(&l, "\"tools\" must be an array of at most %d tools", MANIFEST_MAX_TOOLS);
-        goto out_free_doc;
-    }
     if (json_array_size(list) && !(tools = calloc(json_array_size(list), sizeof(*tools)))) {
-        fail(&l, "out of memory");
+        rc = err_set(err, -MANIFEST_ENOMEM, "out of memory");
         goto out_free_doc;
     }
     for (n = 0; n < json_array_size(list); n++) {
         l.index = n;
         l.name = NULL;
-        if (prepare_tool(&l, json_array_get(list, n), c, tools, n, &tools[n]) < 0)
+        if ((rc = prepare_tool(&l, json_array_get(list, n), c, tools, n, &tools[n])) < 0)
             goto out_free_tools;
     }
-    for (i = 0; i < n; i++) {
-        struct err e = {0};
-        struct prepared *p = &tools[i];
-        /* catalog_add() takes ownership whatever happens. */
-        json_t *def = p->definition, *exec = p->exec;
-        p->definition = p->exec = NULL;
-        if (catalog_add(c, def, p->policy, exec, &e) < 0) {
-            l.index = i;
-            l.name = NULL;
-            fail(&l, "%s (%zu tools from this file were added)", e.msg, i);
-            goto out_free_tools;
-        }
-    }
-    rc = 0;
+    rc = add_prepared(&l, c, tools, n);
 out_free_tools:
-    for (i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         json_decref(tools[i].definition);
         json_decref(tools[i].exec);
     }

@@ -22,6 +22,11 @@
 #define MANIFEST_DEFAULT_MAX_ERR    65536   /* maxStderrBytes: 64 KiB */
 #define MANIFEST_DEFAULT_KILL_GRACE 5000    /* killGraceMs: SIGTERM to SIGKILL */
 
+enum manifest_error {
+    MANIFEST_EINVALID = 1, /* unreadable, not JSON, or a tool breaks a rule: err says where */
+    MANIFEST_ENOMEM,       /* allocation failed */
+};
+
 /* Load the manifest at 'path' into 'c'.  All or nothing: on error nothing is
  * added and err names the file, the tool and the field. */
 MUST_CHECK int manifest_load(struct catalog *c, const char *path, struct err *err);
