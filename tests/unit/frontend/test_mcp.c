@@ -367,21 +367,31 @@ static struct envelope assert_pushed(const char *id, int attempt)
     return env;
 }
 
-/* Nothing was pushed that a test did not take: a probe pushed now is the next to arrive
- * (one PULL peer, so jobs arrive in order). */
-static void assert_nothing_pushed(void)
+/* Take every job pushed so far: a probe pushed now is the last to arrive (one PULL
+ * peer, so jobs arrive in order).  Returns how many came before it; the first of
+ * them is copied to 'first'. */
+static int fabric_drain(char first[ENVELOPE_TASK_ID_LEN + 1])
 {
     struct envelope env;
+    int n = 0;
 
-    assert_int_equal(dispatch_push_task(fabric.d, PROBE, 0, NULL), 0);
-    assert_true(fabric_recv(&env, 5000));
-    if (strcmp(env.task_id, PROBE) != 0) {
-        char stray[ENVELOPE_TASK_ID_LEN + 1];
-        snprintf(stray, sizeof(stray), "%s", env.task_id);
-        while (fabric_recv(&env, 1000) && strcmp(env.task_id, PROBE) != 0)
-            continue; /* drain up to the probe, so the next test starts clean */
-        fail_msg("unexpected job pushed: %s", stray);
-    }
+    first[0] = '\0';
+    if (dispatch_push_task(fabric.d, PROBE, 0, NULL) != 0)
+        return -1;
+    while (fabric_recv(&env, 5000) && strcmp(env.task_id, PROBE) != 0)
+        if (n++ == 0)
+            snprintf(first, ENVELOPE_TASK_ID_LEN + 1, "%s", env.task_id);
+    return n;
+}
+
+/* Nothing was pushed that the test did not take. */
+static void assert_nothing_pushed(void)
+{
+    char first[ENVELOPE_TASK_ID_LEN + 1];
+    int n = fabric_drain(first);
+
+    if (n != 0)
+        fail_msg("%d unexpected job(s) pushed, the first for %s", n, first);
 }
 
 static int group_setup(void **state)
@@ -578,20 +588,27 @@ static void store_start(struct fixture *f)
     assert_non_null(f->store);
 }
 
-/* Free the store and the table, proving the store released everything and used
- * every scripted reply; nothing may have been left unpushed or unpublished either. */
+/* Free the store and the table, then prove the store released every result and
+ * connection, used every scripted reply and ran nothing unscripted.  Everything is
+ * released before anything is asserted, so a failure cannot leak into the next test. */
 static void store_stop(struct fixture *f)
 {
+    int live, open, pending, unscripted;
+
     store_free(f->store);
     f->store = NULL;
-    assert_int_equal(fakepq_live_results(), 0);
-    assert_int_equal(fakepq_open_conns(), 0);
-    assert_int_equal(fakepq_pending(), 0);
-    assert_int_equal(fakepq_unscripted(), 0);
+    live = fakepq_live_results();
+    open = fakepq_open_conns();
+    pending = fakepq_pending();
+    unscripted = fakepq_unscripted();
     for (int i = 0; i < f->ntasks; i++)
         task_row_fini(&f->task[i]);
     f->ntasks = 0;
     fakepq_reset();
+    assert_int_equal(live, 0);
+    assert_int_equal(open, 0);
+    assert_int_equal(pending, 0);
+    assert_int_equal(unscripted, 0);
 }
 
 static int add_tool(struct catalog *c, const char *def, enum tool_policy policy)
@@ -629,11 +646,13 @@ static int fixture_new(void **state)
     return 0;
 }
 
+/* Release everything, then check that no job or event was left that the test did
+ * not take (drained first, so one failed test cannot fail the next). */
 static int fixture_free(void **state)
 {
     struct fixture *f = *state;
-    char event[128];
-    int stray = 0;
+    char event[128], job[ENVELOPE_TASK_ID_LEN + 1];
+    int events = 0, jobs;
 
     notify_pub_free(f->pub);
     rpc_request_fini(&f->req);
@@ -641,11 +660,14 @@ static int fixture_free(void **state)
     json_decref(f->out.listen);
     catalog_free(f->catalog);
     while (redis_take(event, sizeof(event)))
-        stray++; /* drained first, so one failed test cannot fail the next */
-    assert_nothing_pushed();
-    assert_int_equal(stray, 0);
-    store_stop(f);
+        events++;
+    jobs = fabric_drain(job);
+    store_stop(f); /* asserts, after its own cleanup */
     free(f);
+    if (jobs != 0)
+        fail_msg("%d unexpected job(s) pushed, the first for %s", jobs, job);
+    if (events != 0)
+        fail_msg("%d unexpected event(s) published, the last \"%s\"", events, event);
     return 0;
 }
 
