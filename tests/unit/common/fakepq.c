@@ -41,6 +41,9 @@ struct stmt {
     int head, count;                    /* ring position and fill */
     int execs;                          /* executions so far */
     char *params[FAKEPQ_MAX_PARAMS];    /* parameters of the last execution (own copies) */
+    int nparams;                        /* how many of them were sent */
+    fakepq_serve_fn *serve;             /* answers executions with nothing scripted, or NULL */
+    void *serve_arg;                    /* its argument */
     bool fail_prepare;                  /* the next prepare of this name fails */
 };
 
@@ -60,7 +63,7 @@ struct fake_conn {
 static struct stmt stmts[FAKEPQ_MAX_STMTS];
 static int nstmts;
 static struct live live[FAKEPQ_MAX_LIVE];
-static int connects, open_conns, prepares, unscripted, fail_connects;
+static int connects, open_conns, prepares, unscripted, fail_connects, execs_prepared;
 
 static void fake_abort(const char *why)
 {
@@ -147,6 +150,13 @@ static PGresult *answer(struct fake_conn *c, const char *name, bool scripted_onl
     s->execs++;
     if (c->broken)
         return hand_out(empty(PGRES_FATAL_ERROR), NULL, "no connection to the server\n", -1);
+    if (s->count == 0 && scripted_only && s->serve) {
+        PGresult *served =
+            s->serve(s->serve_arg, s->name, s->nparams, (const char *const *)s->params);
+        if (!served || PQresultStatus(served) != PGRES_TUPLES_OK)
+            fake_abort("a serve function must return a PGRES_TUPLES_OK result");
+        return hand_out(served, NULL, NULL, PQntuples(served));
+    }
     if (s->count == 0) {
         if (scripted_only) {
             unscripted++;
@@ -247,6 +257,8 @@ static PGresult *fake_exec_prepared(PGconn *conn, const char *name, int nparams,
     (void)result_format;
     if (nparams > FAKEPQ_MAX_PARAMS)
         fake_abort("too many parameters");
+    execs_prepared++;
+    s->nparams = nparams;
     for (int i = 0; i < FAKEPQ_MAX_PARAMS; i++) {
         free(s->params[i]);
         s->params[i] = i < nparams && values[i] ? strdup(values[i]) : NULL;
@@ -319,7 +331,7 @@ void fakepq_reset(void)
     }
     memset(stmts, 0, sizeof(stmts));
     nstmts = 0;
-    connects = prepares = unscripted = fail_connects = 0;
+    connects = prepares = unscripted = fail_connects = execs_prepared = 0;
 }
 
 void fakepq_reply_rows(const char *stmt, PGresult *rows)
@@ -334,21 +346,31 @@ void fakepq_reply_tasks(const char *stmt, const struct task_row *rows, int n)
     fakepq_reply_rows(stmt, store_row_result(STORE_ROW_TASK, rows, n));
 }
 
-void fakepq_reply_row(const char *stmt, int n, const char *const *values)
+PGresult *fakepq_rows(int ncols, int nrows, const char *const *values)
 {
     PGresAttDesc attrs[FAKEPQ_MAX_PARAMS];
     PGresult *r = empty(PGRES_TUPLES_OK);
 
+    if (ncols < 1 || ncols > FAKEPQ_MAX_PARAMS || nrows < 0)
+        fake_abort("fakepq_rows takes 1 to FAKEPQ_MAX_PARAMS columns");
+    for (int i = 0; i < ncols; i++)
+        attrs[i] = (PGresAttDesc){.name = (char *)"value", .typlen = -1};
+    if (!PQsetResultAttrs(r, ncols, attrs))
+        fake_abort("out of memory");
+    for (int row = 0; row < nrows; row++)
+        for (int i = 0; i < ncols; i++) {
+            const char *v = values[row * ncols + i];
+            if (!PQsetvalue(r, row, i, (char *)v, v ? (int)strlen(v) : -1))
+                fake_abort("out of memory");
+        }
+    return r;
+}
+
+void fakepq_reply_row(const char *stmt, int n, const char *const *values)
+{
     if (n < 1 || n > FAKEPQ_MAX_PARAMS)
         fake_abort("reply_row takes 1 to FAKEPQ_MAX_PARAMS columns");
-    for (int i = 0; i < n; i++)
-        attrs[i] = (PGresAttDesc){.name = (char *)"value", .typlen = -1};
-    if (!PQsetResultAttrs(r, n, attrs))
-        fake_abort("out of memory");
-    for (int i = 0; i < n; i++)
-        if (!PQsetvalue(r, 0, i, (char *)values[i], values[i] ? (int)strlen(values[i]) : -1))
-            fake_abort("out of memory");
-    fakepq_reply_rows(stmt, r);
+    fakepq_reply_rows(stmt, fakepq_rows(n, 1, values));
 }
 
 void fakepq_reply_value(const char *stmt, const char *value)
@@ -374,6 +396,14 @@ void fakepq_reply_error(const char *stmt, const char *sqlstate, const char *mess
 void fakepq_reply_drop(const char *stmt)
 {
     push(stmt, REPLY_DROP);
+}
+
+void fakepq_serve(const char *stmt, fakepq_serve_fn *fn, void *arg)
+{
+    struct stmt *s = find_or_add(stmt);
+
+    s->serve = fn;
+    s->serve_arg = arg;
 }
 
 void fakepq_fail_connects(int n)
@@ -406,6 +436,18 @@ int fakepq_execs(const char *stmt)
     struct stmt *s = find(stmt);
 
     return s ? s->execs : 0;
+}
+
+int fakepq_execs_prepared(void)
+{
+    return execs_prepared;
+}
+
+int fakepq_nparams(const char *stmt)
+{
+    struct stmt *s = find(stmt);
+
+    return s ? s->nparams : 0;
 }
 
 const char *fakepq_param(const char *stmt, int i)

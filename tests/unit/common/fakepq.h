@@ -7,8 +7,11 @@
  * SQLSTATE, or a connection that breaks mid-statement.  Statements are named
  * by their STORE_STMT_* names; a plain exec() is named by its SQL text
  * ("SELECT 1" is store_ping()).  Every reply is consumed by one execution;
- * an execution with nothing scripted answers SQLSTATE XX000 and is counted
- * (fakepq_unscripted()), and an exec() with nothing scripted succeeds.
+ * an execution with nothing scripted is answered by the statement's serve
+ * function when it has one (fakepq_serve(): a reply computed from the
+ * parameters, e.g. a tiny table that honours an owner condition), else
+ * answers SQLSTATE XX000 and is counted (fakepq_unscripted()); an exec()
+ * with nothing scripted succeeds.
  *
  * Single-threaded tests only (global state).  Results are real PGresults
  * built in memory, so the store's row reads are libpq's own; the fake keeps
@@ -27,6 +30,13 @@
 #include "store_seam.h"
 
 #define FAKEPQ_MAX_PARAMS 16 /* parameters remembered per statement */
+
+/* Computes the reply to one execution of prepared statement 'stmt' from the nparams
+ * parameters it was sent (params[i] NULL: SQL NULL; all borrowed for the call).
+ * Returns a new PGRES_TUPLES_OK result (the fake takes ownership), e.g. from
+ * fakepq_rows() or store_row_result(). */
+typedef PGresult *fakepq_serve_fn(void *arg, const char *stmt, int nparams,
+                                  const char *const *params);
 
 /* The ops to give a store. */
 extern const struct store_pq_ops fakepq_ops;
@@ -53,6 +63,13 @@ void fakepq_reply_error(const char *stmt, const char *sqlstate, const char *mess
  * the statement fails without a SQLSTATE, as libpq reports a server that went away. */
 void fakepq_reply_drop(const char *stmt);
 
+/* Answer every execution of 'stmt' that finds no scripted reply with fn(arg, ...)
+ * (NULL: stop).  Scripted replies, drops and broken connections come first. */
+void fakepq_serve(const char *stmt, fakepq_serve_fn *fn, void *arg);
+/* A new PGRES_TUPLES_OK result of 'nrows' rows of 'ncols' (1..FAKEPQ_MAX_PARAMS) text
+ * columns, values[row * ncols + col] (NULL: SQL NULL); aborts when out of memory. */
+PGresult *fakepq_rows(int ncols, int nrows, const char *const *values);
+
 /* The next 'n' connects fail (CONNECTION_BAD with a message). */
 void fakepq_fail_connects(int n);
 /* The next prepare of 'stmt' fails with SQLSTATE 42P01 (an unmigrated schema). */
@@ -66,6 +83,10 @@ int fakepq_open_conns(void);
 int fakepq_prepares(void);
 /* Executions of 'stmt' since the last reset. */
 int fakepq_execs(const char *stmt);
+/* Executions of prepared statements since the last reset, whatever their name. */
+int fakepq_execs_prepared(void);
+/* Parameters sent with the last execution of 'stmt' (0 when none ran). */
+int fakepq_nparams(const char *stmt);
 /* Parameter 'i' of the last execution of 'stmt', or NULL (SQL NULL, or no such execution). */
 const char *fakepq_param(const char *stmt, int i);
 /* Results handed out and not yet cleared. */
