@@ -23,11 +23,32 @@
 
 #include "b64.h"
 
+/* The canonical text of 'args' ("{}" for NULL) in a new string, or NULL when out of memory.
+ * Not json_dumps(): jansson 2.14 drops an object key whose output buffer failed to grow and
+ * still succeeds; json_dumpb() into a buffer of the exact size never has to grow one. */
+static char *canonical_args(const json_t *args)
+{
+    const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY;
+    size_t n;
+    char *text;
+
+    if (!args)
+        return strdup("{}");
+    n = json_dumpb(args, NULL, 0, flags);
+    if (n == 0 || !(text = malloc(n + 1)))
+        return NULL;
+    if (json_dumpb(args, text, n, flags) != n) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
 /* Hex SHA-256 of the binding, with the arguments in canonical form: 0 or -STATE_EINTERNAL. */
 static int binding_digest(const struct state_binding *b, char out[65])
 {
-    char *args = b->args ? json_dumps(b->args, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
-                         : strdup("{}");
+    char *args = canonical_args(b->args);
     if (!args)
         return -STATE_EINTERNAL;
     unsigned char md[SHA256_DIGEST_LENGTH];
