@@ -125,9 +125,13 @@ int state_verify(const unsigned char *key, size_t key_len, const char *state,
     long plen = b64_decode(state, (size_t)(dot - state), true, payload, sizeof(payload) - 1);
     long mlen = b64_decode(dot + 1, len - (size_t)(dot - state) - 1, true, mac, sizeof(mac));
     unsigned wlen = 0;
-    if (plen <= 0 || mlen != 32 ||
-        !HMAC(EVP_sha256(), key, (int)key_len, payload, (size_t)plen, want, &wlen) ||
-        wlen != 32 || CRYPTO_memcmp(mac, want, 32) != 0)
+    if (plen <= 0 || mlen != 32)
+        return err_set(err, -STATE_EINVALID, "Invalid requestState");
+    /* HMAC() fails for want of memory (or a broken OpenSSL), never because of the state:
+     * the client should retry, not start the call again. */
+    if (!HMAC(EVP_sha256(), key, (int)key_len, payload, (size_t)plen, want, &wlen) || wlen != 32)
+        return err_set(err, -STATE_EINTERNAL, "Cannot check requestState; retry");
+    if (CRYPTO_memcmp(mac, want, 32) != 0)
         return err_set(err, -STATE_EINVALID, "Invalid requestState");
     payload[plen] = '\0';
     char id[TASKID_LEN + 2], expiry[21], nonce[20], digest[66];
