@@ -17,6 +17,7 @@
 
 #include "b64.h"
 #include "mcpdefs.h"
+#include "utf8.h"
 
 /* The one table from our errors to JSON-RPC codes and HTTP statuses. */
 static const struct {
@@ -415,14 +416,19 @@ bool rpc_origin_allowed(const char *origin, const char *allowed)
  */
 json_t *rpc_error_response(const json_t *id, enum rpc_error e, const char *message, json_t *data)
 {
+    /* Decided up front, not from a failed json_pack(): that also fails when out of
+     * memory, and must then give NULL rather than a reply with another message. */
+    if (!message || !utf8_valid(message, strlen(message))) /* a cut or echoed value */
+        message = e == RPC_EPARSE ? "Parse error" : "Invalid request";
     json_t *error = json_pack("{s:i, s:s}", "code", rpc_error_code(e), "message", message);
-    if (!error) /* a message that is not valid UTF-8 (a cut or echoed value) */
-        error = json_pack("{s:i, s:s}", "code", rpc_error_code(e), "message",
-                          e == RPC_EPARSE ? "Parse error" : "Invalid request");
-    if (error && data)
-        json_object_set_new(error, "data", data);
-    else
+    if (error && data) {
+        if (json_object_set_new(error, "data", data) < 0) { /* 'data' is released */
+            json_decref(error);
+            return NULL;
+        }
+    } else {
         json_decref(data);
+    }
     return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id, "error", error);
 }
 

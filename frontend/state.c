@@ -23,11 +23,32 @@
 
 #include "b64.h"
 
+/* The canonical text of 'args' ("{}" for NULL) in a new string, or NULL when out of memory.
+ * Not json_dumps(): jansson 2.14 drops an object key whose output buffer failed to grow and
+ * still succeeds; json_dumpb() into a buffer of the exact size never has to grow one. */
+static char *canonical_args(const json_t *args)
+{
+    const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY;
+    size_t n;
+    char *text;
+
+    if (!args)
+        return strdup("{}");
+    n = json_dumpb(args, NULL, 0, flags);
+    if (n == 0 || !(text = malloc(n + 1)))
+        return NULL;
+    if (json_dumpb(args, text, n, flags) != n) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
 /* Hex SHA-256 of the binding, with the arguments in canonical form: 0 or -STATE_EINTERNAL. */
 static int binding_digest(const struct state_binding *b, char out[65])
 {
-    char *args = b->args ? json_dumps(b->args, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
-                         : strdup("{}");
+    char *args = canonical_args(b->args);
     if (!args)
         return -STATE_EINTERNAL;
     unsigned char md[SHA256_DIGEST_LENGTH];
@@ -104,9 +125,13 @@ int state_verify(const unsigned char *key, size_t key_len, const char *state,
     long plen = b64_decode(state, (size_t)(dot - state), true, payload, sizeof(payload) - 1);
     long mlen = b64_decode(dot + 1, len - (size_t)(dot - state) - 1, true, mac, sizeof(mac));
     unsigned wlen = 0;
-    if (plen <= 0 || mlen != 32 ||
-        !HMAC(EVP_sha256(), key, (int)key_len, payload, (size_t)plen, want, &wlen) ||
-        wlen != 32 || CRYPTO_memcmp(mac, want, 32) != 0)
+    if (plen <= 0 || mlen != 32)
+        return err_set(err, -STATE_EINVALID, "Invalid requestState");
+    /* HMAC() fails for want of memory (or a broken OpenSSL), never because of the state:
+     * the client should retry, not start the call again. */
+    if (!HMAC(EVP_sha256(), key, (int)key_len, payload, (size_t)plen, want, &wlen) || wlen != 32)
+        return err_set(err, -STATE_EINTERNAL, "Cannot check requestState; retry");
+    if (CRYPTO_memcmp(mac, want, 32) != 0)
         return err_set(err, -STATE_EINVALID, "Invalid requestState");
     payload[plen] = '\0';
     char id[TASKID_LEN + 2], expiry[21], nonce[20], digest[66];
