@@ -33,6 +33,7 @@
 #include "devtoken.h"
 #include "migrate.h"
 #include "migrations.h"
+#include "startup.h"
 
 enum exit_code {
     EXIT_OK = 0,
@@ -545,6 +546,7 @@ static const struct command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    startup_json_abort_on_oom();
     const struct command *cmd;
 
     if (argc < 2) {

@@ -10,8 +10,11 @@
  */
 #include "startup.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -50,6 +53,26 @@ int startup_begin(const struct startup *sp, int argc, char **argv)
         return STARTUP_DONE;
     log_init(sp->service, level, *sp->log_text);
     return STARTUP_RUN;
+}
+
+/* jansson's allocator: malloc, or a one-line message and abort() when it fails. */
+static void *json_malloc_or_abort(size_t n)
+{
+    void *p = malloc(n);
+    if (!p && n) {
+        static const char msg[] = "taskwire: out of memory in JSON handling; aborting\n";
+        ssize_t unused = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)unused;
+        abort();
+    }
+    return p;
+}
+
+/* Route jansson's allocations through json_malloc_or_abort().  Not thread-safe: call from
+ * main() before any thread or JSON exists. */
+void startup_json_abort_on_oom(void)
+{
+    json_set_alloc_funcs(json_malloc_or_abort, free);
 }
 
 /* Block SIGTERM and SIGINT for sigwait(); SIGPIPE is ignored (write errors instead). */

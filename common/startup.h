@@ -50,6 +50,11 @@ struct startup {
 
 /* Load and check settings and start logging: STARTUP_RUN, STARTUP_DONE or -STARTUP_ECONFIG. */
 MUST_CHECK int startup_begin(const struct startup *sp, int argc, char **argv);
+/* Make jansson abort the process when an allocation fails instead of carrying on: jansson
+ * 2.14 can drop a byte of a parsed string or of dumped JSON, or overrun a buffer, when
+ * malloc fails.  A crash is safe (PostgreSQL holds every task); corruption is not.  Call
+ * first thing in main(), before any JSON is made. */
+void startup_json_abort_on_oom(void);
 /* Block SIGTERM and SIGINT in this thread (and threads it starts later) into 'set',
  * for sigwait(); ignore SIGPIPE. */
 void startup_block_signals(sigset_t *set);

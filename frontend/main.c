@@ -223,6 +223,7 @@ static int run(void)
 /* Parse the settings (--help, --version, --check-config end here), then serve. */
 int main(int argc, char **argv)
 {
+    startup_json_abort_on_oom();
     const struct startup sp = {
         .program = "taskwire-frontend",
         .service = "frontend",

@@ -127,6 +127,7 @@ out_free:
 
 int main(int argc, char **argv)
 {
+    startup_json_abort_on_oom();
     char host[64] = "worker";
     gethostname(host, sizeof(host) - 1);
     snprintf(default_id, sizeof(default_id), "%s-%d", host, (int)getpid());
