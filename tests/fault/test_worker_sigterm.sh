@@ -14,7 +14,7 @@ call_task "$PROXY" "$TOK" sleep "{\"seconds\":$LONG_S,\"steps\":3}"
 L=$TASK_ID
 call_task "$PROXY" "$TOK" sleep '{"seconds":2.4,"steps":8}'
 S=$TASK_ID
-check "both tasks created" [ -n "$L" ] && [ -n "$S" ]
+check "both tasks created" [ "${L:+long} ${S:+short}" = "long short" ]
 both_running() { db_status_is "$L" running && db_status_is "$S" running; }
 check "both run on worker-1" wait_for 10 both_running
 check "... on worker-1" [ "$(row "$L" | cut -d' ' -f3)/$(row "$S" | cut -d' ' -f3)" = worker-1/worker-1 ]
