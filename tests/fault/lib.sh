@@ -7,8 +7,8 @@
 # invariants of /work/shared/design/architecture.md still hold.  The stack is always
 # stopped on exit (trap), whatever happens; processes started by hand are recorded in the
 # stack's pid folder so that `stack down` stops them too.  Every wait has a deadline.
-# Builds on tests/integration/lib.sh (rpc, call_task, task_status, wait_for, psql_q,
-# check, finish).
+# Builds on tests/integration/lib.sh (rpc, rpc_with, call_task, task_status, wait_for,
+# psql_q, log_count, check, finish).
 # SPDX-License-Identifier: Apache-2.0
 
 # Short settings, so that lease expiry and sweeps happen within seconds.  Exported: the
@@ -22,6 +22,8 @@ export TASKWIRE_STACK_TIMEOUT_S=${TASKWIRE_STACK_TIMEOUT_S:-120}
 : "${TASKWIRE_STACK_DIR:?TASKWIRE_STACK_DIR must be set (this test own state folder)}"
 : "${TASKWIRE_STACK_BUILD_DIR:?TASKWIRE_STACK_BUILD_DIR must be set (where the binaries are)}"
 export TASKWIRE_STACK_DIR TASKWIRE_STACK_BUILD_DIR
+# Where `stack down` keeps the logs, read for sanitizer reports (never skipped: by hand too).
+export TASKWIRE_STACK_LOG_ARCHIVE=${TASKWIRE_STACK_LOG_ARCHIVE:-$TASKWIRE_STACK_DIR.logs}
 
 # shellcheck source=../integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
@@ -56,12 +58,14 @@ fault_down() {
     declare -F fault_pre_down >/dev/null && fault_pre_down
     for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    local archive=${TASKWIRE_STACK_LOG_ARCHIVE:-}
-    [ -n "$archive" ] && rm -rf "$archive"
+    local archive=$TASKWIRE_STACK_LOG_ARCHIVE
+    rm -rf "$archive"
     "$STACK" down >"$TMP/down.out" 2>&1 || { cat "$TMP/down.out"; fail "stack down"; }
-    if [ -n "$archive" ] && [ -d "$archive" ] &&
-        grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' \
-            "$archive"/frontend-*.log "$archive"/worker-*.log 2>/dev/null; then
+    # Every incarnation of a process (restarted ones append) wrote to these files.
+    if ! compgen -G "$archive/worker-*.log" >/dev/null; then
+        fail "no worker logs archived in $archive: sanitizer reports cannot be checked"
+    elif grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' \
+        "$archive"/frontend-*.log "$archive"/worker-*.log 2>/dev/null; then
         fail "sanitizer reports in the logs above"
     fi
 }
@@ -233,11 +237,6 @@ row() {
 db_status() { psql_q "SELECT status FROM tasks WHERE id = '$1'" 2>/dev/null; }
 db_status_is() { [ "$(db_status "$1")" = "$2" ]; }
 
-# log_count MSG ID: how many worker log lines say MSG about task ID.
-log_count() {
-    cat "$LOGS"/worker-*.log 2>/dev/null | grep -F "\"msg\":\"$1\"" | grep -cF "\"task_id\":\"$2\""
-}
-
 # sql_ids FILE: the task ids in FILE (one per line) as a SQL list: 'a','b',...
 sql_ids() {
     sed "s/.*/'&'/" "$1" | paste -sd, -
@@ -299,16 +298,4 @@ pg_start() {
     opts+=" -c fsync=off -c full_page_writes=off -c max_connections=200"
     pg_ctl_stack start -w -t 30 -l "$log" -o "$opts" || return 1
     record_pid postgres "$(head -n 1 "$PG_ROOT/data/postmaster.pid")"
-}
-
-# rpc_with URL TOKEN METHOD PARAMS_JSON NAME CURL_ARGS...: rpc with extra curl arguments
-# (e.g. -D FILE to keep the response headers, -m SECONDS).
-rpc_with() {
-    local url=$1 tok=$2 method=$3 params=$4 name=$5
-    shift 5
-    RPC_ID=$((RPC_ID + 1))
-    local body
-    body=$(jq -cn --argjson p "$params" --argjson m "$(meta)" --arg method "$method" \
-        --argjson id "$RPC_ID" '{jsonrpc:"2.0",id:$id,method:$method,params:($p + {_meta:$m})}')
-    raw "$url" "$tok" "$method" "$name" "$body" "$@"
 }

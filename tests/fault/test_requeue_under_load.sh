@@ -3,8 +3,8 @@
 # claimed again within lease + sweep + retry backoff + idle poll (+ slack) while the surviving worker is kept
 # busy receiving a steady stream of tiny tasks from the fabric (which it keeps up with).
 # Idle workers claim queued tasks from PostgreSQL every TASKWIRE_IDLE_POLL_MS (README): that
-# must not depend on the fabric being quiet.  The frontends' redispatcher (every
-# TASKWIRE_REDISPATCH_MS) is the backstop, checked separately.
+# must not depend on the fabric being quiet (the frontends' redispatcher, every
+# TASKWIRE_REDISPATCH_MS, is only a backstop and would be too slow for this limit).
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "$0")/lib.sh"
 fault_up 1 2
@@ -53,10 +53,6 @@ reclaimed() {
 LIMIT=$((TASKWIRE_LEASE_MS + TASKWIRE_SWEEP_MS + BACKOFF_MS + TASKWIRE_IDLE_POLL_MS + SLACK_MS))
 check "X is claimed again by $OTHER within $LIMIT ms of the kill, under load" wait_ms "$LIMIT" reclaimed
 echo "# X: $(row "$X") at $(($(now_ms) - T_KILL)) ms after the kill"
-REDISPATCH_MS=${TASKWIRE_REDISPATCH_MS:-5000}
-LIMIT2=$((TASKWIRE_LEASE_MS + TASKWIRE_SWEEP_MS + BACKOFF_MS + REDISPATCH_MS + 1000 + SLACK_MS))
-check "X is claimed again within lease + sweep + backoff + redispatch interval + 1 s + slack ($LIMIT2 ms)" \
-    wait_ms $((LIMIT2 - ($(now_ms) - T_KILL))) reclaimed
 echo "# X requeued ${T_QUEUED:-?} ms, claimed again $(($(now_ms) - T_KILL)) ms after the kill;" \
     "not_before was $(psql_q "SELECT round(extract(epoch FROM not_before - created_at) * 1000) FROM tasks WHERE id = '$X'") ms after its creation; frontend redispatches:" \
     "$(metric "http://127.0.0.1:$((BASE + 11))" taskwire_redispatches_total)"

@@ -13,7 +13,7 @@ TASK_S=2
 
 call_task "$PROXY" "$TOK" sleep "{\"seconds\":$TASK_S,\"steps\":4}"
 ID=$TASK_ID
-check "task created" [ "$STATUS" = 200 ] && [ -n "$ID" ]
+check "task created" [ "$STATUS ${ID:+id}" = "200 id" ]
 check "task runs on a worker" wait_for 10 db_status_is "$ID" running
 VICTIM=$(psql_q "SELECT worker_id FROM tasks WHERE id = '$ID'")
 case $VICTIM in worker-1) OTHER=worker-2 ;; *) OTHER=worker-1 ;; esac

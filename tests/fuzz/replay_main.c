@@ -4,7 +4,9 @@
  * Links with any fuzz_*.c instead of libFuzzer, so ctest replays each corpus
  * with the ordinary compiler and sanitizers.  It does not mutate or search;
  * it only replays.  Arguments are files or directories (their regular files,
- * not recursively, in name order); any unreadable argument fails the run.
+ * not recursively, in name order); any unreadable argument fails the run, and
+ * so does a run that replayed nothing (no argument, or only empty corpora):
+ * a corpus that went missing must not pass as a green test.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -128,7 +130,8 @@ out_free_names:
 /*
  * Replay each argument: a directory's regular files, or a file itself.
  * Prints "replayed N inputs" and exits 0, or exits 1 if any argument could not
- * be read.  A crash in the target ends the process, as it should.
+ * be read or no input at all was replayed.  A crash in the target ends the
+ * process, as it should.
  */
 int main(int argc, char **argv)
 {
@@ -155,5 +158,9 @@ int main(int argc, char **argv)
         total += n;
     }
     printf("replayed %ld inputs\n", total);
+    if (total == 0) {
+        fprintf(stderr, "replay: no input replayed (empty or missing corpus)\n");
+        return 1;
+    }
     return 0;
 }

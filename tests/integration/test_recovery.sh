@@ -19,7 +19,8 @@ call_task "$PROXY" "$TOK" flaky_job '{"failures":5}'
 FID=$TASK_ID
 check "a task that keeps failing ends failed after max attempts" wait_for 30 status_is "$FRONTEND_A" "$TOK" "$FID" failed
 rpc "$FRONTEND_A" "$TOK" tasks/get "{\"taskId\":\"$FID\"}" "$FID"
-check "with the tool's message as the error" jbody '.result.error.message' | grep -q "transient failure on attempt 3"
+check "with the tool's message as the error" \
+    contains "$(jbody '.result.error.message')" "transient failure on attempt 3"
 
 # A queued task that was never pushed (as if its frontend died right after the
 # commit) is still run: by the redispatcher or an idle worker.
