@@ -204,9 +204,9 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
          * the stream, which the server may take as the end of the request */
         return rc == 1 ? 0 : len;
     }
-    rc = buf_append(&c->body, data, len, CLIENT_MAX_BODY);
+    rc = bytebuf_append(&c->body, data, len, CLIENT_MAX_BODY);
     if (rc < 0) {
-        c->write_error = rc == -BUF_ENOMEM ? -CLIENT_ENOMEM : -CLIENT_ETRANSPORT;
+        c->write_error = rc == -BYTEBUF_ENOMEM ? -CLIENT_ENOMEM : -CLIENT_ETRANSPORT;
         return 0;
     }
     return len;
@@ -270,7 +270,7 @@ int client_init(struct client *c, const struct client_opts *o, struct err *err)
 void client_fini(struct client *c)
 {
     curl_easy_cleanup(c->curl);
-    buf_fini(&c->body);
+    bytebuf_fini(&c->body);
     sse_fini(&c->sse_p);
     json_decref(c->response);
     memset(c, 0, sizeof(*c));

@@ -22,7 +22,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "buf.h"
+#include "bytebuf.h"
 #include "err.h"
 #include "sse.h"
 #include "ui.h"
@@ -57,7 +57,7 @@ struct client {
     struct ui *ui;                            /* borrowed: where progress notifications go */
     /* per request */
     json_int_t want_id;         /* id of the request in flight */
-    struct buf body;            /* JSON reply body */
+    struct bytebuf body;            /* JSON reply body */
     bool sse;                   /* the reply is text/event-stream */
     struct sse sse_p;           /* its parser */
     json_t *response;           /* the JSON-RPC response found on the stream */

@@ -17,7 +17,7 @@
 /* The sse code for a failed buf_append. */
 static int sse_from_buf(int rc)
 {
-    return rc == -BUF_ENOMEM ? -SSE_ENOMEM : -SSE_ETOOLONG;
+    return rc == -BYTEBUF_ENOMEM ? -SSE_ENOMEM : -SSE_ETOOLONG;
 }
 
 /* Start a parser with no buffered bytes and the default size limit. */
@@ -30,8 +30,8 @@ void sse_init(struct sse *p)
 /* Free the parser's buffers; it may then be initialised again. */
 void sse_fini(struct sse *p)
 {
-    buf_fini(&p->line);
-    buf_fini(&p->data);
+    bytebuf_fini(&p->line);
+    bytebuf_fini(&p->data);
     memset(p, 0, sizeof(*p));
 }
 
@@ -41,7 +41,7 @@ static int sse_dispatch(struct sse *p, sse_cb *cb, void *ctx)
     int stop = 0;
 
     if (p->has_data) {
-        struct buf *d = &p->data;
+        struct bytebuf *d = &p->data;
         if (d->len > 0 && d->data[d->len - 1] == '\n')
             d->data[--d->len] = '\0';
         stop = cb(ctx, p->event[0] ? p->event : "message", d->data ? d->data : "", d->len);
@@ -66,9 +66,9 @@ static int sse_field(struct sse *p, const char *line, size_t len)
         value_len--;
     }
     if (name_len == 4 && memcmp(line, "data", 4) == 0) {
-        rc = buf_append(&p->data, value, value_len, p->max_bytes);
+        rc = bytebuf_append(&p->data, value, value_len, p->max_bytes);
         if (rc == 0)
-            rc = buf_append(&p->data, "\n", 1, p->max_bytes);
+            rc = bytebuf_append(&p->data, "\n", 1, p->max_bytes);
         if (rc < 0)
             return sse_from_buf(rc);
         p->has_data = true;
@@ -129,12 +129,12 @@ int sse_feed(struct sse *p, const char *buf, size_t len, sse_cb *cb, void *ctx)
             n++;
         if (i + n == len) {
             /* no terminator yet: keep the partial line */
-            rc = buf_append(&p->line, start, n, p->max_bytes);
+            rc = bytebuf_append(&p->line, start, n, p->max_bytes);
             return rc < 0 ? sse_from_buf(rc) : 0;
         }
         p->after_cr = start[n] == '\r';
         if (p->line.len > 0) {
-            rc = buf_append(&p->line, start, n, p->max_bytes);
+            rc = bytebuf_append(&p->line, start, n, p->max_bytes);
             rc = rc < 0 ? sse_from_buf(rc) : sse_line(p, p->line.data, p->line.len, cb, ctx);
             p->line.len = 0;
         } else {

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "bytebuf.h"
 #include "err.h"
 
 #define SSE_MAX_BYTES (16u << 20) /* default longest line or event data we buffer */
@@ -27,8 +27,8 @@ enum sse_error {
 
 /* Parser state; the caller owns it (sse_init / sse_fini). */
 struct sse {
-    struct buf line;  /* bytes of a line split across feeds, without its terminator */
-    struct buf data;  /* "data" of the event being built, lines joined with '\n' */
+    struct bytebuf line;  /* bytes of a line split across feeds, without its terminator */
+    struct bytebuf data;  /* "data" of the event being built, lines joined with '\n' */
     bool has_data;    /* a data field was seen since the last dispatch */
     bool after_cr;    /* the last byte was CR, so a following LF ends nothing */
     bool started;     /* past the first line (where a BOM is skipped) */

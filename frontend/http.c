@@ -384,7 +384,7 @@ static enum MHD_Result take_body(const struct http_server *s, struct req_ctx *ct
         ctx->too_large = true;
         return MHD_YES;
     }
-    return bytebuf_append(&ctx->body, data, n) == 0 ? MHD_YES : MHD_NO;
+    return bytebuf_append(&ctx->body, data, n, BYTEBUF_NO_LIMIT) == 0 ? MHD_YES : MHD_NO;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -31,7 +31,7 @@ static struct threadconn *conns(const struct wait *w)
 /* Queue raw stream bytes (dropped when out of memory: the client sees a gap). */
 static void stream_append(struct wait *w, const char *data, size_t n)
 {
-    if (bytebuf_append(&w->out, data, n) == 0)
+    if (bytebuf_append(&w->out, data, n, BYTEBUF_NO_LIMIT) == 0)
         w->ticks = 0;
 }
 

@@ -620,7 +620,7 @@ static json_t *prepare(struct run *r, char ***envp, char **chunk)
 }
 
 /* Log the end of a run: its outcome, duration and byte counts (never its output). */
-static void log_end(const struct run *r, const char *outcome)
+static void report_end(const struct run *r, const char *outcome)
 {
     char ms[24], out_bytes[24], err_bytes[24], ignored[24];
     snprintf(ms, sizeof(ms), "%lld", (long long)(clock_now_ms() - r->started_ms));
@@ -674,7 +674,7 @@ json_t *exttool_run(struct tool_ctx *ctx, const json_t *spec, json_t **error)
               pid_text);
     run_loop(&r, chunk);
     result = finish_run(&r, error, &outcome);
-    log_end(&r, outcome);
+    report_end(&r, outcome);
 
 out_free:
     close_fd(&r.in_fd);

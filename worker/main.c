@@ -72,7 +72,7 @@ struct signal_waiter {
     struct runner *r; /* told to stop */
 };
 
-static void *wait_signal(void *arg)
+static void *stop_on_signal(void *arg)
 {
     struct signal_waiter *w = arg;
     int sig = 0;
@@ -104,7 +104,7 @@ static int run(void)
         goto out_fail;
     waiter.r = runner;
     pthread_t sig_thread;
-    int prc = pthread_create(&sig_thread, NULL, wait_signal, &waiter);
+    int prc = pthread_create(&sig_thread, NULL, stop_on_signal, &waiter);
     if (prc != 0) {
         err_set(&e, -prc, "cannot start the signal thread: %s", strerror(prc));
         goto out_fail;

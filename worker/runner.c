@@ -158,7 +158,7 @@ static void release(struct slot *s, const struct task_row *row)
 
 /* Run the code of the tool of 'ctx': its exec spec, its built-in or fixture C code,
  * or an error. */
-static json_t *call_tool(const struct catalog *catalog, struct tool_ctx *ctx, json_t **error)
+static json_t *invoke_tool(const struct catalog *catalog, struct tool_ctx *ctx, json_t **error)
 {
     const char *tool = ctx->row->tool;
     const struct tool_desc *desc = catalog_find(catalog, tool);
@@ -225,7 +225,7 @@ static void run_task(struct slot *s, const struct task_row *row)
     json_t *error = NULL;
     toolctx_init(&ctx, &s->tool, row, s->store, s->pub, s->r->cfg.worker_id);
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker", s->r->cfg.worker_id);
-    json_t *result = call_tool(s->r->catalog, &ctx, &error);
+    json_t *result = invoke_tool(s->r->catalog, &ctx, &error);
     settle(s, row, result, error);
     toolctx_fini(&ctx);
 }
@@ -447,7 +447,7 @@ static void sweep(struct runner *r)
 }
 
 /* Wait up to RECEIVE_WAIT_MS for a free slot; true when one is free. */
-static bool wait_for_slot(struct runner *r)
+static bool slot_is_free(struct runner *r)
 {
     pthread_mutex_lock(&r->mu);
     if (r->idle == 0) {
@@ -526,7 +526,7 @@ void runner_run(struct runner *r)
             sweep(r);
             next_sweep = now + r->cfg.sweep_ms;
         }
-        if (wait_for_slot(r))
+        if (slot_is_free(r))
             take_work(r, &next_idle_poll);
     }
     fabric_close(r->fabric);

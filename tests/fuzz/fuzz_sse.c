@@ -8,8 +8,7 @@
  * grammar.  The limit is lowered to FUZZ_SSE_MAX bytes so inputs can pass it.
  * Every event must also keep the parser's contract (see check_event); any
  * breach calls abort() so both libFuzzer and the corpus replay notice.
- * A campaign: clang -g -O1 -fsanitize=fuzzer,address,undefined -Iproto -Icli
- *   tests/fuzz/fuzz_sse.c cli/sse.c cli/buf.c -o fuzz_sse && ./fuzz_sse tests/fuzz/corpus/sse
+ * A campaign: tests/fuzz/campaign sse.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -27,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* What one split produced: every event in order, then the outcome. */
 struct transcript {
-    struct buf events; /* per event: name, NUL, 8 length bytes, data */
+    struct bytebuf events; /* per event: name, NUL, 8 length bytes, data */
     int stop_after;    /* the callback stops after this many events (0: never) */
     int count;         /* events seen */
 };
@@ -61,9 +60,9 @@ static int record(void *ctx, const char *event, const char *data, size_t len)
     uint64_t n = len;
 
     check_event(event, data, len);
-    if (buf_append(&t->events, event, strlen(event) + 1, FUZZ_TRANSCRIPT_MAX) != 0 ||
-        buf_append(&t->events, (const char *)&n, sizeof(n), FUZZ_TRANSCRIPT_MAX) != 0 ||
-        buf_append(&t->events, data, len, FUZZ_TRANSCRIPT_MAX) != 0)
+    if (bytebuf_append(&t->events, event, strlen(event) + 1, FUZZ_TRANSCRIPT_MAX) != 0 ||
+        bytebuf_append(&t->events, (const char *)&n, sizeof(n), FUZZ_TRANSCRIPT_MAX) != 0 ||
+        bytebuf_append(&t->events, data, len, FUZZ_TRANSCRIPT_MAX) != 0)
         abort();
     t->count++;
     return t->stop_after && t->count >= t->stop_after ? 1 : 0;
@@ -103,7 +102,7 @@ static void same_as(const uint8_t *data, size_t size, const size_t *cuts, size_t
     if (rc != ref_rc || t.count != ref->count || t.events.len != ref->events.len ||
         (t.events.len > 0 && memcmp(t.events.data, ref->events.data, t.events.len) != 0))
         abort();
-    buf_fini(&t.events);
+    bytebuf_fini(&t.events);
 }
 
 /*
@@ -139,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     same_as(data, size, cuts, n, &ref, ref_rc);
 
-    buf_fini(&ref.events);
+    bytebuf_fini(&ref.events);
     free(cuts);
     return 0;
 }

@@ -56,7 +56,10 @@ call "$FRONTEND_A" tools/call test_tool_with_task '{"name":"test_tool_with_task"
 check "round 1 is an InputRequiredResult without a taskId" \
     [ "$(jbody '.result | .resultType + " " + (has("taskId")|tostring)')" = "input_required false" ]
 RS=$(jbody .result.requestState)
-call "$FRONTEND_B" tools/call test_tool_with_task "$(jq -cn --arg rs "${RS%?}A" '{name:"test_tool_with_task",arguments:{},inputResponses:{},requestState:$rs}')"
+# Change one character inside the MAC (always a different one, so the state really changes).
+P=$((${#RS} - 5))
+[ "${RS:P:1}" = A ] && C=B || C=A
+call "$FRONTEND_B" tools/call test_tool_with_task "$(jq -cn --arg rs "${RS:0:P}$C${RS:P+1}" '{name:"test_tool_with_task",arguments:{},inputResponses:{},requestState:$rs}')"
 check "a tampered requestState is refused" [ "$(jbody .error.code)" = -32602 ]
 call "$FRONTEND_B" tools/call test_tool_with_task "$(jq -cn --arg rs "$RS" '{name:"test_tool_with_task",arguments:{x:1},inputResponses:{},requestState:$rs}')"
 check "a requestState for other arguments is refused" [ "$(jbody .error.code)" = -32602 ]

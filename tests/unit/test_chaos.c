@@ -27,7 +27,7 @@
 
 #include "allocfail.h"
 #include "b64.h"
-#include "buf.h"
+#include "bytebuf.h"
 #include "envelope.h"
 #include "extproto.h"
 #include "notify.h"

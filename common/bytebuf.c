@@ -13,18 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BYTEBUF_FIRST_CAP 4096
+#define BYTEBUF_FIRST_CAP 256
 
 /*
- * Append 'n' bytes copied from 'data' (which may be NULL when 'n' is 0).
- * Returns 0, or -BYTEBUF_ENOMEM when memory runs out or the new size would
- * overflow; 'b' is then unchanged.  Not thread-safe.
+ * Append 'n' bytes copied from 'data' (which may be NULL when 'n' is 0) and
+ * keep a NUL after them.  Returns 0, -BYTEBUF_ETOOBIG when b->len would pass
+ * 'max', or -BYTEBUF_ENOMEM when memory runs out or the size would overflow;
+ * 'b' is then unchanged.  Not thread-safe.
  */
-int bytebuf_append(struct bytebuf *b, const void *data, size_t n)
+int bytebuf_append(struct bytebuf *b, const void *data, size_t n, size_t max)
 {
-    if (n > SIZE_MAX - b->len)
-        return -BYTEBUF_ENOMEM;
-    size_t need = b->len + n;
+    if (max > BYTEBUF_NO_LIMIT)
+        max = BYTEBUF_NO_LIMIT; /* room for the NUL */
+    if (n > max || b->len > max - n)
+        return -BYTEBUF_ETOOBIG;
+    size_t need = b->len + n + 1;
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : BYTEBUF_FIRST_CAP;
         while (cap < need) {
@@ -40,7 +43,8 @@ int bytebuf_append(struct bytebuf *b, const void *data, size_t n)
     }
     if (n)
         memcpy(b->data + b->len, data, n);
-    b->len = need;
+    b->len += n;
+    b->data[b->len] = '\0';
     return 0;
 }
 
@@ -56,8 +60,10 @@ size_t bytebuf_read(struct bytebuf *b, char *dst, size_t max)
     if (n)
         memcpy(dst, b->data + b->off, n);
     b->off += n;
-    if (b->off == b->len)
+    if (b->off == b->len && b->len) {
         b->off = b->len = 0;
+        b->data[0] = '\0';
+    }
     return n;
 }
 
