@@ -105,15 +105,6 @@ static const char top_usage[] =
 
 /* ---- option handling shared by the commands ---- */
 
-static const struct cfg_opt *find_opt(const struct cfg_opt *opts, size_t n, const char *name,
-                                      size_t len)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
-            return &opts[i];
-    return NULL;
-}
-
 /* The flag an alias of 'len' bytes at 'name' stands for, or NULL. */
 static const char *find_alias(const struct settings *s, const char *name, size_t len)
 {
@@ -146,7 +137,7 @@ static int take_option(struct settings *s, int argc, char **argv, int *i, char *
         name = flag + 2;
         len = strlen(name);
     }
-    const struct cfg_opt *o = find_opt(s->opts, s->nopts, name, len);
+    const struct cfg_opt *o = cfg_find(s->opts, s->nopts, name, len);
     if (!o || o->type == CFG_BOOL) {
         /* unknown (cfg_load reports it), --help and the like, or a boolean;
          * booleans have no aliases */
@@ -259,7 +250,7 @@ static int load_settings(struct settings *s, int argc, char **argv)
         return failure(s->cmd, err.msg, EXIT_USAGE);
     for (size_t k = 0; k < s->nsecrets; k++) {
         const struct cfg_opt *o =
-            find_opt(s->opts, s->nopts, s->secrets[k].name, strlen(s->secrets[k].name));
+            cfg_find(s->opts, s->nopts, s->secrets[k].name, strlen(s->secrets[k].name));
         if (o && s->secrets[k].value) {
             s->secrets[k].saved = *(char **)o->dst;
             *(const char **)o->dst = s->secrets[k].value;
@@ -286,7 +277,7 @@ static void unload_settings(struct settings *s)
 {
     for (size_t k = 0; k < s->nsecrets; k++) {
         const struct cfg_opt *o =
-            find_opt(s->opts, s->nopts, s->secrets[k].name, strlen(s->secrets[k].name));
+            cfg_find(s->opts, s->nopts, s->secrets[k].name, strlen(s->secrets[k].name));
         if (o && s->secrets[k].value)
             *(char **)o->dst = s->secrets[k].saved;
     }

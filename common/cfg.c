@@ -97,11 +97,11 @@ static char *read_secret(const char *path, struct err *err)
     return buf;
 }
 
-static const struct cfg_opt *find_flag(const struct cfg_opt *opts, size_t n, const char *flag,
-                                       size_t len)
+/* The setting called 'len' bytes at 'name' (not NUL-terminated), or NULL.  No state. */
+const struct cfg_opt *cfg_find(const struct cfg_opt *opts, size_t n, const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
-        if (strlen(opts[i].name) == len && strncmp(opts[i].name, flag, len) == 0)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
             return &opts[i];
     return NULL;
 }
@@ -146,7 +146,7 @@ static int load_flag(const struct cfg_opt *opts, size_t n, int argc, char **argv
     const char *a = argv[*i];
     const char *name = a + 2, *eq = strchr(name, '=');
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
-    const struct cfg_opt *o = find_flag(opts, n, name, len);
+    const struct cfg_opt *o = cfg_find(opts, n, name, len);
     if (!o)
         return err_set(err, -CFG_EINVALID, "unknown option --%.*s (see --help)", (int)len, name);
     if (o->secret)

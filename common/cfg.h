@@ -48,6 +48,8 @@ enum cfg_result {
  * first non-option argument or "--"; its index goes to *argi (may be NULL). */
 MUST_CHECK int cfg_load(const struct cfg_opt *opts, size_t n, int argc, char **argv, int *argi,
                         struct err *err);
+/* The setting named by the 'len' bytes at 'name' (not NUL-terminated), or NULL. */
+const struct cfg_opt *cfg_find(const struct cfg_opt *opts, size_t n, const char *name, size_t len);
 /* Print usage, then every setting with its variable, flag, default and help. */
 void cfg_print_help(FILE *out, const char *usage, const struct cfg_opt *opts, size_t n);
 /* Print NAME=value lines of the loaded values, secrets redacted. */
