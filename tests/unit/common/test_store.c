@@ -194,12 +194,12 @@ static int call_claim_next(struct store *st, struct err *e)
 
 static int call_heartbeat(struct store *st, struct err *e)
 {
-    return store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, e);
+    return store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, NULL, e);
 }
 
 static int call_finish(struct store *st, struct err *e)
 {
-    return store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0, e);
+    return store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0, NULL, e);
 }
 
 static int call_request_input(struct store *st, struct err *e)
@@ -245,6 +245,22 @@ static int call_sweep(struct store *st, struct err *e)
     return store_sweep(st, 100, 30000, &c, NULL, NULL, e);
 }
 
+static int call_list(struct store *st, struct err *e)
+{
+    struct task_row *rows = NULL;
+    int n = -1, rc = store_task_list(st, "alice", 0, NULL, 10, &rows, &n, e);
+
+    for (int i = 0; i < n; i++)
+        task_row_fini(&rows[i]);
+    free(rows);
+    return rc;
+}
+
+static int call_end_input(struct store *st, struct err *e)
+{
+    return store_task_end_input(st, ID, "alice", "{\"content\":[],\"isError\":true}", e);
+}
+
 static const struct call calls[] = {
     {"create", STORE_STMT_CREATE, call_create},
     {"get", STORE_STMT_GET, call_get},
@@ -259,6 +275,8 @@ static const struct call calls[] = {
     {"redispatch", STORE_STMT_REDISPATCH, call_redispatch},
     {"release", STORE_STMT_RELEASE, call_release},
     {"sweep", STORE_STMT_SWEEP_LEASES, call_sweep},
+    {"list", STORE_STMT_LIST, call_list},
+    {"end_input", STORE_STMT_END_INPUT, call_end_input},
 };
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
@@ -275,7 +293,7 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(fakepq_connects(), 1);
-    assert_int_equal(fakepq_prepares(), 15);
+    assert_int_equal(fakepq_prepares(), 17);
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
@@ -403,7 +421,7 @@ static void test_store_dropped_connection_is_unavailable_and_the_next_call_recon
     assert_int_equal(call_finish(st, &e), 0);
     assert_int_equal(fakepq_connects(), 3);
     assert_int_equal(fakepq_open_conns(), 1);
-    assert_int_equal(fakepq_prepares(), 30);
+    assert_int_equal(fakepq_prepares(), 34);
 }
 
 static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
@@ -721,7 +739,7 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
 
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
     assert_int_equal(
-        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, &e), 0);
+        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, NULL, &e), 0);
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 2), "2");
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "completed");
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 4), "{\"r\":1}");
@@ -732,7 +750,7 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
 
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
     assert_int_equal(
-        store_task_finish(st, ID, "w-1", 2, TASK_FAILED, "{\"code\":1}", NULL, -1, 0, &e), 0);
+        store_task_finish(st, ID, "w-1", 2, TASK_FAILED, "{\"code\":1}", NULL, -1, 0, NULL, &e), 0);
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "failed");
     assert_null(fakepq_param(STORE_STMT_FINISH, 4));
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 5), "{\"code\":1}");
@@ -740,7 +758,7 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
     assert_null(fakepq_param(STORE_STMT_FINISH, 8));
 
     /* Only outcomes can be finished; nothing is sent otherwise. */
-    assert_int_equal(store_task_finish(st, ID, "w-1", 2, TASK_RUNNING, "{}", NULL, -1, 0, &e),
+    assert_int_equal(store_task_finish(st, ID, "w-1", 2, TASK_RUNNING, "{}", NULL, -1, 0, NULL, &e),
                      -STORE_EINVALID);
     assert_int_equal(fakepq_execs(STORE_STMT_FINISH), 2);
 }
@@ -751,13 +769,13 @@ static void test_store_heartbeat_sends_progress_only_when_known(void **state)
     struct err e = {0};
 
     fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
-    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, "step 2", 2, 0, &e), 0);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, "step 2", 2, 0, NULL, &e), 0);
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 3), "30000");
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 4), "step 2");
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 5), "2");
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6)); /* total 0: unknown */
     fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
-    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 10, &e), 0);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 10, NULL, &e), 0);
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 4));
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 5));
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6));
