@@ -54,7 +54,7 @@ static struct task_row full_row(void)
     static char msg[] = "halfway", result[] = "{\"content\":[]}", error[] = "{\"code\":-1}";
     static char reqs[] = "{\"q\":{}}", resps[] = "{\"q\":1}", worker[] = "w-1";
     static char trace[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    static char caps[] = "{\"elicitation\":{}}";
+    static char caps[] = "{\"elicitation\":{}}", log[] = "[{\"level\":\"info\",\"data\":1}]";
     struct task_row t = {
         .status = TASK_INPUT_REQUIRED,
         .owner = owner,
@@ -75,6 +75,9 @@ static struct task_row full_row(void)
         .ttl_ms = INT64_C(86400000000),
         .poll_interval_ms = 1500,
         .client_caps = caps,
+        .log = log,
+        .log_seq = 7,
+        .created_us = INT64_C(1795000000123456),
     };
 
     snprintf(t.id, sizeof(t.id), "%s", ID);
@@ -131,6 +134,9 @@ static void assert_rows_equal(const struct task_row *a, const struct task_row *b
     assert_int_equal(a->ttl_ms, b->ttl_ms);
     assert_int_equal(a->poll_interval_ms, b->poll_interval_ms);
     assert_str_or_null(a->client_caps, b->client_caps);
+    assert_str_or_null(a->log, b->log);
+    assert_true(a->log_seq == b->log_seq);
+    assert_true(a->created_us == b->created_us);
 }
 
 /* ---- one call per statement, for the failure table ---- */
@@ -781,6 +787,68 @@ static void test_store_heartbeat_sends_progress_only_when_known(void **state)
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6));
 }
 
+static void test_store_log_messages_ride_on_beats_and_outcomes(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, "[{}]", &e), 0);
+    assert_int_equal(fakepq_nparams(STORE_STMT_HEARTBEAT), 8);
+    assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 7), "[{}]");
+    fakepq_reply_affected(STORE_STMT_FINISH, 1);
+    assert_int_equal(store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0,
+                                       "[{\"level\":\"info\"}]", &e),
+                     0);
+    assert_int_equal(fakepq_nparams(STORE_STMT_FINISH), 10);
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 9), "[{\"level\":\"info\"}]");
+}
+
+static void test_store_list_reads_a_page_after_a_position(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+    struct task_row in[2] = {full_row(), queued_row(OTHER)}, *rows = NULL;
+    int n = -1;
+
+    fakepq_reply_tasks(STORE_STMT_LIST, in, 2);
+    assert_int_equal(store_task_list(st, "alice", 0, NULL, 51, &rows, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[1].id, OTHER);
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 0), "alice");
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 1), "0"); /* from the start */
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 2), "00000000-0000-0000-0000-000000000000");
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 3), "51");
+    for (int i = 0; i < n; i++)
+        task_row_fini(&rows[i]);
+    free(rows);
+
+    fakepq_reply_tasks(STORE_STMT_LIST, in, 0);
+    assert_int_equal(store_task_list(st, "alice", 1795000000123456, ID, 5000, &rows, &n, &e), 0);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 1), "1795000000123456");
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 2), ID);
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 3), "100"); /* at most STORE_LIST_MAX */
+
+    assert_int_equal(store_task_list(st, "alice", 1, "nope", 5, &rows, &n, &e), -STORE_EINVALID);
+    assert_int_equal(fakepq_execs(STORE_STMT_LIST), 2); /* nothing sent for a bad position */
+}
+
+static void test_store_end_input_is_for_the_owner_of_a_waiting_task(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_value(STORE_STMT_END_INPUT, ID);
+    assert_int_equal(store_task_end_input(st, ID, "alice", "{\"isError\":true}", &e), 0);
+    assert_string_equal(fakepq_param(STORE_STMT_END_INPUT, 1), "alice");
+    fakepq_reply_tasks(STORE_STMT_END_INPUT, NULL, 0); /* not waiting, foreign or unknown */
+    assert_int_equal(store_task_end_input(st, ID, "bob", "{}", &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_end_input(st, "nope", "alice", "{}", &e), -STORE_ENOTFOUND);
+    assert_int_equal(fakepq_execs(STORE_STMT_END_INPUT), 2);
+}
+
 /* ---- redispatch and sweep ---- */
 
 static void test_store_redispatch_reads_dispatch_rows(void **state)
@@ -939,6 +1007,9 @@ int main(void)
         T(test_store_answer_resumes_only_when_queued_again),
         T(test_store_finish_puts_the_outcome_in_its_column),
         T(test_store_heartbeat_sends_progress_only_when_known),
+        T(test_store_log_messages_ride_on_beats_and_outcomes),
+        T(test_store_list_reads_a_page_after_a_position),
+        T(test_store_end_input_is_for_the_owner_of_a_waiting_task),
         T(test_store_redispatch_reads_dispatch_rows),
         T(test_store_redispatch_hands_back_nothing_on_failure),
         T(test_store_sweep_counts_and_tells_each_changed_task),
