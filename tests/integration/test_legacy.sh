@@ -5,7 +5,7 @@
 # the other way round; every task method and a routed answer to a server-to-client request
 # refuse another principal exactly like an unknown id; the transport rules (202, 404 for a
 # session that is not the caller's, 405 for GET and DELETE, -32022 with the versions
-# served, errors in HTTP 200, no SSE event ids).
+# served, errors in HTTP 200, no SSE event ids); tool log messages streamed in both eras.
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "$0")/lib.sh"
 ALICE=$(token alice)
@@ -200,4 +200,24 @@ lpost "$FRONTEND_A" "$ALICE" "$OLD_SID" 2025-06-18 \
     '{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"sleep","arguments":{"seconds":0.2},"task":{}}}'
 check "... where a task-required tool answers synchronously (task ignored)" \
     [ "$(ljq .result.content[0].text)" = "Slept 0.2 s in 5 steps." ]
+
+# ---- log messages are a tool feature of both eras: a modern call asks with _meta logLevel ----
+# mlog LEVEL: a modern synchronous call of the logging tool asking for LEVEL ("" = not asking).
+mlog() {
+    local m
+    m=$(jq -c --arg l "$1" 'if $l == "" then . else . + {"io.modelcontextprotocol/logLevel": $l} end' \
+        <<<"$(meta '{}')")
+    raw "$PROXY" "$ALICE" tools/call test_tool_with_logging \
+        "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"test_tool_with_logging\",\"arguments\":{},\"_meta\":$m}}"
+}
+messages() { grep -c '"method":"notifications/message"' <<<"$BODY"; }
+mlog info
+check "a modern call with logLevel info streams the three messages, then the result" all_of \
+    '[ "$(messages)" = 3 ]' '[ "$(ljq .result.resultType)" = complete ]'
+mlog warning
+check "logLevel warning filters the info messages out" all_of '[ "$(messages)" = 0 ]' \
+    '[ "$(ljq .result.content[0].text)" = "Tool with logging executed successfully" ]'
+mlog ""
+check "without logLevel: no messages (a plain JSON answer)" all_of '[ "$(messages)" = 0 ]' \
+    '[ "$(jbody .result.resultType)" = complete ]'
 finish
