@@ -68,7 +68,7 @@ enum store_col_kind {
     N(STORE_TASK_TTL_MS, "ttl_ms", STORE_SQL_TTL(""), STORE_COL_INT64, ttl_ms)                     \
     N(STORE_TASK_POLL_INTERVAL_MS, "poll_interval_ms", "poll_interval_ms", STORE_COL_INT64,        \
       poll_interval_ms)                                                                            \
-    N(STORE_TASK_CLIENT_CAPS, "client_caps", "client_caps::text", STORE_COL_TEXT, client_caps)   \
+    N(STORE_TASK_CLIENT_CAPS, "client_caps", "client_caps::text", STORE_COL_TEXT, client_caps)     \
     N(STORE_TASK_LOG, "log", "log::text", STORE_COL_TEXT, log)                                     \
     N(STORE_TASK_LOG_SEQ, "log_seq", "log_seq", STORE_COL_INT64, log_seq)                          \
     N(STORE_TASK_CREATED_US, "created_us", STORE_SQL_US("created_at"), STORE_COL_INT64, created_us)

@@ -424,17 +424,16 @@ static json_t *elicit_schema(struct tool_ctx *ctx, const char *message, json_t *
         json_decref(schema);
         return tool_text_result("Elicitation is not supported by this client", false);
     }
-    json_t *a,
-        *req = json_pack("{s:s, s:{s:s, s:o}}", "method", "elicitation/create", "params",
-                         "message", message, "requestedSchema", schema);
+    json_t *a, *req = json_pack("{s:s, s:{s:s, s:o}}", "method", "elicitation/create", "params",
+                                "message", message, "requestedSchema", schema);
     if (!ask(ctx, json_pack("{s:o}", "form", req), "waiting for the user", &a, error))
         return NULL;
     json_t *answer = json_object_get(a, "form");
     const json_t *given = json_object_get(answer, "content");
     char *content = given ? json_dumps(given, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
-    json_t *r = tool_text_resultf(
-        false, "%s: action=%s, content=%s", prefix,
-        or_empty(json_string_value(json_object_get(answer, "action"))), or_empty(content));
+    json_t *r = tool_text_resultf(false, "%s: action=%s, content=%s", prefix,
+                                  or_empty(json_string_value(json_object_get(answer, "action"))),
+                                  or_empty(content));
     free(content);
     json_decref(a);
     return r;
@@ -443,25 +442,24 @@ static json_t *elicit_schema(struct tool_ctx *ctx, const char *message, json_t *
 static json_t *run_elicitation(struct tool_ctx *ctx, json_t **error)
 {
     const char *message = json_string_value(json_object_get(tool_args(ctx), "message"));
-    json_t *schema = json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s]}", "type", "object", "properties",
-                               "response", "type", "string", "description", "User's response",
-                               "required", "response");
-    return elicit_schema(ctx, message ? message : "Please respond", schema, "User response",
-                         error);
+    json_t *schema =
+        json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s]}", "type", "object", "properties", "response",
+                  "type", "string", "description", "User's response", "required", "response");
+    return elicit_schema(ctx, message ? message : "Please respond", schema, "User response", error);
 }
 
 /* SEP-1034: every primitive type with a default. */
 static json_t *run_elicitation_defaults(struct tool_ctx *ctx, json_t **error)
 {
-    json_t *schema = json_pack(
-        "{s:s, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:f},"
-        " s:{s:s, s:s, s:[s, s, s], s:s}, s:{s:s, s:s, s:b}}, s:[]}",
-        "type", "object", "properties", "name", "type", "string", "description", "User name",
-        "default", "John Doe", "age", "type", "integer", "description", "User age", "default", 30,
-        "score", "type", "number", "description", "User score", "default", 95.5, "status", "type",
-        "string", "description", "User status", "enum", "active", "inactive", "pending", "default",
-        "active", "verified", "type", "boolean", "description", "Verification status", "default",
-        1, "required");
+    json_t *schema =
+        json_pack("{s:s, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:f},"
+                  " s:{s:s, s:s, s:[s, s, s], s:s}, s:{s:s, s:s, s:b}}, s:[]}",
+                  "type", "object", "properties", "name", "type", "string", "description",
+                  "User name", "default", "John Doe", "age", "type", "integer", "description",
+                  "User age", "default", 30, "score", "type", "number", "description", "User score",
+                  "default", 95.5, "status", "type", "string", "description", "User status", "enum",
+                  "active", "inactive", "pending", "default", "active", "verified", "type",
+                  "boolean", "description", "Verification status", "default", 1, "required");
     return elicit_schema(ctx, "Please review and update the form fields with defaults", schema,
                          "Elicitation completed", error);
 }
@@ -470,8 +468,8 @@ static json_t *run_elicitation_defaults(struct tool_ctx *ctx, json_t **error)
 static json_t *titled(const char *v1, const char *t1, const char *v2, const char *t2,
                       const char *v3, const char *t3)
 {
-    return json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "const", v1, "title", t1, "const",
-                     v2, "title", t2, "const", v3, "title", t3);
+    return json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "const", v1, "title", t1, "const", v2,
+                     "title", t2, "const", v3, "title", t3);
 }
 
 /* SEP-1330: untitled, titled and legacy single-select enums, untitled and titled multi. */
@@ -480,19 +478,19 @@ static json_t *run_elicitation_enums(struct tool_ctx *ctx, json_t **error)
     json_t *props = json_pack(
         "{s:{s:s, s:s, s:[s, s, s]}, s:{s:s, s:s, s:o}, s:{s:s, s:s, s:[s, s, s], s:[s, s, s]},"
         " s:{s:s, s:s, s:i, s:i, s:{s:s, s:[s, s, s]}}, s:{s:s, s:s, s:i, s:i, s:{s:o}}}",
-        "untitledSingle", "type", "string", "description", "Select one option", "enum",
-        "option1", "option2", "option3", "titledSingle", "type", "string", "description",
+        "untitledSingle", "type", "string", "description", "Select one option", "enum", "option1",
+        "option2", "option3", "titledSingle", "type", "string", "description",
         "Select one option with titles", "oneOf",
         titled("value1", "First Option", "value2", "Second Option", "value3", "Third Option"),
-        "legacyEnum", "type", "string", "description", "Select one option (legacy)", "enum",
-        "opt1", "opt2", "opt3", "enumNames", "Option One", "Option Two", "Option Three",
-        "untitledMulti", "type", "array", "description", "Select multiple options", "minItems", 1,
-        "maxItems", 3, "items", "type", "string", "enum", "option1", "option2", "option3",
-        "titledMulti", "type", "array", "description", "Select multiple options with titles",
-        "minItems", 1, "maxItems", 3, "items", "anyOf",
+        "legacyEnum", "type", "string", "description", "Select one option (legacy)", "enum", "opt1",
+        "opt2", "opt3", "enumNames", "Option One", "Option Two", "Option Three", "untitledMulti",
+        "type", "array", "description", "Select multiple options", "minItems", 1, "maxItems", 3,
+        "items", "type", "string", "enum", "option1", "option2", "option3", "titledMulti", "type",
+        "array", "description", "Select multiple options with titles", "minItems", 1, "maxItems", 3,
+        "items", "anyOf",
         titled("value1", "First Choice", "value2", "Second Choice", "value3", "Third Choice"));
-    json_t *schema = json_pack("{s:s, s:o, s:[]}", "type", "object", "properties", props,
-                               "required");
+    json_t *schema =
+        json_pack("{s:s, s:o, s:[]}", "type", "object", "properties", props, "required");
     return elicit_schema(ctx, "Please select options from the enum fields", schema,
                          "Elicitation completed", error);
 }

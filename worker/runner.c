@@ -366,8 +366,8 @@ static int collect_beats(struct runner *r, struct beat *beats, int64_t now)
             continue;
         struct beat *b = &beats[n];
         toolctx_state_beat(&s->tool, now - s->last_write_ms >= r->cfg.progress_ms, &b->b);
-        if (!b->b.live || (!b->b.with_progress && !b->b.logs &&
-                           now - s->last_renew_ms < r->cfg.lease_ms / 3))
+        if (!b->b.live ||
+            (!b->b.with_progress && !b->b.logs && now - s->last_renew_ms < r->cfg.lease_ms / 3))
             continue;
         memcpy(b->id, s->task_id, sizeof(b->id));
         b->attempt = s->attempt;

@@ -215,8 +215,8 @@ void tool_progress(struct tool_ctx *ctx, double progress, double total, const ch
 /* True for one of the eight MCP logging levels. */
 static bool log_level_valid(const char *level)
 {
-    static const char *const levels[] = {"debug",    "info",  "notice", "warning",
-                                         "error",    "critical", "alert", "emergency"};
+    static const char *const levels[] = {"debug", "info",     "notice", "warning",
+                                         "error", "critical", "alert",  "emergency"};
     for (size_t i = 0; level && i < sizeof(levels) / sizeof(levels[0]); i++)
         if (strcmp(level, levels[i]) == 0)
             return true;
@@ -240,8 +240,8 @@ void tool_log(struct tool_ctx *ctx, const char *level, json_t *data)
         data = json_sprintf("(a log message of %zu bytes was dropped: the limit is %d)", n,
                             TOOLCTX_LOG_MAX);
     }
-    json_t *entry = json_pack("{s:s, s:o}", "level", log_level_valid(level) ? level : "info",
-                              "data", data);
+    json_t *entry =
+        json_pack("{s:s, s:o}", "level", log_level_valid(level) ? level : "info", "data", data);
     if (!entry)
         return;
     struct toolctx_state *st = ctx->state;

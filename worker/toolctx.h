@@ -5,11 +5,12 @@
  * slot's store connection and publisher) and a struct toolctx_state that it
  * shares with its own threads: through the tool API the tool records
  * progress and log messages, asks for a retry or parks the task for input;
- * the heartbeat takes coalesced progress and logs with toolctx_state_beat(); cancel events, a lost lease
- * and shutdown call toolctx_state_stop().  This module does not pick or run
- * tools, renew leases or store outcomes (worker/runner.c does).  Invariant:
- * a toolctx_state's fields are only touched under its own mutex, never held
- * across a database or network call, and never while taking another lock.
+ * the heartbeat takes coalesced progress and logs with toolctx_state_beat();
+ * cancel events, a lost lease and shutdown call toolctx_state_stop().  This
+ * module does not pick or run tools, renew leases or store outcomes
+ * (worker/runner.c does).  Invariant: a toolctx_state's fields are only
+ * touched under its own mutex, never held across a database or network call,
+ * and never while taking another lock.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -25,8 +26,8 @@
 #include "store.h"
 #include "tools.h"
 
-#define TOOLCTX_TEXT_MAX 255 /* bytes kept of a status message or a retry reason */
-#define TOOLCTX_LOG_MAX 4096 /* bytes of one log message (larger data is replaced) */
+#define TOOLCTX_TEXT_MAX 255  /* bytes kept of a status message or a retry reason */
+#define TOOLCTX_LOG_MAX  4096 /* bytes of one log message (larger data is replaced) */
 
 enum toolctx_error {
     TOOLCTX_ESYS = 1, /* a mutex or condition variable could not be initialised */

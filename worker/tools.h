@@ -7,9 +7,9 @@
  * CallToolResult (a tool error is a result with isError true) or a JSON-RPC
  * error for protocol-level failure.  Progress and logs are recorded in memory
  * and written by the heartbeat thread, so a chatty tool costs no extra
- * commits.  The context functions and result
- * helpers are implemented by worker/toolctx.c only; tools_find() and
- * tools_lookup() by worker/tools.c.  Tools include this header and nothing of the runner.
+ * commits.  The context functions and result helpers are implemented by
+ * worker/toolctx.c only; tools_find() and tools_lookup() by worker/tools.c.
+ * Tools include this header and nothing of the runner.
  *
  * SPDX-License-Identifier: Apache-2.0
  */

@@ -67,8 +67,7 @@ static int verify_checked(const char *token, const char *who, int64_t now)
     int rc = session_verify(fuzz_key, sizeof(fuzz_key), token, who, now, &s, &e);
     switch (-rc) {
     case 0:
-        if (!era_legacy_version(s.version) || s.caps > 0xffff || e.code != 0 ||
-            now > s.expires_s)
+        if (!era_legacy_version(s.version) || s.caps > 0xffff || e.code != 0 || now > s.expires_s)
             abort();
         break;
     case SESSION_EINVALID:

@@ -745,7 +745,8 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
 
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
     assert_int_equal(
-        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, NULL, &e), 0);
+        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, NULL, &e),
+        0);
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 2), "2");
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "completed");
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 4), "{\"r\":1}");

@@ -18,9 +18,9 @@
 
 /* One row of the table: a body, a version header (NULL: none) and the era it is. */
 struct row {
-    const char *body;     /* the POSTed bytes */
-    const char *header;   /* MCP-Protocol-Version, or NULL */
-    enum era_kind want;   /* the classification */
+    const char *body;   /* the POSTed bytes */
+    const char *header; /* MCP-Protocol-Version, or NULL */
+    enum era_kind want; /* the classification */
 };
 
 static const struct row table[] = {

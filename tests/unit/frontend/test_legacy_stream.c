@@ -96,7 +96,8 @@ static void test_result_replies_carry_related_task(void **state)
     r.result = "{\"content\":[],\"isError\":true,\"_meta\":{\"x\":1}}";
     assert_json(legacy_result_reply(id, &r),
                 "{\"id\":6,\"jsonrpc\":\"2.0\",\"result\":{\"_meta\":{\"io.modelcontextprotocol/"
-                "related-task\":{\"taskId\":\"" ID "\"},\"x\":1},\"content\":[],\"isError\":true}}");
+                "related-task\":{\"taskId\":\"" ID
+                "\"},\"x\":1},\"content\":[],\"isError\":true}}");
     r = row_of(TASK_FAILED);
     r.error = "{\"code\":-32603,\"message\":\"no\"}";
     assert_json(legacy_result_reply(id, &r),
@@ -165,8 +166,12 @@ static void test_response_ids_route_back(void **state)
     assert_string_equal(task, ID);
     assert_string_equal(key, "user:name");
     json_decref(id);
-    const char *bad[] = {"tw:" ID ":", "tw:" ID, "xx:" ID ":k", "tw:01a200cc:k",
-                         "tw:01A200CC-5D93-48A9-BA90-DF853B759F72:k", ""};
+    const char *bad[] = {"tw:" ID ":",
+                         "tw:" ID,
+                         "xx:" ID ":k",
+                         "tw:01a200cc:k",
+                         "tw:01A200CC-5D93-48A9-BA90-DF853B759F72:k",
+                         ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         id = json_string(bad[i]);
         assert_false(legacy_response_id(id, task, key));

@@ -77,10 +77,8 @@ static void test_session_expires_and_binds_the_principal(void **state)
     struct err e = {0};
     sign("2025-11-25", 0, 2000, "alice", t);
     assert_int_equal(session_verify(key, sizeof(key), t, "alice", 2000, &s, &e), 0);
-    assert_int_equal(session_verify(key, sizeof(key), t, "alice", 2001, &s, &e),
-                     -SESSION_EEXPIRED);
-    assert_int_equal(session_verify(key, sizeof(key), t, "bob", 1000, &s, &e),
-                     -SESSION_EPRINCIPAL);
+    assert_int_equal(session_verify(key, sizeof(key), t, "alice", 2001, &s, &e), -SESSION_EEXPIRED);
+    assert_int_equal(session_verify(key, sizeof(key), t, "bob", 1000, &s, &e), -SESSION_EPRINCIPAL);
     assert_string_equal(e.msg, "Session not found"); /* says nothing of whose it is */
     assert_int_equal(session_verify(key, sizeof(key), t, "alic", 1000, &s, NULL),
                      -SESSION_EPRINCIPAL);

@@ -38,9 +38,8 @@ static void test_messages_go_once_and_by_level(void **state)
     json_t *first = json_array_get(out, 0);
     assert_string_equal(json_string_value(json_object_get(first, "method")),
                         "notifications/message");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(first, "params"),
-                                                          "level")),
-                        "info");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(first, "params"), "level")), "info");
     assert_true(sent == 5);
     json_array_clear(out);
     tasklog_messages(&r, 0, &sent, out); /* nothing new */

@@ -83,7 +83,7 @@ static void test_logs_wait_for_a_due_beat_then_go_once(void **state)
     tool_log(&f->ctx, "loud", json_string("three")); /* not a level: info */
     tool_log(&f->ctx, "info", NULL);                 /* nothing to log */
     toolctx_state_beat(&f->st, false, &b);
-    assert_null(b.logs); /* not due: kept */
+    assert_null(b.logs);           /* not due: kept */
     assert_false(b.with_progress); /* logs are not progress */
     toolctx_state_beat(&f->st, true, &b);
     assert_non_null(b.logs);
