@@ -226,7 +226,8 @@ static bool log_level_valid(const char *level)
 /*
  * Queue log message 'data' (stolen; NULL is ignored) at 'level' ("info"
  * when not an MCP level) for the heartbeat to write.  Data whose JSON passes
- * TOOLCTX_LOG_MAX bytes is replaced by a note of its size; past
+ * TOOLCTX_LOG_MAX bytes, or holds a NUL character (which PostgreSQL cannot
+ * store), is replaced by a note saying so; past
  * STORE_LOG_KEEP pending messages the oldest is dropped (the store keeps no
  * more anyway).  Thread-safe.
  */
@@ -234,11 +235,16 @@ void tool_log(struct tool_ctx *ctx, const char *level, json_t *data)
 {
     if (!data)
         return;
-    size_t n = json_dumpb(data, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (n == 0 || n > TOOLCTX_LOG_MAX) {
+    char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t n = text ? strlen(text) : 0;
+    /* PostgreSQL's jsonb refuses \u0000: one such message must not cost the outcome write. */
+    bool nul = text && strstr(text, "\\u0000");
+    free(text);
+    if (n == 0 || n > TOOLCTX_LOG_MAX || nul) {
         json_decref(data);
-        data = json_sprintf("(a log message of %zu bytes was dropped: the limit is %d)", n,
-                            TOOLCTX_LOG_MAX);
+        data = nul ? json_string("(a log message holding a NUL character was dropped)")
+                   : json_sprintf("(a log message of %zu bytes was dropped: the limit is %d)", n,
+                                  TOOLCTX_LOG_MAX);
     }
     json_t *entry =
         json_pack("{s:s, s:o}", "level", log_level_valid(level) ? level : "info", "data", data);

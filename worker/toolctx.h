@@ -27,7 +27,7 @@
 #include "tools.h"
 
 #define TOOLCTX_TEXT_MAX 255  /* bytes kept of a status message or a retry reason */
-#define TOOLCTX_LOG_MAX  4096 /* bytes of one log message (larger data is replaced) */
+#define TOOLCTX_LOG_MAX  2048 /* bytes of one log message (larger data is replaced) */
 
 enum toolctx_error {
     TOOLCTX_ESYS = 1, /* a mutex or condition variable could not be initialised */

@@ -125,6 +125,11 @@ static void test_logs_are_bounded(void **state)
     json_decref(logs);
     free(text);
 
+    tool_log(&f->ctx, "info", json_stringn("a\0b", 3)); /* jsonb cannot hold it */
+    text = toolctx_state_take_logs(&f->st);
+    assert_non_null(strstr(text, "NUL character was dropped"));
+    free(text);
+
     tool_log(&f->ctx, "info", json_string("gone"));
     toolctx_state_reset(&f->st); /* a new run starts without the old run's logs */
     assert_null(toolctx_state_take_logs(&f->st));
