@@ -317,7 +317,12 @@ static void do_response(const struct legacy_req *x, struct mcp_outcome *oc)
     enum rpc_error code = rc == -STORE_EUNAVAILABLE ? RPC_EUNAVAILABLE
                           : rc == -STORE_ENOTFOUND  ? RPC_ELEGACY
                                                     : RPC_EINTERNAL;
-    legacy_fail(x, oc, code, code == RPC_ELEGACY ? "Invalid request: no such request" : e.msg,
+    if (code == RPC_EINTERNAL)
+        LOG_ERROR("cannot store a client's answer", "task_id", task, "error", e.msg);
+    legacy_fail(x, oc, code,
+                code == RPC_ELEGACY        ? "Invalid request: no such request"
+                : code == RPC_EUNAVAILABLE ? "Task store unavailable; retry shortly"
+                                           : "Internal error",
                 NULL);
     oc->status = rpc_error_http_status(code);
 }
