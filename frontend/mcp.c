@@ -282,12 +282,13 @@ static json_t *check_tool_call(const struct mcp_call *c, const struct rpc_reques
 {
     struct err e = {0};
     json_t *empty = json_object();
-    int rc = schema_validate(tool->input_schema, args ? args : empty, &e);
+    int rc = schema_validate(tool->schema, args ? args : empty, &e);
     json_decref(empty);
     if (rc < 0) {
         char msg[300];
         snprintf(msg, sizeof(msg), "Invalid arguments: %s", e.msg);
-        return reply_error(req, status, RPC_EPARAMS, msg, NULL);
+        return reply_error(req, status, rc == -SCHEMA_ENOMEM ? RPC_EINTERNAL : RPC_EPARAMS, msg,
+                           NULL);
     }
     if (rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0)
         return reply_error(req, status, RPC_EHEADER, e.msg, NULL);
