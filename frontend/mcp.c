@@ -442,9 +442,11 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     if (!id)
         return reply;
     json_t *responses = json_object_get(req->params, "inputResponses");
-    if (!json_is_object(responses))
+    if (!responses_valid(responses)) /* as an MRTR retry's answers are checked */
         return reply_error(req, status, RPC_EPARAMS,
-                           "Invalid params: \"inputResponses\" must be an object", NULL);
+                           "Invalid params: \"inputResponses\" must be an object of result "
+                           "objects",
+                           NULL);
     struct err e = {0};
     int rc = answer(c, id, responses, &e);
     if (rc < 0)
