@@ -288,12 +288,13 @@ static json_t *check_tool_call(const struct mcp_call *c, const struct rpc_reques
 {
     struct err e = {0};
     json_t *empty = json_object();
-    int rc = schema_validate(tool->input_schema, args ? args : empty, &e);
+    int rc = schema_validate(tool->schema, args ? args : empty, &e);
     json_decref(empty);
     if (rc < 0) {
         char msg[300];
         snprintf(msg, sizeof(msg), "Invalid arguments: %s", e.msg);
-        return reply_error(req, status, RPC_EPARAMS, msg, NULL);
+        return reply_error(req, status, rc == -SCHEMA_ENOMEM ? RPC_EINTERNAL : RPC_EPARAMS, msg,
+                           NULL);
     }
     if (c->header &&
         rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0)
@@ -451,9 +452,11 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     if (!id)
         return reply;
     json_t *responses = json_object_get(req->params, "inputResponses");
-    if (!json_is_object(responses))
+    if (!responses_valid(responses)) /* as an MRTR retry's answers are checked */
         return reply_error(req, status, RPC_EPARAMS,
-                           "Invalid params: \"inputResponses\" must be an object", NULL);
+                           "Invalid params: \"inputResponses\" must be an object of result "
+                           "objects",
+                           NULL);
     struct err e = {0};
     int rc = mcp_answer(c, id, responses, &e);
     if (rc < 0)

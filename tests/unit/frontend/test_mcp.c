@@ -1252,6 +1252,8 @@ static void test_mcp_tasks_update_is_refused_for_another_owner(void **state)
     assert_nothing_published();
 }
 
+/* Checked as an MRTR retry's answers are: an object of result objects, else nothing is
+ * stored. */
 static void test_mcp_tasks_update_needs_input_responses_as_an_object(void **state)
 {
     struct fixture *f = *state;
@@ -1260,6 +1262,8 @@ static void test_mcp_tasks_update_needs_input_responses_as_an_object(void **stat
         "{\"taskId\":\"" TASK "\",\"inputResponses\":\"accept\"}",
         "{\"taskId\":\"" TASK "\",\"inputResponses\":[" ACCEPT "]}",
         "{\"taskId\":\"" TASK "\",\"inputResponses\":null}",
+        "{\"taskId\":\"" TASK "\",\"inputResponses\":{\"quarter\":\"yes\"}}",
+        "{\"taskId\":\"" TASK "\",\"inputResponses\":{\"quarter\":" ACCEPT ",\"x\":[]}}",
     };
 
     table_waiting(f, "{\"quarter\":" ELICIT "}");
