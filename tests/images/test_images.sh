@@ -51,11 +51,12 @@ cleanup() {
     fi
     "$BUILD_SCRIPT" --root "$STORE" --tag "$TAG" --clean >/dev/null 2>&1 ||
         echo "test_images: deploy/images/build --clean failed" >&2
-    rm -rf -- "$STORE" "$STORE.run"
+    rm -rf -- "$STORE" "$RUNROOT"
     "$STACK" down >/dev/null 2>&1 || echo "test_images: stack down failed" >&2
     rm -rf -- "$TMP"
 }
 PODMAN=()
+RUNROOT=''
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -63,9 +64,10 @@ mkdir -p "$IMAGES_WORK"
 # A run killed by ctest's timeout leaves its containers, storage and stack behind.
 "$STACK" down >/dev/null 2>&1 || true
 read -r -a PODMAN <<<"$("$BUILD_SCRIPT" --root "$STORE" --print-podman)"
+RUNROOT=${PODMAN[4]} # podman --root R --runroot RUNROOT ...
 if [ -d "$STORE" ]; then
     "${PODMAN[@]}" rm --all --force --time 0 >/dev/null 2>&1 || true
-    rm -rf -- "$STORE" "$STORE.run"
+    rm -rf -- "$STORE" "$RUNROOT"
 fi
 
 # ---- the image ----
