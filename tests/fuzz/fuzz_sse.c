@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint64_t h = fnv1a(data, size);
     struct transcript ref = {.stop_after = (int)(h % 16 < 8 ? h % 16 : 0)};
-    size_t *cuts = malloc((size ? size : 1) * sizeof(*cuts));
+    size_t *cuts = calloc(size ? size : 1, sizeof(*cuts));
     size_t n;
 
     if (!cuts)

@@ -45,7 +45,7 @@ static void test_b64_url_has_no_padding(void **state)
 
 static void test_b64_round_trip_and_capacity(void **state)
 {
-    unsigned char in[64], out[64];
+    unsigned char in[64] = {0}, out[64];
     char text[B64_ENCODED_MAX(64)];
     for (size_t n = 0; n <= sizeof(in); n++) {
         for (size_t i = 0; i < n; i++)
