@@ -22,7 +22,9 @@
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "prompts.h"
 #include "redispatch.h"
+#include "resources.h"
 #include "startup.h"
 #include "state.h"
 
@@ -133,9 +135,11 @@ struct shared {
     struct catalog *catalog;             /* tools served */
     struct dispatch *fabric;             /* the PUSH socket */
     unsigned char random_key[STATE_KEY_MIN]; /* requestState key when none is configured */
+    struct content content;              /* resources, templates and prompts served */
 };
 
-/* Build the verifier, catalog, fabric socket and requestState key into 'sh' and 'mcp'. */
+/* Build the verifier, catalog, fabric socket, requestState key and served content into
+ * 'sh' and 'mcp'. */
 static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e)
 {
     if (strcmp(s.auth, "none") == 0) {
@@ -166,6 +170,10 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     *mcp = (struct mcp_server){sh->catalog,       sh->fabric,    s.task_ttl_ms, s.sync_task_ttl_ms,
                                s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
                                s.state_ttl_s,      s.fixtures};
+    resources_register(&sh->content, s.fixtures);
+    prompts_register(&sh->content, s.fixtures);
+    mcp->content = &sh->content;
+    mcp->prompts_list_changed = s.fixtures; /* only the fixture test_trigger_prompt_change signals */
     return 0;
 }
 

@@ -3,7 +3,9 @@
  *
  * Runs after http.c authenticated the caller and rpc.c validated the
  * envelope and headers.  Answers server/discover, tools/list, tools/call
- * (creating durable tasks) and the Tasks extension methods from the store.
+ * (creating durable tasks) and the Tasks extension methods from the store,
+ * and hands the resources, prompts and completion methods to
+ * content_methods.c.
  * Holds no per-client state: any frontend answers any request.  Requests
  * that must wait are only described here (MCP_WAIT, MCP_LISTEN); wait.c
  * runs them with the reply builders below.  Every function uses only the
@@ -24,6 +26,8 @@
 #include "rpc.h"
 #include "store.h"
 
+struct content;
+
 /* Process-wide, read-only after start-up. */
 struct mcp_server {
     const struct catalog *catalog; /* tools served */
@@ -36,6 +40,8 @@ struct mcp_server {
     size_t state_key_len;          /* bytes of state_key */
     int64_t state_ttl_s;           /* how long a requestState stays valid */
     bool tools_list_changed;       /* advertise tools.listChanged (a tool can signal it) */
+    const struct content *content; /* resources, templates and prompts (NULL: none served) */
+    bool prompts_list_changed;     /* advertise prompts.listChanged (a tool can signal it) */
 };
 
 /* What one request brings: its thread's connections and its caller. */
@@ -66,7 +72,8 @@ struct mcp_outcome {
     bool reveal_task;              /* MCP_WAIT: answer CreateTaskResult (not the result) once
                                       the task no longer waits for its first input */
     json_t *listen;                /* MCP_LISTEN: the accepted filter, {"taskIds":[...],
-                                      "toolsListChanged":true} (new reference) */
+                                      "toolsListChanged":true, "promptsListChanged":true}
+                                      (new reference) */
 };
 
 /* Handle 'req' (borrowed) into *out; the caller owns out->reply and out->listen. */
@@ -88,6 +95,8 @@ json_t *mcp_listen_ack(const json_t *id, const json_t *accepted);
 json_t *mcp_task_notification(const json_t *id, const struct task_row *row);
 /* notifications/tools/list_changed on listen stream 'id' (new reference). */
 json_t *mcp_tools_changed_notification(const json_t *id);
+/* notifications/prompts/list_changed on listen stream 'id' (new reference). */
+json_t *mcp_prompts_changed_notification(const json_t *id);
 /* The graceful end of listen stream 'id': its result (new reference). */
 json_t *mcp_listen_close(const json_t *id);
 
