@@ -3,7 +3,7 @@
  *
  * A synchronous call waits for its task to end (or to ask for input) and
  * answers with JSON, or with an SSE stream of progress followed by the
- * answer; a listen stream sends task and tools-list changes until its
+ * answer; a listen stream sends task, tools-list and prompts-list changes until its
  * deadline or shutdown.  While there is nothing to do the connection is
  * parked in the hub, not holding a thread.  PostgreSQL is read only when an
  * event (or a tick without Redis, or the periodic safety read) says
