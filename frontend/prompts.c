@@ -92,11 +92,11 @@ static json_t *get_task_summary(const struct content_call *cc, const struct rpc_
 /* The Prompt object of 'p' for prompts/list; a new reference. */
 static json_t *prompt_entry(const struct prompt_def *p)
 {
-    json_t *o = json_pack("{s:s, s:s?, s:s}", "name", p->name, "title", p->title, "description",
+    json_t *o = json_pack("{s:s, s:s*, s:s}", "name", p->name, "title", p->title, "description",
                           p->description);
     json_t *args = json_array();
     for (const struct prompt_arg *a = p->args; a < p->args + CONTENT_MAX_ARGS && a->name; a++)
-        json_array_append_new(args, json_pack("{s:s, s:s?, s:b}", "name", a->name, "description",
+        json_array_append_new(args, json_pack("{s:s, s:s*, s:b}", "name", a->name, "description",
                                               a->description, "required", a->required));
     if (json_array_size(args) > 0)
         json_object_set_new(o, "arguments", args);

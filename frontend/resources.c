@@ -56,7 +56,7 @@ void resources_register(struct content *c, bool fixtures)
 /* The task document of 'row': what a client (or a model) wants to know; a new reference. */
 static json_t *task_document(const struct task_row *row)
 {
-    json_t *d = json_pack("{s:s, s:s?, s:s}", "taskId", row->id, "tool", row->tool, "status",
+    json_t *d = json_pack("{s:s, s:s*, s:s}", "taskId", row->id, "tool", row->tool, "status",
                           taskstate_mcp(row->status));
     if (row->status_message)
         json_object_set_new(d, "statusMessage", json_string(row->status_message));
@@ -197,7 +197,7 @@ json_t *resources_list(const struct content_call *cc, const struct rpc_request *
     json_t *list = json_array();
     for (size_t i = 0; i < cc->reg->nresources; i++) {
         const struct resource_def *d = cc->reg->resources[i];
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "uri", d->uri, "name",
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s*, s:s*, s:s}", "uri", d->uri, "name",
                                               d->name, "title", d->title, "description",
                                               d->description, "mimeType", d->mime_type));
     }
@@ -218,7 +218,7 @@ json_t *resources_templates_list(const struct content_call *cc, const struct rpc
     for (size_t i = 0; i < cc->reg->ntemplates; i++) {
         const struct template_def *d = cc->reg->templates[i];
         json_array_append_new(list,
-                              json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "uriTemplate",
+                              json_pack("{s:s, s:s, s:s*, s:s*, s:s*}", "uriTemplate",
                                         d->uri_template, "name", d->name, "title", d->title,
                                         "description", d->description, "mimeType", d->mime_type));
     }
