@@ -71,7 +71,8 @@ static const struct cfg_opt opts[] = {
      &s.task_ttl_ms, 1000, 30LL * 86400000},
     {"poll-interval-ms", CFG_INT, "1000", "pollIntervalMs suggested to clients",
      &s.poll_interval_ms, 50, 60000},
-    {"list-ttl-ms", CFG_INT, "60000", "caching ttlMs of tools/list and server/discover",
+    {"list-ttl-ms", CFG_INT, "60000",
+     "caching ttlMs of server/discover, the tools, prompts and resources lists, fixed resources",
      &s.list_ttl_ms, 0, 86400000},
     {"allowed-origins", CFG_STR, NULL,
      "comma-separated Origins browsers may call from (\"*\" = any; \"loopback\" = "
@@ -102,7 +103,9 @@ static const struct cfg_opt opts[] = {
     {"state-ttl-s", CFG_INT, "600", "how long an MRTR requestState stays valid",
      &s.state_ttl_s, 10, 86400},
     {"fixtures", CFG_BOOL, "false",
-     "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
+     "also serve the conformance-suite fixture tools, resources and prompts (test deployments "
+     "only)",
+     &s.fixtures},
     STARTUP_LOG_OPTIONS(&s.log_level, &s.log_text),
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -35,7 +35,7 @@ struct mcp_server {
     int64_t task_ttl_ms;           /* ttlMs given to new tasks */
     int64_t sync_task_ttl_ms;      /* lifetime of the task behind a synchronous call */
     int64_t poll_interval_ms;      /* pollIntervalMs given to new tasks */
-    int64_t list_ttl_ms;           /* caching ttlMs of tools/list and server/discover */
+    int64_t list_ttl_ms;           /* caching ttlMs of server/discover, lists, fixed resources */
     const unsigned char *state_key; /* HMAC key of MRTR requestState, shared by frontends */
     size_t state_key_len;          /* bytes of state_key */
     int64_t state_ttl_s;           /* how long a requestState stays valid */
