@@ -84,6 +84,23 @@ static const struct builtin fixtures[] = {
     {TOOL("test_input_required_result_capabilities",
           "Asks only for input kinds the client declared.", OBJ("")),
      TOOL_TASK_NEVER},
+    /* ---- legacy 2025-11-25 scenarios (server-to-client requests, logging) ---- */
+    {TOOL("test_tool_with_logging", "Logs three info messages while it runs.", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_sampling", "Asks the client's model to answer a prompt (sampling).",
+          OBJ_REQ("\"prompt\":{\"type\":\"string\",\"description\":\"The prompt\"}",
+                  "\"prompt\"")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_elicitation", "Asks the user for a response (elicitation).",
+          OBJ_REQ("\"message\":{\"type\":\"string\",\"description\":\"What to ask\"}",
+                  "\"message\"")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_elicitation_sep1034_defaults",
+          "Asks for a form whose fields all have defaults (SEP-1034).", OBJ("")),
+     TOOL_TASK_NEVER},
+    {TOOL("test_elicitation_sep1330_enums",
+          "Asks for a form of single and multiple choice enums (SEP-1330).", OBJ("")),
+     TOOL_TASK_NEVER},
     /* ---- schemas and headers ---- */
     {TOOL("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features",
           "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\","

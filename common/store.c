@@ -30,6 +30,16 @@
     "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
     " AND status IN ('running', 'input_required')"
 #define LEASE(p) "now() + (" p "::bigint * interval '1 millisecond')"
+#define SQL_NUM(x) SQL_NUM_(x)
+#define SQL_NUM_(x) #x
+/* Append the log messages of JSON array parameter p, keeping the last STORE_LOG_KEEP;
+ * log_seq counts every message ever appended. */
+#define LOG_APPEND(p)                                                                             \
+    " log_seq = log_seq + coalesce(jsonb_array_length(" p "::jsonb), 0),"                         \
+    " log = CASE WHEN " p "::jsonb IS NULL THEN log ELSE (SELECT jsonb_agg(e ORDER BY i) FROM"    \
+    " jsonb_array_elements(coalesce(log, '[]') || " p "::jsonb) WITH ORDINALITY a(e, i)"          \
+    " WHERE i > jsonb_array_length(coalesce(log, '[]') || " p "::jsonb) - "                       \
+    SQL_NUM(STORE_LOG_KEEP) ") END,"
 /* Retry delay after attempt n: 1 s * 2^(n-1), at most 5 min, with +-25 % jitter. */
 #define BACKOFF(n)                                                                                \
     "now() + least(300000, 1000 * power(2, greatest(" n " - 1, 0))) * (0.75 + random() * 0.5)"    \
@@ -53,6 +63,8 @@ enum stmt {
     S_QUEUE_STATS,
     S_RECENT_IDS,
     S_PREFIX_IDS,
+    S_END_INPUT,
+    S_LIST,
     S_COUNT
 };
 
@@ -84,14 +96,14 @@ static const struct store_stmt stmts[S_COUNT] = {
                      "UPDATE tasks SET lease_until = " LEASE("$4") ","
                      " status_message = coalesce($5, status_message),"
                      " progress = coalesce($6::float8, progress),"
-                     " progress_total = coalesce($7::float8, progress_total),"
-                     " updated_at = CASE WHEN $5 IS NULL AND $6::float8 IS NULL THEN updated_at"
-                     " ELSE now() END WHERE " OWNED},
+                     " progress_total = coalesce($7::float8, progress_total)," LOG_APPEND("$8")
+                     " updated_at = CASE WHEN $5 IS NULL AND $6::float8 IS NULL"
+                     " AND $8::jsonb IS NULL THEN updated_at ELSE now() END WHERE " OWNED},
     [S_FINISH] = {STORE_STMT_FINISH,
                   "UPDATE tasks SET status = $4, result = $5::jsonb, error = $6::jsonb,"
                   " status_message = coalesce($7, status_message), lease_until = NULL,"
                   " progress = coalesce($8::float8, progress),"
-                  " progress_total = coalesce($9::float8, progress_total),"
+                  " progress_total = coalesce($9::float8, progress_total)," LOG_APPEND("$10")
                   " updated_at = now(), " KEEP " WHERE " OWNED},
     [S_RELEASE] = {STORE_STMT_RELEASE,
                    "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
@@ -163,12 +175,12 @@ static const struct store_stmt stmts[S_COUNT] = {
                        " FROM tasks WHERE status = 'queued'),"
                        " (SELECT count(*) FROM tasks WHERE status IN ('running', 'input_required')"
                        " AND lease_until IS NOT NULL)"},
-    /* A caller's ids, newest first, through an index on their own rows only (0004).
-     * Up to one typed character: tasks_owner_recent_idx, reading at most about
-     * 16 rows per id returned.  Longer prefixes: the id range of
-     * tasks_owner_id_idx, at most STORE_IDS_SCAN rows (the newest of the first
-     * that many in id order, so only a prefix matching more than that is cut).
-     * Both keep their plan when PostgreSQL switches to a generic one. */
+    /* A caller's ids, newest first, through an index on their own rows only.
+     * Up to one typed character: tasks_owner_list_idx (0004) backwards, reading
+     * at most about 16 rows per id returned.  Longer prefixes: the id range of
+     * tasks_owner_id_idx (0005), at most STORE_IDS_SCAN rows (the newest of the
+     * first that many in id order, so only a prefix matching more than that is
+     * cut).  Both keep their plan when PostgreSQL switches to a generic one. */
     [S_RECENT_IDS] = {STORE_STMT_RECENT_IDS,
                       "SELECT id FROM tasks WHERE owner = $1 AND id::text LIKE $2 AND " VISIBLE
                       " ORDER BY created_at DESC, id DESC LIMIT $3::int"},
@@ -177,6 +189,17 @@ static const struct store_stmt stmts[S_COUNT] = {
                       " AND id BETWEEN $2::uuid AND $3::uuid AND " VISIBLE
                       " ORDER BY id LIMIT " STORE_IDS_SCAN ") s"
                       " ORDER BY created_at DESC, id DESC LIMIT $4::int"},
+    /* The client refused an input request: the round ends the task with a tool error. */
+    [S_END_INPUT] = {STORE_STMT_END_INPUT,
+                     "UPDATE tasks SET status = 'completed', result = $3::jsonb,"
+                     " input_requests = NULL, status_message = 'input refused by the client',"
+                     " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2"
+                     " AND status = 'input_required' AND expires_at > now() RETURNING id"},
+    /* A page of an owner's tasks after a position (keyset on tasks_owner_list_idx). */
+    [S_LIST] = {STORE_STMT_LIST,
+                "SELECT " ROW_COLS " FROM tasks WHERE owner = $1 AND " VISIBLE
+                " AND (created_at, id) > (timestamptz 'epoch' + $2::bigint"
+                " * interval '1 microsecond', $3::uuid) ORDER BY created_at, id LIMIT $4::int"},
     [S_SWEEP_EXPIRED] = {STORE_STMT_SWEEP_EXPIRED,
                          "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
                          " expires_at <= now() AND status NOT IN ('queued', 'running')"
@@ -398,12 +421,13 @@ int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms
 
 /*
  * Renew the lease of a task this worker runs and, optionally, record a new
- * status message and progress.  -STORE_ELOST when the task was cancelled or
- * the lease was lost: the caller must stop the tool.
+ * status message and progress, and append the log messages of JSON array
+ * 'log' (NULL: none).  -STORE_ELOST when the task was cancelled or the lease
+ * was lost: the caller must stop the tool.
  */
 int store_task_heartbeat(struct store *st, const char *id, const char *worker, int attempt,
                          int64_t lease_ms, const char *status_message, double progress,
-                         double total, struct err *err)
+                         double total, const char *log, struct err *err)
 {
     char att[16], lease[24], prog[32], tot[32];
     snprintf(att, sizeof(att), "%d", attempt);
@@ -416,8 +440,9 @@ int store_task_heartbeat(struct store *st, const char *id, const char *worker, i
                        lease,
                        status_message,
                        progress >= 0 ? prog : NULL,
-                       progress >= 0 && total > 0 ? tot : NULL};
-    return run_owned(st, S_HEARTBEAT, 7, p, err);
+                       progress >= 0 && total > 0 ? tot : NULL,
+                       log};
+    return run_owned(st, S_HEARTBEAT, 8, p, err);
 }
 
 /*
@@ -425,11 +450,12 @@ int store_task_heartbeat(struct store *st, const char *id, const char *worker, i
  * CallToolResult, or TASK_FAILED with a JSON-RPC error object.  Exactly one
  * outcome can ever be stored: -STORE_ELOST when it was cancelled or the lease
  * moved on, and the result is discarded.  The last progress (negative =
- * unchanged) is written in the same statement.
+ * unchanged) and the log messages not written yet ('log', a JSON array, or
+ * NULL) are written in the same statement.
  */
 int store_task_finish(struct store *st, const char *id, const char *worker, int attempt,
                       enum task_status status, const char *json, const char *status_message,
-                      double progress, double total, struct err *err)
+                      double progress, double total, const char *log, struct err *err)
 {
     if (status != TASK_COMPLETED && status != TASK_FAILED)
         return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
@@ -445,8 +471,9 @@ int store_task_finish(struct store *st, const char *id, const char *worker, int 
                        status == TASK_FAILED ? json : NULL,
                        status_message,
                        progress >= 0 ? prog : NULL,
-                       progress >= 0 && total > 0 ? tot : NULL};
-    return run_owned(st, S_FINISH, 9, p, err);
+                       progress >= 0 && total > 0 ? tot : NULL,
+                       log};
+    return run_owned(st, S_FINISH, 10, p, err);
 }
 
 /*
@@ -520,6 +547,71 @@ int store_task_retry(struct store *st, const char *id, const char *worker, int a
     return rc;
 }
 
+/* Read every row of result 'r' (cleared here) of 'shape' into a new array: 0 with
+ * *rows and *count set, or the failure with *rows NULL (nothing half-made goes back). */
+static int read_rows(struct store *st, PGresult *r, enum store_row_shape shape,
+                     struct task_row **rows, int *count, struct err *err)
+{
+    int rc = 0, n = PQntuples(r);
+    *rows = NULL;
+    *count = 0;
+    if (n > 0 && !(*rows = calloc((size_t)n, sizeof(**rows))))
+        rc = err_set(err, -STORE_EINTERNAL, "out of memory");
+    for (int i = 0; rc == 0 && i < n; i++) {
+        rc = store_row_read(r, i, shape, &(*rows)[i], err);
+        *count += rc == 0;
+    }
+    st->pq->clear(r);
+    if (rc < 0) {
+        for (int i = 0; i < *count; i++)
+            task_row_fini(&(*rows)[i]);
+        free(*rows);
+        *rows = NULL;
+        *count = 0;
+    }
+    return rc;
+}
+
+/*
+ * Up to 'max' (1..STORE_LIST_MAX) tasks of 'owner' that tasks/get would
+ * show, in (created_at, id) order, after the position (after_us, after_id)
+ * (after_id NULL: from the first).  On success *rows is a new array of
+ * *count full rows; the caller frees each with task_row_fini() and the
+ * array with free().  A bad after_id is -STORE_EINVALID.
+ */
+int store_task_list(struct store *st, const char *owner, int64_t after_us, const char *after_id,
+                    int max, struct task_row **rows, int *count, struct err *err)
+{
+    char us[24], lim[16];
+    *rows = NULL;
+    *count = 0;
+    if (after_id && !taskid_valid(after_id))
+        return err_set(err, -STORE_EINVALID, "not a task id");
+    snprintf(us, sizeof(us), "%lld", (long long)(after_id ? after_us : 0));
+    snprintf(lim, sizeof(lim), "%d", max < 1 ? 1 : max > STORE_LIST_MAX ? STORE_LIST_MAX : max);
+    const char *p[] = {owner, us, after_id ? after_id : "00000000-0000-0000-0000-000000000000",
+                       lim};
+    PGresult *r;
+    int rc = run(st, S_LIST, 4, p, &r, err);
+    return rc < 0 ? rc : read_rows(st, r, STORE_ROW_TASK, rows, count, err);
+}
+
+/*
+ * End the input round of a task of 'owner' that waits for input: it
+ * completes with 'result' (the JSON text of a CallToolResult, a tool error
+ * saying what the client refused).  Safe without a worker: a task waiting
+ * for input belongs to none.  Returns 0, or -STORE_ENOTFOUND when it is
+ * unknown, foreign or no longer waiting for input.
+ */
+int store_task_end_input(struct store *st, const char *id, const char *owner, const char *result,
+                         struct err *err)
+{
+    if (!taskid_valid(id))
+        return err_set(err, -STORE_ENOTFOUND, "no such task");
+    const char *p[] = {id, owner, result};
+    return run_row(st, S_END_INPUT, 3, p, NULL, err);
+}
+
 /*
  * Queued tasks not claimed within 'after_ms' of their last push: mark them
  * pushed now and hand back up to 'max' of them so they can be pushed again.
@@ -538,24 +630,7 @@ int store_redispatch(struct store *st, int64_t after_ms, int max, struct task_ro
     *rows = NULL;
     *count = 0;
     int rc = run(st, S_REDISPATCH, 2, p, &r, err);
-    if (rc < 0)
-        return rc;
-    int n = PQntuples(r);
-    if (n > 0 && !(*rows = calloc((size_t)n, sizeof(**rows))))
-        rc = err_set(err, -STORE_EINTERNAL, "out of memory");
-    for (int i = 0; rc == 0 && i < n; i++) {
-        rc = store_row_read(r, i, STORE_ROW_DISPATCH, &(*rows)[i], err);
-        *count += rc == 0;
-    }
-    st->pq->clear(r);
-    if (rc < 0) { /* nothing half-made goes back */
-        for (int i = 0; i < *count; i++)
-            task_row_fini(&(*rows)[i]);
-        free(*rows);
-        *rows = NULL;
-        *count = 0;
-    }
-    return rc;
+    return rc < 0 ? rc : read_rows(st, r, STORE_ROW_DISPATCH, rows, count, err);
 }
 
 /*

@@ -34,6 +34,8 @@ enum store_error {
 
 #define STORE_TS_LEN 24 /* "2026-11-22T00:47:48.123Z" */
 #define STORE_IDS_MAX 1000 /* most ids one store_task_ids() call returns */
+#define STORE_LOG_KEEP 64 /* log messages kept per task (the oldest go first) */
+#define STORE_LIST_MAX 100 /* most tasks one store_task_list() returns */
 
 /* One task as read from the table.  Strings are owned; release with task_row_fini(). */
 struct task_row {
@@ -58,6 +60,10 @@ struct task_row {
     int64_t ttl_ms;                    /* lifetime from created_at */
     int64_t poll_interval_ms;          /* suggested tasks/get interval */
     char *client_caps;                 /* capabilities the creating request declared (JSON) */
+    char *log;                         /* the last STORE_LOG_KEEP log messages (JSON array,
+                                          oldest first), or NULL when the tool logged nothing */
+    int64_t log_seq;                   /* messages ever logged: the last kept one's number */
+    int64_t created_us;                /* created_at in Unix microseconds (list position) */
 };
 
 /* What a frontend supplies to create a task. */
@@ -121,16 +127,18 @@ MUST_CHECK int store_task_claim(struct store *st, const char *id, const char *wo
 /* Claim the oldest queued task; -STORE_ENOTFOUND when none is waiting. */
 MUST_CHECK int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
                                      struct task_row *out, struct err *err);
-/* Renew the lease and record progress (NULL message / negative progress = unchanged). */
+/* Renew the lease and record progress (NULL message / negative progress = unchanged)
+ * and log messages to append (a JSON array, or NULL). */
 MUST_CHECK int store_task_heartbeat(struct store *st, const char *id, const char *worker,
                                     int attempt, int64_t lease_ms, const char *status_message,
-                                    double progress, double total, struct err *err);
+                                    double progress, double total, const char *log,
+                                    struct err *err);
 /* Finish: TASK_COMPLETED with result JSON, or TASK_FAILED with error JSON, plus the
- * last progress (negative = unchanged). */
+ * last progress (negative = unchanged) and log messages to append (or NULL). */
 MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *worker,
                                  int attempt, enum task_status status, const char *json,
                                  const char *status_message, double progress, double total,
-                                 struct err *err);
+                                 const char *log, struct err *err);
 /* Park a running task in input_required with the outstanding inputRequests (JSON
  * text), releasing it from this worker until the answers arrive. */
 MUST_CHECK int store_task_request_input(struct store *st, const char *id, const char *worker,
@@ -141,6 +149,17 @@ MUST_CHECK int store_task_request_input(struct store *st, const char *id, const 
 MUST_CHECK int store_task_answer(struct store *st, const char *id, const char *owner,
                                  const char *responses, bool *resumed, int *attempt,
                                  struct err *err);
+/* End the input round of a task of 'owner' waiting for input with the CallToolResult
+ * 'result' (JSON): the client refused a request.  -STORE_ENOTFOUND when not waiting. */
+MUST_CHECK int store_task_end_input(struct store *st, const char *id, const char *owner,
+                                    const char *result, struct err *err);
+/* Up to 'max' (at most STORE_LIST_MAX) visible tasks of 'owner' after position
+ * (after_us, after_id) in (created_at, id) order (after_id NULL: from the start): on
+ * success *rows is a new array of *count rows (free each with task_row_fini(), then
+ * the array). */
+MUST_CHECK int store_task_list(struct store *st, const char *owner, int64_t after_us,
+                               const char *after_id, int max, struct task_row **rows, int *count,
+                               struct err *err);
 /* A retryable failure: re-queue after a backoff, or fail at the last attempt. */
 MUST_CHECK int store_task_retry(struct store *st, const char *id, const char *worker,
                                 int attempt, const char *message, bool *failed,

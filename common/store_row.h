@@ -19,6 +19,8 @@
 
 /* ISO 8601 UTC text of timestamp column 'col', to the millisecond. */
 #define STORE_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+/* Timestamp column 'col' as exact Unix microseconds (the tasks/list position). */
+#define STORE_SQL_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 /* The ttlMs clients see: from creation to deletion (it grows when an outcome is stored). */
 #define STORE_SQL_TTL(t) "(extract(epoch FROM " t "expires_at - " t "created_at) * 1000)::bigint"
 
@@ -66,7 +68,10 @@ enum store_col_kind {
     N(STORE_TASK_TTL_MS, "ttl_ms", STORE_SQL_TTL(""), STORE_COL_INT64, ttl_ms)                     \
     N(STORE_TASK_POLL_INTERVAL_MS, "poll_interval_ms", "poll_interval_ms", STORE_COL_INT64,        \
       poll_interval_ms)                                                                            \
-    N(STORE_TASK_CLIENT_CAPS, "client_caps", "client_caps::text", STORE_COL_TEXT, client_caps)
+    N(STORE_TASK_CLIENT_CAPS, "client_caps", "client_caps::text", STORE_COL_TEXT, client_caps)     \
+    N(STORE_TASK_LOG, "log", "log::text", STORE_COL_TEXT, log)                                     \
+    N(STORE_TASK_LOG_SEQ, "log_seq", "log_seq", STORE_COL_INT64, log_seq)                          \
+    N(STORE_TASK_CREATED_US, "created_us", STORE_SQL_US("created_at"), STORE_COL_INT64, created_us)
 
 /* What a re-push needs (store_redispatch()): the envelope is a hint, workers read the rest. */
 #define STORE_DISPATCH_COLUMNS(F, N)                                                               \

@@ -18,13 +18,8 @@
 #include "prompts.h"
 #include "resources.h"
 
-/*
- * Answer 'req' when its method is one of the content methods: the whole
- * response (new reference) with *status set.  NULL (and *status untouched)
- * for any other method.
- */
-json_t *content_methods_handle(const struct content_call *cc, const struct rpc_request *req,
-                               int *status)
+/* The handler of 'method', or NULL when it is not a content method. */
+static content_method_fn *handler_of(const char *method)
 {
     static const struct {
         const char *method;    /* JSON-RPC method */
@@ -34,10 +29,29 @@ json_t *content_methods_handle(const struct content_call *cc, const struct rpc_r
         {"resources/read", resources_read}, {"prompts/list", prompts_list},
         {"prompts/get", prompts_get},       {"completion/complete", complete_complete},
     };
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        if (strcmp(req->method, methods[i].method) == 0)
-            return methods[i].fn(cc, req, status);
+    for (size_t i = 0; method && i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strcmp(method, methods[i].method) == 0)
+            return methods[i].fn;
     return NULL;
+}
+
+/* True when 'method' is resources/list, resources/templates/list, resources/read,
+ * prompts/list, prompts/get or completion/complete.  Pure; thread-safe. */
+bool content_methods_serves(const char *method)
+{
+    return handler_of(method) != NULL;
+}
+
+/*
+ * Answer 'req' when its method is one of the content methods: the whole
+ * response (new reference) with *status set.  NULL (and *status untouched)
+ * for any other method.
+ */
+json_t *content_methods_handle(const struct content_call *cc, const struct rpc_request *req,
+                               int *status)
+{
+    content_method_fn *fn = handler_of(req->method);
+    return fn ? fn(cc, req, status) : NULL;
 }
 
 /*

@@ -16,6 +16,8 @@
 
 #include "content.h"
 
+/* True when 'method' is one of the content methods. */
+bool content_methods_serves(const char *method);
 /* The response to 'req' when it is a content method (new reference), else NULL. */
 json_t *content_methods_handle(const struct content_call *cc, const struct rpc_request *req,
                                int *status);

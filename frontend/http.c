@@ -26,7 +26,9 @@
 
 #include "admin.h"
 #include "bytebuf.h"
+#include "era.h"
 #include "hub.h"
+#include "legacy.h"
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
@@ -267,18 +269,18 @@ int http_content_length(const char *value, int64_t *len)
 /* ---- POST /mcp ---- */
 
 /*
- * Parse the body and check the envelope and routing headers.  Returns true
- * for a request to handle; otherwise queues the answer (an error, or 202 for
- * a notification) into *out and returns false.  *req is filled either way
- * and must be released with rpc_request_fini().
+ * Check a modern message (or answer what rpc_parse() refused): the envelope
+ * and routing headers.  Returns true for a request to handle; otherwise
+ * queues the answer (an error, or 202 for a notification) into *out and
+ * returns false.
  */
-static bool parse_request(struct MHD_Connection *conn, const struct req_ctx *ctx,
-                          struct rpc_request *req, enum MHD_Result *out)
+static bool check_modern(struct MHD_Connection *conn, const struct rpc_request *req, int parse_rc,
+                         const struct err *parse_err, enum MHD_Result *out)
 {
     struct err e = {0};
-    int rc = rpc_parse(ctx->body.data ? ctx->body.data : "", ctx->body.len, req, &e);
+    int rc = parse_rc;
     if (rc < 0) {
-        *out = respond_error(conn, req->id, (enum rpc_error)-rc, e.msg, NULL);
+        *out = respond_error(conn, req->id, (enum rpc_error)-rc, parse_err->msg, NULL);
         return false;
     }
     if (!req->id) { /* a notification: accepted, nothing to answer */
@@ -294,6 +296,7 @@ static bool parse_request(struct MHD_Connection *conn, const struct req_ctx *ctx
         return true;
     json_t *data = NULL;
     if (rc == -RPC_EVERSION) {
+        /* Only the modern version: a modern client can only use it through _meta. */
         const char *v = req->protocol_version ? req->protocol_version : h.protocol_version;
         data = json_pack("{s:[s], s:s?}", "supported", MCP_PROTOCOL_VERSION, "requested", v);
     }
@@ -329,14 +332,65 @@ static enum MHD_Result run_request(const struct http_server *s, struct MHD_Conne
     if (oc.kind == MCP_REPLY)
         return respond_json(conn, oc.status, oc.reply, oc.status == 503 ? "Retry-After" : NULL,
                             "1");
-    struct wait_request wr = {conn, req, &oc, owner, accepts_sse(conn)};
+    struct wait_request wr = {conn, req, &oc, owner, accepts_sse(conn), NULL};
     json_t *reply = NULL;
     ctx->waiting = true;
     enum wait_step step = wait_start(&ctx->wait, &s->wait, &wr, &reply);
     return answer_wait(conn, ctx, step, reply);
 }
 
-/* Handle a complete POST /mcp body. */
+/* Queue the reply of a legacy message: 202, or JSON with the new session id of an
+ * initialize (or Retry-After on 503).  Steals lo->oc.reply. */
+static enum MHD_Result respond_legacy(struct MHD_Connection *conn, struct legacy_outcome *lo)
+{
+    json_t *reply = lo->oc.reply;
+    lo->oc.reply = NULL;
+    if (lo->oc.status == 202) {
+        json_decref(reply);
+        return respond(conn, 202, NULL, "", 0, NULL, NULL);
+    }
+    if (lo->session_id[0])
+        return respond_json(conn, lo->oc.status, reply, "Mcp-Session-Id", lo->session_id);
+    return respond_json(conn, lo->oc.status, reply, lo->oc.status == 503 ? "Retry-After" : NULL,
+                        "1");
+}
+
+/* Run a legacy (2025) message through legacy.c and answer now or start waiting. */
+static enum MHD_Result run_legacy(const struct http_server *s, struct MHD_Connection *conn,
+                                  struct req_ctx *ctx, const struct rpc_request *req,
+                                  enum era_kind kind, const char *owner)
+{
+    struct threadconn *tc = conns(s);
+    if (!tc)
+        return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
+    struct mcp_call call = {
+        .srv = s->cfg.mcp,
+        .store = tc->store,
+        .pub = tc->pub,
+        .owner = owner,
+        .traceparent = json_string_value(json_object_get(req->meta, "traceparent")),
+    };
+    struct legacy_call lc = {&call, lookup_header(conn, "Mcp-Session-Id"),
+                             lookup_header(conn, "MCP-Protocol-Version")};
+    struct legacy_outcome lo;
+    enum MHD_Result rc;
+    legacy_handle(&lc, kind, req, &lo);
+    if (lo.oc.kind == MCP_REPLY) {
+        rc = respond_legacy(conn, &lo);
+    } else {
+        struct rpc_request mreq = *req; /* waits see the session's capabilities */
+        mreq.client_caps = lo.caps;
+        struct wait_request wr = {conn, &mreq, &lo.oc, owner, accepts_sse(conn), &lo.stream};
+        json_t *reply = NULL;
+        ctx->waiting = true;
+        enum wait_step step = wait_start(&ctx->wait, &s->wait, &wr, &reply);
+        rc = answer_wait(conn, ctx, step, reply);
+    }
+    legacy_outcome_fini(&lo);
+    return rc;
+}
+
+/* Handle a complete POST /mcp body: classify its era, then run it as such. */
 static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connection *conn,
                                   struct req_ctx *ctx)
 {
@@ -347,8 +401,15 @@ static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connec
     if (ctx->too_large)
         return respond_error(conn, NULL, RPC_ETOOLARGE, "Request body too large", NULL);
     struct rpc_request req;
-    if (parse_request(conn, ctx, &req, &out))
-        out = run_request(s, conn, ctx, &req, principal.subject);
+    struct err e = {0};
+    int rc = rpc_parse(ctx->body.data ? ctx->body.data : "", ctx->body.len, &req, &e);
+    enum era_kind kind = era_classify(&req, rc, lookup_header(conn, "MCP-Protocol-Version"));
+    if (kind == ERA_INVALID || kind == ERA_NOTIFICATION || kind == ERA_MODERN) {
+        if (check_modern(conn, &req, rc, &e, &out))
+            out = run_request(s, conn, ctx, &req, principal.subject);
+    } else {
+        out = run_legacy(s, conn, ctx, &req, kind, principal.subject);
+    }
     rpc_request_fini(&req);
     return out;
 }

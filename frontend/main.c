@@ -37,7 +37,7 @@ struct settings {
     const char *allowed_origins, *allowed_hosts, *state_key;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
-    int64_t sync_task_ttl_ms, redispatch_ms;
+    int64_t sync_task_ttl_ms, redispatch_ms, session_ttl_s;
     bool log_text, fixtures;
 };
 
@@ -102,6 +102,9 @@ static const struct cfg_opt opts[] = {
      &s.state_key, 0, 0, true},
     {"state-ttl-s", CFG_INT, "600", "how long an MRTR requestState stays valid",
      &s.state_ttl_s, 10, 86400},
+    {"session-ttl-s", CFG_INT, "86400",
+     "how long a legacy (2025) Mcp-Session-Id stays valid (then the client initializes again)",
+     &s.session_ttl_s, 60, 30LL * 86400},
     {"fixtures", CFG_BOOL, "false",
      "also serve the conformance-suite fixture tools, resources and prompts (test deployments "
      "only)",
@@ -172,7 +175,7 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     }
     *mcp = (struct mcp_server){sh->catalog,       sh->fabric,    s.task_ttl_ms, s.sync_task_ttl_ms,
                                s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
-                               s.state_ttl_s,      s.fixtures};
+                               s.state_ttl_s,      s.fixtures,    s.session_ttl_s};
     resources_register(&sh->content, s.fixtures);
     prompts_register(&sh->content, s.fixtures);
     mcp->content = &sh->content;
@@ -239,7 +242,7 @@ int main(int argc, char **argv)
         .program = "taskwire-frontend",
         .service = "frontend",
         .usage = "usage: taskwire-frontend [options]\n\nServes MCP 2026-07-28 with the Tasks "
-                 "extension and pushes jobs to workers.",
+                 "extension (and 2025-11-25 / 2025-06-18 sessions) and pushes jobs to workers.",
         .opts = opts,
         .nopts = NOPTS,
         .log_level = &s.log_level,

@@ -183,10 +183,14 @@ static void push_job(const struct mcp_call *c, const char *id, int attempt)
 }
 
 /*
- * Store answers ('responses' may be NULL: none) for task 'id' of the caller,
- * tell listeners, and push the task again when no question is left.
+ * Store answers 'responses' (an inputResponses map, borrowed; NULL: none)
+ * of the caller for task 'id': only outstanding keys count, waiters and
+ * listeners are told, and the task is pushed again once no question is
+ * left.  Returns 0 or the store's negative code with 'e' set
+ * (-STORE_ENOTFOUND for an unknown or foreign task).  Uses the call's
+ * connections.
  */
-static int answer(struct mcp_call *c, const char *id, const json_t *responses, struct err *e)
+int mcp_answer(struct mcp_call *c, const char *id, const json_t *responses, struct err *e)
 {
     char *text = responses ? json_dumps(responses, JSON_COMPACT) : strdup("{}");
     bool resumed = false;
@@ -239,7 +243,7 @@ static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int
     if (rc < 0)
         return reply_error(req, status, rc == -STATE_EINTERNAL ? RPC_EINTERNAL : RPC_EPARAMS,
                            e.msg, NULL);
-    rc = answer(c, id, responses, &e);
+    rc = mcp_answer(c, id, responses, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
     if (as_task) {
@@ -275,8 +279,10 @@ static const struct tool_desc *named_tool(const struct mcp_call *c, const struct
 /*
  * Check a call of 'tool' with 'args' (the request's arguments object, NULL
  * when absent, which validates as {}): the input schema, the Mcp-Param
- * headers and the capabilities the tool needs.  Returns NULL with *as_task
- * set when the call may go on, else the error reply.
+ * headers (when the call has headers) and the capabilities the tool needs.
+ * Returns NULL with *as_task set (by c->task_mode, or under MCP_TASK_AUTO by
+ * the policy and the declared extension) when the call may go on, else the
+ * error reply.
  */
 static json_t *check_tool_call(const struct mcp_call *c, const struct rpc_request *req,
                                int *status, const struct tool_desc *tool, const json_t *args,
@@ -291,11 +297,13 @@ static json_t *check_tool_call(const struct mcp_call *c, const struct rpc_reques
         snprintf(msg, sizeof(msg), "Invalid arguments: %s", e.msg);
         return reply_error(req, status, RPC_EPARAMS, msg, NULL);
     }
-    if (rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0)
+    if (c->header &&
+        rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0)
         return reply_error(req, status, RPC_EHEADER, e.msg, NULL);
     bool declared = rpc_has_capability(req, "extensions/" MCP_EXT_TASKS);
-    *as_task = declared && tool->policy != TOOL_TASK_NEVER;
-    if (!declared && tool->policy == TOOL_TASK_REQUIRED)
+    *as_task = c->task_mode == MCP_TASK_AUTO ? declared && tool->policy != TOOL_TASK_NEVER
+                                             : c->task_mode == MCP_TASK_HANDOUT;
+    if (c->task_mode == MCP_TASK_AUTO && !declared && tool->policy == TOOL_TASK_REQUIRED)
         return missing_tasks_capability(req, status);
     if (tool->requires && !rpc_has_capability(req, tool->requires)) {
         char msg[128];
@@ -325,7 +333,9 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
     char *answers = responses_valid(given) ? json_dumps(given, JSON_COMPACT) : NULL;
     struct task_new t = {.id = id, .owner = c->owner, .tool = tool->name, .args = args_text,
                          .trace = c->traceparent,
-                         .ttl_ms = as_task ? c->srv->task_ttl_ms : c->srv->sync_task_ttl_ms,
+                         .ttl_ms = !as_task           ? c->srv->sync_task_ttl_ms
+                                   : c->task_ttl_ms > 0 ? c->task_ttl_ms
+                                                        : c->srv->task_ttl_ms,
                          .poll_interval_ms = c->srv->poll_interval_ms,
                          .max_attempts = tool->max_attempts, .client_caps = caps,
                          .input_responses = answers};
@@ -338,7 +348,7 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
         return reply_store_error(req, status, rc, &e);
     metrics_add(&m_created, 1);
     json_t *reply = NULL;
-    if (as_task && !tool->input_first) {
+    if (as_task && (!tool->input_first || c->task_mode == MCP_TASK_HANDOUT)) {
         reply = mcp_create_task_reply(req->id, &row);
     } else {
         /* Synchronous, or a task that asks for input before it is handed out:
@@ -447,7 +457,7 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
         return reply_error(req, status, RPC_EPARAMS,
                            "Invalid params: \"inputResponses\" must be an object", NULL);
     struct err e = {0};
-    int rc = answer(c, id, responses, &e);
+    int rc = mcp_answer(c, id, responses, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
     return reply_result(req, status, result_new("complete"));
@@ -558,14 +568,16 @@ void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_ou
     }
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         if (strcmp(req->method, methods[i].method) == 0) {
-            out->reply = methods[i].fn(c, req, &out->status);
+            out->reply = c->probe ? NULL : methods[i].fn(c, req, &out->status);
             return;
         }
     const struct mcp_server *srv = c->srv;
-    struct content_call cc = {srv->content,       c->store,         c->owner,       srv->state_key,
-                              srv->state_key_len, srv->state_ttl_s, srv->list_ttl_ms};
-    if (srv->content && (out->reply = content_methods_handle(&cc, req, &out->status)))
+    if (srv && srv->content && content_methods_serves(req->method)) {
+        struct content_call cc = {srv->content,       c->store,         c->owner, srv->state_key,
+                                  srv->state_key_len, srv->state_ttl_s, srv->list_ttl_ms};
+        out->reply = c->probe ? NULL : content_methods_handle(&cc, req, &out->status);
         return;
+    }
     out->reply = reply_error(req, &out->status, RPC_EMETHOD, "Method not found", NULL);
 }
 

@@ -40,8 +40,16 @@ struct mcp_server {
     size_t state_key_len;          /* bytes of state_key */
     int64_t state_ttl_s;           /* how long a requestState stays valid */
     bool tools_list_changed;       /* advertise tools.listChanged (a tool can signal it) */
+    int64_t session_ttl_s;         /* lifetime of a legacy Mcp-Session-Id */
     const struct content *content; /* resources, templates and prompts (NULL: none served) */
     bool prompts_list_changed;     /* advertise prompts.listChanged (a tool can signal it) */
+};
+
+/* How a tools/call decides between a task and a synchronous answer. */
+enum mcp_task_mode {
+    MCP_TASK_AUTO,    /* 2026-07-28: the tool's policy and the declared extension decide */
+    MCP_TASK_SYNC,    /* synchronous whatever the policy (a legacy call without params.task) */
+    MCP_TASK_HANDOUT, /* a task answered at once with CreateTaskResult (legacy params.task) */
 };
 
 /* What one request brings: its thread's connections and its caller. */
@@ -51,10 +59,15 @@ struct mcp_call {
     struct notify_pub *pub;       /* this thread's event publisher */
     const char *owner;            /* authenticated principal */
     const char *traceparent;      /* W3C trace context of the request, or NULL */
-    rpc_header_fn *header;        /* reads a request header (for Mcp-Param-*) */
+    rpc_header_fn *header;        /* reads a request header (for Mcp-Param-*); NULL: the
+                                     request has none to check (legacy) */
     void *header_arg;             /* its argument */
     char created[TASKID_LEN + 1]; /* out: the task a synchronous call created */
     bool reveal_task;             /* out: hand the task out after its first input round */
+    enum mcp_task_mode task_mode; /* in: task or synchronous (MCP_TASK_AUTO: modern rules) */
+    int64_t task_ttl_ms;          /* in: ttl of a task the call creates, 0 = the server's */
+    bool probe;                   /* in: only find the method (a 404 status when unknown);
+                                     run nothing (tools/call and listen are not probed) */
 };
 
 /* What a request turned into. */
@@ -78,6 +91,10 @@ struct mcp_outcome {
 
 /* Handle 'req' (borrowed) into *out; the caller owns out->reply and out->listen. */
 void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_outcome *out);
+/* Store answers 'responses' (an inputResponses map) of the caller for task 'id', wake
+ * whoever waits, and push the task again when no question is left. */
+MUST_CHECK int mcp_answer(struct mcp_call *c, const char *id, const json_t *responses,
+                          struct err *err);
 /* InputRequiredResult for the round backed by task 'row' (waiting for input):
  * its outstanding inputRequests the caller can answer and a signed requestState
  * (new reference). */

@@ -30,6 +30,9 @@ enum rpc_error {
     RPC_EINTERNAL,     /* -32603 / 500 */
     RPC_EUNAVAILABLE,  /* -32603 / 503: the task store is unreachable; retry */
     RPC_ETOOLARGE,     /* -32600 / 413: body over the limit */
+    RPC_ESESSION,      /* -32001 / 404: legacy Mcp-Session-Id unknown, expired or foreign */
+    RPC_ERESOURCE,     /* -32002 / 200: legacy resources/read of an unknown resource */
+    RPC_ELEGACY,       /* -32600 / 400: a legacy message the server cannot take */
     RPC_ERROR_COUNT
 };
 

@@ -18,6 +18,8 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mcpdefs.h"
+#include "tasklog.h"
 #include "threadconn.h"
 
 /* This thread's store and publisher (NULL when out of memory). */
@@ -76,17 +78,83 @@ static bool must_look(struct wait *w, unsigned flags)
     return !hub_live(w->cfg->hub) || ++w->safety_ticks % WAIT_SAFETY_TICKS == 0;
 }
 
-/* Cancel a call that waited its sync_timeout_ms; its error response (new reference). */
+/* Cancel a call that waited its sync_timeout_ms; its error response (new reference).
+ * A legacy tasks/result only stops waiting: the task goes on. */
 static json_t *timed_out(struct wait *w)
 {
+    if (w->legacy.task_result)
+        return rpc_error_response(w->id, RPC_EINTERNAL,
+                                  "The task is still running; call tasks/result again", NULL);
     cancel_call(w, "timeout");
     return rpc_error_response(w->id, RPC_EINTERNAL,
                               "Timed out waiting for the tool; the call was cancelled", NULL);
 }
 
+/* Queue each message of array 'msgs' (stolen) as one SSE event. */
+static void stream_all(struct wait *w, json_t *msgs)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m)
+    {
+        stream_send(w, json_incref(m));
+    }
+    json_decref(msgs);
+}
+
+/*
+ * The answer 'row' gives a legacy call or tasks/result now, or NULL while
+ * it waits.  Input requests go out on the stream as server-to-client
+ * requests; a JSON response cannot carry them, so then the wait ends with
+ * an error (a synchronous call's task is cancelled, nobody could answer).
+ */
+static json_t *legacy_answer(struct wait *w, const struct task_row *row)
+{
+    if (taskstate_terminal(row->status))
+        return w->legacy.task_result ? legacy_result_reply(w->id, row)
+                                     : legacy_call_reply(w->id, row);
+    if (row->status != TASK_INPUT_REQUIRED)
+        return NULL;
+    if (w->mode != WAIT_MODE_SSE_CALL) {
+        if (!w->legacy.task_result)
+            cancel_call(w, "input needs an SSE response");
+        return rpc_error_response(w->id, RPC_EINTERNAL,
+                                  "The tool needs input, which a 2025 client can only receive on "
+                                  "an SSE response (Accept: text/event-stream)",
+                                  NULL);
+    }
+    json_t *msgs = json_array();
+    legacy_input_messages(row, w->caps, w->asked, w->legacy.task_result, msgs);
+    stream_all(w, msgs);
+    return NULL;
+}
+
+/* Stream what changed in 'row' since the last look: progress (when the call has a
+ * token), log messages (when it asked for them), a tasks/result's status. */
+static void stream_changes(struct wait *w, const struct task_row *row)
+{
+    if (w->token && row->has_progress && row->progress != w->sent_progress) {
+        stream_send(w, mcp_progress_notification(w->token, row));
+        w->sent_progress = row->progress;
+    }
+    if (w->log_level >= 0) {
+        json_t *msgs = json_array();
+        tasklog_messages(row, w->log_level, &w->log_sent, msgs);
+        stream_all(w, msgs);
+    }
+    if (w->legacy.task_result) {
+        const char *status = legacy_status(row);
+        if (w->last_status && strcmp(status, w->last_status) != 0)
+            stream_send(w, legacy_status_notification(row));
+        w->last_status = status;
+    }
+}
+
 /* The answer 'row' gives a call now, or NULL while the task still runs. */
 static json_t *task_answer(struct wait *w, const struct task_row *row)
 {
+    if (w->legacy.on)
+        return legacy_answer(w, row);
     if (row->status == TASK_INPUT_REQUIRED && row->input_requests)
         return mcp_input_required_reply(w->cfg->mcp, w->id, row, w->caps);
     if (taskstate_terminal(row->status))
@@ -97,7 +165,8 @@ static json_t *task_answer(struct wait *w, const struct task_row *row)
 /*
  * One look at a synchronous call: returns its final response when the task
  * ended (or the wait must end), NULL to keep waiting.  Streams progress on
- * WAIT_MODE_SSE_CALL.
+ * WAIT_MODE_SSE_CALL (and log messages, a legacy task's input requests and
+ * status changes).
  */
 static json_t *check_call(struct wait *w, unsigned flags)
 {
@@ -111,10 +180,8 @@ static json_t *check_call(struct wait *w, unsigned flags)
     struct task_row row;
     if (!tc || store_task_get(tc->store, w->task_id, w->owner, &row, NULL) < 0)
         return expired ? timed_out(w) : NULL;
-    if (w->mode == WAIT_MODE_SSE_CALL && row.has_progress && row.progress != w->sent_progress) {
-        stream_send(w, mcp_progress_notification(w->token, &row));
-        w->sent_progress = row.progress;
-    }
+    if (w->mode == WAIT_MODE_SSE_CALL)
+        stream_changes(w, &row);
     json_t *final = task_answer(w, &row);
     task_row_fini(&row);
     if (!final && expired)
@@ -190,8 +257,12 @@ static void start_call(struct wait *w, const struct wait_request *r)
     memcpy(w->hw.keys[0], oc->task_id, sizeof(w->hw.keys[0]));
     w->hw.nkeys = 1;
     json_t *token = json_object_get(r->req->meta, "progressToken");
-    if ((json_is_string(token) || json_is_integer(token)) && r->sse) {
-        w->token = json_incref(token);
+    bool has_token = json_is_string(token) || json_is_integer(token);
+    w->log_level = w->legacy.on ? TASKLOG_INFO
+                                : tasklog_level(json_string_value(
+                                      json_object_get(r->req->meta, MCP_META_LOG_LEVEL)));
+    if (r->sse && (has_token || w->log_level >= 0 || w->legacy.on)) {
+        w->token = has_token ? json_incref(token) : NULL;
         w->mode = WAIT_MODE_SSE_CALL;
     } else {
         w->mode = WAIT_MODE_JSON;
@@ -237,6 +308,11 @@ enum wait_step wait_start(struct wait *w, const struct wait_cfg *cfg,
     w->sent_progress = -1;
     w->id = json_incref(r->req->id);
     w->caps = json_incref(r->req->client_caps);
+    w->log_level = -1;
+    if (r->legacy && r->legacy->on) {
+        w->legacy = *r->legacy;
+        w->asked = json_object();
+    }
     snprintf(w->owner, sizeof(w->owner), "%s", r->owner);
     if (r->oc->kind == MCP_WAIT)
         start_call(w, r);
@@ -299,12 +375,13 @@ long wait_read(struct wait *w, char *buf, size_t max)
 void wait_fini(struct wait *w)
 {
     hub_remove(w->cfg->hub, &w->hw);
-    if (w->mode != WAIT_MODE_LISTEN && !w->answered)
+    if (w->mode != WAIT_MODE_LISTEN && !w->answered && !w->legacy.task_result)
         cancel_call(w, "client closed the connection");
     json_decref(w->id);
     json_decref(w->token);
     json_decref(w->listen);
     json_decref(w->caps);
+    json_decref(w->asked);
     bytebuf_fini(&w->out);
     memset(w, 0, sizeof(*w));
 }

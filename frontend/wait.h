@@ -2,9 +2,11 @@
  * wait.h - requests that wait: synchronous tools/call and subscriptions/listen.
  *
  * A synchronous call waits for its task to end (or to ask for input) and
- * answers with JSON, or with an SSE stream of progress followed by the
- * answer; a listen stream sends task, tools-list and prompts-list changes until its
- * deadline or shutdown.  While there is nothing to do the connection is
+ * answers with JSON, or with an SSE stream of progress and log messages
+ * followed by the answer; a legacy (2025) call or tasks/result also sends
+ * the task's input requests as server-to-client requests, and tasks/result
+ * its status changes; a listen stream sends task, tools-list and prompts-list changes
+ * until its deadline or shutdown.  While there is nothing to do the connection is
  * parked in the hub, not holding a thread.  PostgreSQL is read only when an
  * event (or a tick without Redis, or the periodic safety read) says
  * something may have changed.
@@ -12,7 +14,8 @@
  * wait.c decides what to send and when; http.c writes it (this module never
  * builds an HTTP response).  A wait runs on the MHD thread of its connection
  * and uses that thread's connections (threadconn).  A synchronous call whose
- * client leaves, or that times out, cancels its task.
+ * client leaves, or that times out, cancels its task; a legacy tasks/result
+ * never does (the task is the client's).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -25,6 +28,7 @@
 
 #include "bytebuf.h"
 #include "hub.h"
+#include "legacy_stream.h"
 #include "mcp.h"
 #include "rpc.h"
 #include "store.h"
@@ -50,6 +54,7 @@ struct wait_request {
     struct mcp_outcome *oc;        /* MCP_WAIT or MCP_LISTEN; oc->listen is stolen */
     const char *owner;             /* the authenticated caller (copied) */
     bool sse;                      /* the client accepts text/event-stream */
+    const struct legacy_stream *legacy; /* a legacy (2025) request (copied), or NULL */
 };
 
 /* What the HTTP layer must do next. */
@@ -90,6 +95,11 @@ struct wait {
     int64_t deadline_ms;          /* give up (monotonic) */
     double sent_progress;         /* last progress streamed, -1 = none */
     char sent[HUB_MAX_KEYS][STORE_TS_LEN + 16]; /* listen: last state sent per key */
+    struct legacy_stream legacy;  /* legacy answers, requests on the stream (legacy.c) */
+    json_t *asked;                /* legacy: input request keys sent on this stream (owned) */
+    int log_level;                /* lowest log level streamed (tasklog.h rank), -1 = none */
+    int64_t log_sent;             /* number of the last log message streamed */
+    const char *last_status;      /* tasks/result: the legacy status last seen (static) */
     int ticks;                    /* ticks since the last stream bytes */
     unsigned safety_ticks;        /* ticks counted towards the next safety read */
     struct bytebuf out;           /* stream bytes not yet handed to MHD */

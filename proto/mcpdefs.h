@@ -17,6 +17,7 @@
 #define MCP_META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
 #define MCP_META_SUBSCRIPTION_ID "io.modelcontextprotocol/subscriptionId"
 #define MCP_EXT_TASKS "io.modelcontextprotocol/tasks"
+#define MCP_META_LOG_LEVEL "io.modelcontextprotocol/logLevel" /* lowest level a request wants */
 #define TW_META_PROGRESS "dev.taskwire/progress" /* {progress, total} on tasks/get */
 
 /* JSON-RPC 2.0 and MCP error codes. */
@@ -28,6 +29,9 @@
 #define MCP_EHEADER (-32020)     /* HeaderMismatch */
 #define MCP_ECAPABILITY (-32021) /* MissingRequiredClientCapability */
 #define MCP_EVERSION (-32022)    /* UnsupportedProtocolVersion */
+/* 2025-era codes, used only on legacy sessions. */
+#define MCP_ESESSION (-32001)        /* session not found (as the official SDKs answer) */
+#define MCP_ERESOURCE_MISSING (-32002) /* resources/read: resource not found (2025-11-25) */
 
 
 /* A code as SQL text, for error objects built inside statements: MCP_SQL(MCP_EINTERNAL)

@@ -88,20 +88,37 @@ static const char *read_progress(const json_t *doc, const json_t *p, struct extp
     return NULL;
 }
 
+/* Fill 'out' from a {"log": {...}} line; NULL, or why it is not valid.  The level is
+ * kept as written (at most 15 bytes); the tool API maps unknown levels to info. */
+static const char *read_log(const json_t *l, struct extproto_event *out)
+{
+    const json_t *level = json_object_get(l, "level"), *data = json_object_get(l, "data");
+    if (!json_is_object(l) || !data)
+        return "\"log\" is not an object with \"data\"";
+    if (level && (!json_is_string(level) || json_string_length(level) >= sizeof(out->level)))
+        return "\"log\" has a \"level\" that is not a short string";
+    out->kind = EXTPROTO_EV_LOG;
+    snprintf(out->level, sizeof(out->level), "%s", level ? json_string_value(level) : "info");
+    out->result = json_incref((json_t *)data); /* outlives 'doc' */
+    return NULL;
+}
+
 /* Fill 'out' from the one protocol key of the object 'doc'; NULL, or why it is not valid. */
 static const char *read_event(const json_t *doc, struct extproto_event *out)
 {
     const json_t *p = json_object_get(doc, "progress"), *s = json_object_get(doc, "status");
-    const json_t *r = json_object_get(doc, "result");
+    const json_t *r = json_object_get(doc, "result"), *l = json_object_get(doc, "log");
     const char *why = NULL;
-    int keys = (p != NULL) + (s != NULL) + (r != NULL);
+    int keys = (p != NULL) + (s != NULL) + (r != NULL) + (l != NULL);
     if (!json_is_object(doc))
         return "not a JSON object";
     if (keys != 1)
-        return keys ? "more than one of \"progress\", \"status\" and \"result\""
-                    : "none of \"progress\", \"status\" and \"result\"";
+        return keys ? "more than one of \"progress\", \"status\", \"result\" and \"log\""
+                    : "none of \"progress\", \"status\", \"result\" and \"log\"";
     if (p)
         return read_progress(doc, p, out);
+    if (l)
+        return read_log(l, out);
     if (s) {
         if (!json_is_string(s))
             return "\"status\" is not a string";

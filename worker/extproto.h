@@ -38,6 +38,7 @@ enum extproto_event_kind {
     EXTPROTO_EV_PROGRESS, /* {"progress": n, "total"?: m, "message"?: s} */
     EXTPROTO_EV_STATUS,   /* {"status": s} */
     EXTPROTO_EV_RESULT,   /* {"result": CallToolResult} */
+    EXTPROTO_EV_LOG,      /* {"log": {"level"?: s, "data": any}} */
 };
 
 struct extproto_event {
@@ -46,7 +47,9 @@ struct extproto_event {
     double total;                           /* PROGRESS: total work, > 0, or 0 when not given */
     bool has_message;                       /* PROGRESS, STATUS: 'message' is set */
     char message[EXTPROTO_MESSAGE_MAX + 1]; /* NUL-terminated, cut at a UTF-8 boundary */
-    json_t *result;                         /* RESULT: the CallToolResult (new reference) */
+    json_t *result;                         /* RESULT: the CallToolResult; LOG: the data
+                                               (new reference) */
+    char level[16];                         /* LOG: the level as written, "info" when absent */
 };
 
 /* An exec spec read from the catalog: what to run and its limits. */

@@ -363,6 +363,10 @@ static void handle_line(struct run *r, const char *line, size_t len)
         r->result = ev.result;
         ev.result = NULL;
         break;
+    case EXTPROTO_EV_LOG:
+        tool_log(r->ctx, ev.level, ev.result);
+        ev.result = NULL;
+        break;
     }
     extproto_event_fini(&ev);
 }

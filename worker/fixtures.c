@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mcpdefs.h"
@@ -385,6 +386,122 @@ static json_t *run_custom_header(struct tool_ctx *ctx, json_t **error)
     return tool_text_result(v ? v : "", false);
 }
 
+/* ---- legacy (2025-11-25) fixtures: input through server-to-client requests ---- */
+
+/* Three info messages about 50 ms apart, then a text result. */
+static json_t *run_tool_with_logging(struct tool_ctx *ctx, json_t **error)
+{
+    static const char *const steps[] = {"Tool execution started", "Tool processing data",
+                                        "Tool execution completed"};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        tool_log(ctx, "info", json_string(steps[i]));
+        if (i + 1 < sizeof(steps) / sizeof(steps[0]) && !tool_sleep_ms(ctx, 50))
+            return NULL;
+    }
+    return tool_text_result("Tool with logging executed successfully", false);
+}
+
+/* True when the client declared capability 'cap' ("sampling", "elicitation"). */
+static bool declared(const struct tool_ctx *ctx, const char *cap)
+{
+    return json_is_object(json_object_get(tool_client_caps(ctx), cap));
+}
+
+static json_t *run_sampling(struct tool_ctx *ctx, json_t **error)
+{
+    const char *prompt = json_string_value(json_object_get(tool_args(ctx), "prompt"));
+    if (!declared(ctx, "sampling"))
+        return tool_text_result("Sampling is not supported by this client", false);
+    json_t *a;
+    if (!ask(ctx, json_pack("{s:o}", "sample", sampling(or_empty(prompt), 100)),
+             "waiting for the client's model", &a, error))
+        return NULL;
+    json_t *r = tool_text_resultf(false, "LLM response: %s",
+                                  or_empty(sampled_text(json_object_get(a, "sample"))));
+    json_decref(a);
+    return r;
+}
+
+/* Ask for 'schema' (stolen) with 'message'; the text result names the action and content
+ * after 'prefix'. */
+static json_t *elicit_schema(struct tool_ctx *ctx, const char *message, json_t *schema,
+                             const char *prefix, json_t **error)
+{
+    if (!declared(ctx, "elicitation")) {
+        json_decref(schema);
+        return tool_text_result("Elicitation is not supported by this client", false);
+    }
+    json_t *a, *req = json_pack("{s:s, s:{s:s, s:o}}", "method", "elicitation/create", "params",
+                                "message", message, "requestedSchema", schema);
+    if (!ask(ctx, json_pack("{s:o}", "form", req), "waiting for the user", &a, error))
+        return NULL;
+    json_t *answer = json_object_get(a, "form");
+    const json_t *given = json_object_get(answer, "content");
+    char *content = given ? json_dumps(given, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+    json_t *r = tool_text_resultf(false, "%s: action=%s, content=%s", prefix,
+                                  or_empty(json_string_value(json_object_get(answer, "action"))),
+                                  or_empty(content));
+    free(content);
+    json_decref(a);
+    return r;
+}
+
+static json_t *run_elicitation(struct tool_ctx *ctx, json_t **error)
+{
+    const char *message = json_string_value(json_object_get(tool_args(ctx), "message"));
+    json_t *schema =
+        json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s]}", "type", "object", "properties", "response",
+                  "type", "string", "description", "User's response", "required", "response");
+    return elicit_schema(ctx, message ? message : "Please respond", schema, "User response", error);
+}
+
+/* SEP-1034: every primitive type with a default. */
+static json_t *run_elicitation_defaults(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *schema =
+        json_pack("{s:s, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:f},"
+                  " s:{s:s, s:s, s:[s, s, s], s:s}, s:{s:s, s:s, s:b}}, s:[]}",
+                  "type", "object", "properties", "name", "type", "string", "description",
+                  "User name", "default", "John Doe", "age", "type", "integer", "description",
+                  "User age", "default", 30, "score", "type", "number", "description", "User score",
+                  "default", 95.5, "status", "type", "string", "description", "User status", "enum",
+                  "active", "inactive", "pending", "default", "active", "verified", "type",
+                  "boolean", "description", "Verification status", "default", 1, "required");
+    return elicit_schema(ctx, "Please review and update the form fields with defaults", schema,
+                         "Elicitation completed", error);
+}
+
+/* A [{const, title}, ...] list of three options. */
+static json_t *titled(const char *v1, const char *t1, const char *v2, const char *t2,
+                      const char *v3, const char *t3)
+{
+    return json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "const", v1, "title", t1, "const", v2,
+                     "title", t2, "const", v3, "title", t3);
+}
+
+/* SEP-1330: untitled, titled and legacy single-select enums, untitled and titled multi. */
+static json_t *run_elicitation_enums(struct tool_ctx *ctx, json_t **error)
+{
+    json_t *props = json_pack(
+        "{s:{s:s, s:s, s:[s, s, s]}, s:{s:s, s:s, s:o}, s:{s:s, s:s, s:[s, s, s], s:[s, s, s]},"
+        " s:{s:s, s:s, s:i, s:i, s:{s:s, s:[s, s, s]}}, s:{s:s, s:s, s:i, s:i, s:{s:o}}}",
+        "untitledSingle", "type", "string", "description", "Select one option", "enum", "option1",
+        "option2", "option3", "titledSingle", "type", "string", "description",
+        "Select one option with titles", "oneOf",
+        titled("value1", "First Option", "value2", "Second Option", "value3", "Third Option"),
+        "legacyEnum", "type", "string", "description", "Select one option (legacy)", "enum", "opt1",
+        "opt2", "opt3", "enumNames", "Option One", "Option Two", "Option Three", "untitledMulti",
+        "type", "array", "description", "Select multiple options", "minItems", 1, "maxItems", 3,
+        "items", "type", "string", "enum", "option1", "option2", "option3", "titledMulti", "type",
+        "array", "description", "Select multiple options with titles", "minItems", 1, "maxItems", 3,
+        "items", "anyOf",
+        titled("value1", "First Choice", "value2", "Second Choice", "value3", "Third Choice"));
+    json_t *schema =
+        json_pack("{s:s, s:o, s:[]}", "type", "object", "properties", props, "required");
+    return elicit_schema(ctx, "Please select options from the enum fields", schema,
+                         "Elicitation completed", error);
+}
+
 static const struct tool_impl fixtures[] = {
     {"confirm_delete", run_confirm_delete},
     {"failing_job", run_failing_job},
@@ -397,6 +514,9 @@ static const struct tool_impl fixtures[] = {
     {"test_audio_content", run_audio},
     {"test_custom_header", run_custom_header},
     {"test_embedded_resource", run_embedded_resource},
+    {"test_elicitation", run_elicitation},
+    {"test_elicitation_sep1034_defaults", run_elicitation_defaults},
+    {"test_elicitation_sep1330_enums", run_elicitation_enums},
     {"test_error_handling", run_error_handling},
     {"test_image_content", run_image},
     {"test_input_required_result_capabilities", run_irr_capabilities},
@@ -410,9 +530,11 @@ static const struct tool_impl fixtures[] = {
     {"test_logging_tool", run_text},
     {"test_missing_capability", run_text},
     {"test_multiple_content_types", run_mixed_content},
+    {"test_sampling", run_sampling},
     {"test_simple_text", run_simple_text},
     {"test_streaming_elicitation", run_streaming_elicitation},
     {"test_tool_with_task", run_tool_with_task},
+    {"test_tool_with_logging", run_tool_with_logging},
     {"test_tool_with_progress", run_with_progress},
     {"test_trigger_prompt_change", run_trigger_prompt_change},
     {"test_trigger_tool_change", run_trigger_tool_change},

@@ -117,12 +117,14 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
     int64_t give_up = clock_now_ms() + s->r->cfg.lease_ms;
     double progress, total;
     toolctx_state_last_progress(&s->tool, &progress, &total);
+    char *logs = toolctx_state_take_logs(&s->tool);
     int rc;
     while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->attempt, status,
                                    json, status == TASK_COMPLETED ? "completed" : "failed",
-                                   progress, total, &e)) == -STORE_EUNAVAILABLE &&
+                                   progress, total, logs, &e)) == -STORE_EUNAVAILABLE &&
            clock_now_ms() < give_up)
         clock_sleep_ms(RETRY_MS);
+    free(logs);
     if (rc == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
         metrics_add(status == TASK_COMPLETED ? &m_done : &m_failed, 1);
@@ -364,12 +366,13 @@ static int collect_beats(struct runner *r, struct beat *beats, int64_t now)
             continue;
         struct beat *b = &beats[n];
         toolctx_state_beat(&s->tool, now - s->last_write_ms >= r->cfg.progress_ms, &b->b);
-        if (!b->b.live || (!b->b.with_progress && now - s->last_renew_ms < r->cfg.lease_ms / 3))
+        if (!b->b.live ||
+            (!b->b.with_progress && !b->b.logs && now - s->last_renew_ms < r->cfg.lease_ms / 3))
             continue;
         memcpy(b->id, s->task_id, sizeof(b->id));
         b->attempt = s->attempt;
         s->last_renew_ms = now;
-        if (b->b.with_progress)
+        if (b->b.with_progress || b->b.logs)
             s->last_write_ms = now;
         n++;
     }
@@ -385,8 +388,8 @@ static void send_beat(struct runner *r, const struct beat *beat)
     int rc =
         store_task_heartbeat(r->hb_store, beat->id, r->cfg.worker_id, beat->attempt,
                              r->cfg.lease_ms, b->with_progress && b->message[0] ? b->message : NULL,
-                             b->with_progress ? b->progress : -1, b->total, &e);
-    if (rc == 0 && b->with_progress)
+                             b->with_progress ? b->progress : -1, b->total, b->logs, &e);
+    if (rc == 0 && (b->with_progress || b->logs))
         notify_publish(r->hb_pub, NOTIFY_CHANGED, beat->id);
     if (rc == -STORE_ELOST)
         stop_task(r, beat->id, beat->attempt);
@@ -405,8 +408,10 @@ static void *heartbeat_main(void *arg)
     while (!r->quit) {
         pthread_mutex_unlock(&r->mu);
         int n = collect_beats(r, beats, clock_now_ms());
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             send_beat(r, &beats[i]);
+            free(beats[i].b.logs);
+        }
         clock_sleep_ms(HEARTBEAT_TICK_MS);
         pthread_mutex_lock(&r->mu);
     }

@@ -47,6 +47,8 @@ int toolctx_state_init(struct toolctx_state *st, struct err *err)
 /* Destroy what toolctx_state_init() made; no thread may use 'st' any more. */
 void toolctx_state_fini(struct toolctx_state *st)
 {
+    json_decref(st->logs);
+    st->logs = NULL;
     pthread_cond_destroy(&st->cv);
     pthread_mutex_destroy(&st->mu);
 }
@@ -59,6 +61,8 @@ void toolctx_state_reset(struct toolctx_state *st)
     st->progress = st->total = 0;
     st->message[0] = '\0';
     st->retry[0] = '\0';
+    json_decref(st->logs);
+    st->logs = NULL;
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -80,7 +84,9 @@ void toolctx_state_stop(struct toolctx_state *st)
  * or parked the task (its lease must not be renewed).  When live, progress is
  * due ('progress_due') and changed since the last beat, the progress, total
  * and message are copied and the change is marked taken, so the next report
- * alone makes it due again: that is the coalescing.  Thread-safe.
+ * alone makes it due again: that is the coalescing.  Pending log messages
+ * are taken too when live and due (out->logs, a new string, or NULL).
+ * Thread-safe.
  */
 void toolctx_state_beat(struct toolctx_state *st, bool progress_due, struct toolctx_beat *out)
 {
@@ -92,7 +98,28 @@ void toolctx_state_beat(struct toolctx_state *st, bool progress_due, struct tool
     memcpy(out->message, st->message, sizeof(out->message));
     if (out->with_progress)
         st->dirty = false;
+    json_t *logs = out->live && progress_due ? st->logs : NULL;
+    if (logs)
+        st->logs = NULL;
     pthread_mutex_unlock(&st->mu);
+    out->logs = logs ? json_dumps(logs, JSON_COMPACT) : NULL; /* outside the lock */
+    json_decref(logs);
+}
+
+/*
+ * The log messages the heartbeat has not taken, as the JSON text of an
+ * array (a new string the caller frees), or NULL when there are none; they
+ * are taken.  For the outcome write.  Thread-safe.
+ */
+char *toolctx_state_take_logs(struct toolctx_state *st)
+{
+    pthread_mutex_lock(&st->mu);
+    json_t *logs = st->logs;
+    st->logs = NULL;
+    pthread_mutex_unlock(&st->mu);
+    char *text = logs ? json_dumps(logs, JSON_COMPACT) : NULL;
+    json_decref(logs);
+    return text;
 }
 
 /* Copy the outcome flags of the run into *out.  Thread-safe. */
@@ -182,6 +209,54 @@ void tool_progress(struct tool_ctx *ctx, double progress, double total, const ch
     if (msg)
         utf8_copy(st->message, sizeof(st->message), msg);
     st->dirty = true;
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* True for one of the eight MCP logging levels. */
+static bool log_level_valid(const char *level)
+{
+    static const char *const levels[] = {"debug", "info",     "notice", "warning",
+                                         "error", "critical", "alert",  "emergency"};
+    for (size_t i = 0; level && i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (strcmp(level, levels[i]) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Queue log message 'data' (stolen; NULL is ignored) at 'level' ("info"
+ * when not an MCP level) for the heartbeat to write.  Data whose JSON passes
+ * TOOLCTX_LOG_MAX bytes, or holds a NUL character (which PostgreSQL cannot
+ * store), is replaced by a note saying so; past
+ * STORE_LOG_KEEP pending messages the oldest is dropped (the store keeps no
+ * more anyway).  Thread-safe.
+ */
+void tool_log(struct tool_ctx *ctx, const char *level, json_t *data)
+{
+    if (!data)
+        return;
+    char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t n = text ? strlen(text) : 0;
+    /* PostgreSQL's jsonb refuses \u0000: one such message must not cost the outcome write. */
+    bool nul = text && strstr(text, "\\u0000");
+    free(text);
+    if (n == 0 || n > TOOLCTX_LOG_MAX || nul) {
+        json_decref(data);
+        data = nul ? json_string("(a log message holding a NUL character was dropped)")
+                   : json_sprintf("(a log message of %zu bytes was dropped: the limit is %d)", n,
+                                  TOOLCTX_LOG_MAX);
+    }
+    json_t *entry =
+        json_pack("{s:s, s:o}", "level", log_level_valid(level) ? level : "info", "data", data);
+    if (!entry)
+        return;
+    struct toolctx_state *st = ctx->state;
+    pthread_mutex_lock(&st->mu);
+    if (!st->logs)
+        st->logs = json_array();
+    if (json_array_size(st->logs) >= STORE_LOG_KEEP)
+        json_array_remove(st->logs, 0);
+    json_array_append_new(st->logs, entry);
     pthread_mutex_unlock(&st->mu);
 }
 

@@ -4,12 +4,13 @@
  * The runner gives each run a struct tool_ctx (the claimed task row, the
  * slot's store connection and publisher) and a struct toolctx_state that it
  * shares with its own threads: through the tool API the tool records
- * progress, asks for a retry or parks the task for input; the heartbeat takes
- * coalesced progress with toolctx_state_beat(); cancel events, a lost lease
- * and shutdown call toolctx_state_stop().  This module does not pick or run
- * tools, renew leases or store outcomes (worker/runner.c does).  Invariant:
- * a toolctx_state's fields are only touched under its own mutex, never held
- * across a database or network call, and never while taking another lock.
+ * progress and log messages, asks for a retry or parks the task for input;
+ * the heartbeat takes coalesced progress and logs with toolctx_state_beat();
+ * cancel events, a lost lease and shutdown call toolctx_state_stop().  This
+ * module does not pick or run tools, renew leases or store outcomes
+ * (worker/runner.c does).  Invariant: a toolctx_state's fields are only
+ * touched under its own mutex, never held across a database or network call,
+ * and never while taking another lock.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -25,7 +26,8 @@
 #include "store.h"
 #include "tools.h"
 
-#define TOOLCTX_TEXT_MAX 255 /* bytes kept of a status message or a retry reason */
+#define TOOLCTX_TEXT_MAX 255  /* bytes kept of a status message or a retry reason */
+#define TOOLCTX_LOG_MAX  2048 /* bytes of one log message (larger data is replaced) */
 
 enum toolctx_error {
     TOOLCTX_ESYS = 1, /* a mutex or condition variable could not be initialised */
@@ -41,6 +43,7 @@ struct toolctx_state {
     double progress, total;             /* last progress and total reported */
     char message[TOOLCTX_TEXT_MAX + 1]; /* last status message, valid UTF-8 */
     char retry[TOOLCTX_TEXT_MAX + 1];   /* non-empty: the tool asked for a retry, why */
+    json_t *logs;                       /* log messages not written yet (array), or NULL */
 };
 
 /* What the heartbeat takes from a run in one go (toolctx_state_beat()). */
@@ -49,6 +52,8 @@ struct toolctx_beat {
     bool with_progress;                 /* progress was due and changed: the fields below */
     double progress, total;             /* the progress taken */
     char message[TOOLCTX_TEXT_MAX + 1]; /* the status message, "" when none */
+    char *logs;                         /* log messages taken (JSON array text, the caller
+                                           frees it), or NULL */
 };
 
 /* How a run ended, as the tool API recorded it (toolctx_state_outcome()). */
@@ -83,6 +88,8 @@ void toolctx_state_beat(struct toolctx_state *st, bool progress_due, struct tool
 void toolctx_state_outcome(struct toolctx_state *st, struct toolctx_outcome *out);
 /* The last progress to store with the outcome: *progress -1 when unchanged since a beat. */
 void toolctx_state_last_progress(struct toolctx_state *st, double *progress, double *total);
+/* The log messages not written yet as JSON array text (the caller frees it), or NULL. */
+char *toolctx_state_take_logs(struct toolctx_state *st);
 
 /* Set up 'ctx' for a run of 'row' (borrowed, like every pointer given); parses
  * the arguments and client capabilities.  Release with toolctx_fini(). */

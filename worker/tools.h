@@ -2,13 +2,14 @@
  * tools.h - the C tool API, and the lookup of the built-in tools.
  *
  * A tool is a run function given a context: its arguments, a way to report
- * progress, to sleep while staying responsive to cancellation, and to ask
- * whether it should stop.  It returns a CallToolResult (a tool error is a
- * result with isError true) or a JSON-RPC error for protocol-level failure.
- * Progress is recorded in memory and written by the heartbeat thread, so a
- * chatty tool costs no extra commits.  The context functions and result
- * helpers are implemented by worker/toolctx.c only; tools_find() and
- * tools_lookup() by worker/tools.c.  Tools include this header and nothing of the runner.
+ * progress and log messages, to sleep while staying responsive to
+ * cancellation, and to ask whether it should stop.  It returns a
+ * CallToolResult (a tool error is a result with isError true) or a JSON-RPC
+ * error for protocol-level failure.  Progress and logs are recorded in memory
+ * and written by the heartbeat thread, so a chatty tool costs no extra
+ * commits.  The context functions and result helpers are implemented by
+ * worker/toolctx.c only; tools_find() and tools_lookup() by worker/tools.c.
+ * Tools include this header and nothing of the runner.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -47,6 +48,10 @@ const char *tool_task_id(const struct tool_ctx *ctx);
 int tool_attempt(const struct tool_ctx *ctx);
 /* Record progress and a status message (msg may be NULL); cheap, coalesced. */
 void tool_progress(struct tool_ctx *ctx, double progress, double total, const char *msg);
+/* Log a message for the client (notifications/message): 'level' is an MCP logging level
+ * ("debug" ... "emergency"; anything else logs as "info"), 'data' any JSON (stolen).
+ * Kept with the task (the last 64) and written with the next heartbeat or the outcome. */
+void tool_log(struct tool_ctx *ctx, const char *level, json_t *data);
 /* True once the task was cancelled, its lease lost, or the worker is shutting down. */
 bool tool_cancelled(struct tool_ctx *ctx);
 /* Sleep up to 'ms', waking at once on cancellation; returns false when cancelled. */

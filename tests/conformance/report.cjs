@@ -1,14 +1,16 @@
-// report.cjs - summary of a conformance run and its comparison with the baseline.
+// report.cjs - summary of one era's conformance run and its comparison with the baseline.
 //
-//   node report.cjs OUTDIR BASELINE STRICT
+//   node report.cjs OUTDIR BASELINE STRICT [SECTION [ERA]]
 //
 // Reads OUTDIR/<group>/server-<scenario>-<timestamp>/checks.json (written by the suite),
-// OUTDIR/expected-scenarios.txt (what should have run) and BASELINE (the suite's
-// --expected-failures YAML: server: ["scenario", "scenario:check-id", ...], every entry
-// with a "# reason" comment).  Writes OUTDIR/summary.txt and OUTDIR/failures.txt, prints
-// the summary, the failed checks missing from the baseline, stale baseline entries, and
-// last "N passed, M failed" (checks).  Exit 0 when every failure is in the baseline, 1
-// otherwise (or STRICT=1 and a baseline entry is stale), 2 for a malformed baseline.
+// OUTDIR/expected-scenarios.txt (what should have run) and section SECTION (default
+// "server") of BASELINE (the suite's --expected-failures YAML, one list per era:
+// server: [...] for 2026-07-28, server_2025_11_25: [...] for 2025-11-25; entries
+// "scenario" or "scenario:check-id", every entry with a "# reason" comment).  Writes
+// OUTDIR/summary.txt and OUTDIR/failures.txt, prints the summary, the failed checks missing
+// from the baseline, stale baseline entries, and last "N passed, M failed (ERA)" (checks).
+// Exit 0 when every failure is in the baseline, 1 otherwise (or STRICT=1 and a baseline
+// entry is stale), 2 for a malformed baseline.
 // Used by tests/conformance/run; needs the "yaml" package the suite depends on.
 // SPDX-License-Identifier: Apache-2.0
 'use strict';
@@ -16,8 +18,10 @@ const fs = require('fs');
 const path = require('path');
 const YAML = require('yaml');
 
-const [outDir, baselinePath, strictArg] = process.argv.slice(2);
+const [outDir, baselinePath, strictArg, sectionArg, eraArg] = process.argv.slice(2);
 const strict = strictArg === '1';
+const section = sectionArg || 'server';
+const SECTIONS = ['server', 'server_2025_11_25']; // one per era
 
 // --- baseline ------------------------------------------------------------------------
 function loadBaseline(file) {
@@ -36,8 +40,10 @@ function loadBaseline(file) {
   }
   doc = doc ?? {};
   if (typeof doc !== 'object' || Array.isArray(doc)) problems.push('expected a mapping with a "server" key');
-  const list = doc.server ?? [];
-  if (!Array.isArray(list)) problems.push('"server" must be a list');
+  for (const k of Object.keys(typeof doc === 'object' && !Array.isArray(doc) ? doc : {}))
+    if (!SECTIONS.includes(k)) problems.push(`unknown section "${k}" (known: ${SECTIONS.join(', ')})`);
+  const list = doc[section] ?? [];
+  if (!Array.isArray(list)) problems.push(`"${section}" must be a list`);
   const whole = new Set();
   const checks = new Map(); // scenario -> Set(check id)
   const entries = [];
@@ -169,5 +175,5 @@ console.log(
   `\nbaseline: ${unexpected.size} unexpected failure(s), ${failedKeys.size - unexpected.size} expected, ${stale.length} stale` +
     ` -> ${bad ? 'FAIL' : 'ok'}`,
 );
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${eraArg ? ` (${eraArg})` : ''}`);
 process.exit(bad ? 1 : 0);

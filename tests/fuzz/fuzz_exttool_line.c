@@ -7,7 +7,8 @@
  * than 0 or -EXTPROTO_EPROTO, err out of step, a refused line leaving a
  * reference behind, a progress that is negative or not finite, a message
  * that is too long or not valid UTF-8, or a result that is not a
- * CallToolResult or does not survive being written as a line and read again.
+ * CallToolResult or does not survive being written as a line and read again,
+ * a log line without its data or with an unterminated level.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -75,6 +76,11 @@ static void check_event(int rc, const struct err *e, const struct extproto_event
             !json_is_array(json_object_get(ev->result, "content")))
             abort();
         check_round_trip(ev->result);
+        break;
+    case EXTPROTO_EV_LOG:
+        if (!ev->result || ev->result->refcount < 1 || ev->has_message ||
+            strnlen(ev->level, sizeof(ev->level)) == sizeof(ev->level))
+            abort();
         break;
     default:
         abort();

@@ -1,7 +1,8 @@
 /*
  * test_chaos.c - every codec of untrusted or wire data under allocation
  * failure: the envelope, JSON-RPC parsing, checks and replies, requestState,
- * base64, notify payloads, external-tool lines and the CLI's SSE parser.
+ * legacy session ids and tasks/list cursors, base64, notify payloads,
+ * external-tool lines and the CLI's SSE parser.
  *
  * Each operation runs once with allocation 0 failing, once with 1 failing,
  * and so on until a run reaches no failure (allocfail_loop()).  Every run
@@ -28,10 +29,12 @@
 #include "allocfail.h"
 #include "b64.h"
 #include "bytebuf.h"
+#include "cursor.h"
 #include "envelope.h"
 #include "extproto.h"
 #include "notify.h"
 #include "rpc.h"
+#include "session.h"
 #include "sse.h"
 #include "state.h"
 
@@ -559,6 +562,94 @@ static void test_chaos_state_sign_and_verify(void **state)
     json_decref(other);
 }
 
+/* ---- legacy session ids and tasks/list cursors ---- */
+
+struct session_case {
+    char token[SESSION_MAX_LEN + 1]; /* a session id signed for alice */
+    const char *who;                 /* the principal verifying */
+    int want;                        /* verify: the code with no failure */
+    struct session got;              /* verify: what it read */
+};
+
+static int session_sign_run(void *arg)
+{
+    struct session_case *c = arg;
+    struct session s = {.version = "2025-11-25", .caps = SESSION_CAP_SAMPLING, .expires_s = 2000};
+
+    return session_sign(state_key, sizeof(state_key), &s, "alice", c->token);
+}
+
+static void session_sign_check(void *arg, int rc, bool failed)
+{
+    struct session_case *c = arg;
+    struct session s;
+
+    ERR_clear_error();
+    if (rc != 0) {
+        assert_true(failed);
+        assert_int_equal(rc, -SESSION_EINTERNAL);
+        return;
+    }
+    assert_int_equal(session_verify(state_key, sizeof(state_key), c->token, "alice", 1000, &s,
+                                    NULL),
+                     0);
+    assert_int_equal(s.caps, SESSION_CAP_SAMPLING);
+}
+
+static int session_verify_run(void *arg)
+{
+    struct session_case *c = arg;
+
+    memset(&c->got, 0, sizeof(c->got));
+    return session_verify(state_key, sizeof(state_key), c->token, c->who, 1000, &c->got, NULL);
+}
+
+static void session_verify_check(void *arg, int rc, bool failed)
+{
+    struct session_case *c = arg;
+
+    ERR_clear_error();
+    if (failed && rc != c->want && rc != -SESSION_EINTERNAL)
+        fail_msg("session_verify: %d after a failed allocation, %d without", rc, c->want);
+    if (!failed)
+        assert_int_equal(rc, c->want);
+    if (rc == 0)
+        assert_string_equal(c->got.version, "2025-11-25");
+}
+
+static int cursor_run(void *arg)
+{
+    char text[CURSOR_MAX_LEN + 1], id[TASKID_LEN + 1];
+    int64_t us = 0;
+
+    (void)arg;
+    if (cursor_encode(42, TASK_ID, text) != 0 || cursor_decode(text, &us, id) != 0 || us != 42)
+        return -1;
+    return cursor_decode("c1.bm90IGEgY3Vyc29y", &us, id) == -CURSOR_EINVALID ? 0 : -1;
+}
+
+static void cursor_check(void *arg, int rc, bool failed)
+{
+    (void)arg;
+    assert_false(failed);
+    assert_int_equal(rc, 0);
+}
+
+static void test_chaos_session_ids_and_cursors(void **state)
+{
+    struct session_case c = {.who = "alice"};
+
+    assert_true(allocfail_loop("session_sign", session_sign_run, session_sign_check, &c) > 0);
+    assert_int_equal(session_sign_run(&c), 0);
+    assert_true(allocfail_loop("session_verify", session_verify_run, session_verify_check, &c) >
+                0);
+    c.who = "bob";
+    c.want = -SESSION_EPRINCIPAL;
+    assert_true(allocfail_loop("session_verify, other principal", session_verify_run,
+                               session_verify_check, &c) > 0);
+    assert_int_equal(allocfail_loop("cursor", cursor_run, cursor_check, NULL), 0);
+}
+
 /* ---- the external-tool line protocol ---- */
 
 struct line_case {
@@ -753,6 +844,7 @@ int main(void)
         cmocka_unit_test_teardown(test_chaos_rpc_parse_and_checks, allocfail_teardown),
         cmocka_unit_test_teardown(test_chaos_rpc_replies, allocfail_teardown),
         cmocka_unit_test_teardown(test_chaos_state_sign_and_verify, allocfail_teardown),
+        cmocka_unit_test_teardown(test_chaos_session_ids_and_cursors, allocfail_teardown),
         cmocka_unit_test_teardown(test_chaos_extproto_parse_line, allocfail_teardown),
         cmocka_unit_test_teardown(test_chaos_sse_feed, allocfail_teardown),
     };

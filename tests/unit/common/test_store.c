@@ -54,7 +54,7 @@ static struct task_row full_row(void)
     static char msg[] = "halfway", result[] = "{\"content\":[]}", error[] = "{\"code\":-1}";
     static char reqs[] = "{\"q\":{}}", resps[] = "{\"q\":1}", worker[] = "w-1";
     static char trace[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    static char caps[] = "{\"elicitation\":{}}";
+    static char caps[] = "{\"elicitation\":{}}", log[] = "[{\"level\":\"info\",\"data\":1}]";
     struct task_row t = {
         .status = TASK_INPUT_REQUIRED,
         .owner = owner,
@@ -75,6 +75,9 @@ static struct task_row full_row(void)
         .ttl_ms = INT64_C(86400000000),
         .poll_interval_ms = 1500,
         .client_caps = caps,
+        .log = log,
+        .log_seq = 7,
+        .created_us = INT64_C(1795000000123456),
     };
 
     snprintf(t.id, sizeof(t.id), "%s", ID);
@@ -131,6 +134,9 @@ static void assert_rows_equal(const struct task_row *a, const struct task_row *b
     assert_int_equal(a->ttl_ms, b->ttl_ms);
     assert_int_equal(a->poll_interval_ms, b->poll_interval_ms);
     assert_str_or_null(a->client_caps, b->client_caps);
+    assert_str_or_null(a->log, b->log);
+    assert_true(a->log_seq == b->log_seq);
+    assert_true(a->created_us == b->created_us);
 }
 
 /* ---- one call per statement, for the failure table ---- */
@@ -194,12 +200,12 @@ static int call_claim_next(struct store *st, struct err *e)
 
 static int call_heartbeat(struct store *st, struct err *e)
 {
-    return store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, e);
+    return store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, NULL, e);
 }
 
 static int call_finish(struct store *st, struct err *e)
 {
-    return store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0, e);
+    return store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0, NULL, e);
 }
 
 static int call_request_input(struct store *st, struct err *e)
@@ -261,6 +267,22 @@ static int call_sweep(struct store *st, struct err *e)
     return store_sweep(st, 100, 30000, &c, NULL, NULL, e);
 }
 
+static int call_list(struct store *st, struct err *e)
+{
+    struct task_row *rows = NULL;
+    int n = -1, rc = store_task_list(st, "alice", 0, NULL, 10, &rows, &n, e);
+
+    for (int i = 0; i < n; i++)
+        task_row_fini(&rows[i]);
+    free(rows);
+    return rc;
+}
+
+static int call_end_input(struct store *st, struct err *e)
+{
+    return store_task_end_input(st, ID, "alice", "{\"content\":[],\"isError\":true}", e);
+}
+
 static const struct call calls[] = {
     {"create", STORE_STMT_CREATE, call_create},
     {"get", STORE_STMT_GET, call_get},
@@ -277,6 +299,8 @@ static const struct call calls[] = {
     {"sweep", STORE_STMT_SWEEP_LEASES, call_sweep},
     {"task_ids", STORE_STMT_PREFIX_IDS, call_task_ids},
     {"recent_ids", STORE_STMT_RECENT_IDS, call_recent_ids},
+    {"list", STORE_STMT_LIST, call_list},
+    {"end_input", STORE_STMT_END_INPUT, call_end_input},
 };
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
@@ -293,7 +317,7 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(fakepq_connects(), 1);
-    assert_int_equal(fakepq_prepares(), 17);
+    assert_int_equal(fakepq_prepares(), 19);
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
@@ -421,7 +445,7 @@ static void test_store_dropped_connection_is_unavailable_and_the_next_call_recon
     assert_int_equal(call_finish(st, &e), 0);
     assert_int_equal(fakepq_connects(), 3);
     assert_int_equal(fakepq_open_conns(), 1);
-    assert_int_equal(fakepq_prepares(), 34);
+    assert_int_equal(fakepq_prepares(), 38);
 }
 
 static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
@@ -739,7 +763,8 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
 
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
     assert_int_equal(
-        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, &e), 0);
+        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, NULL, &e),
+        0);
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 2), "2");
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "completed");
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 4), "{\"r\":1}");
@@ -750,7 +775,7 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
 
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
     assert_int_equal(
-        store_task_finish(st, ID, "w-1", 2, TASK_FAILED, "{\"code\":1}", NULL, -1, 0, &e), 0);
+        store_task_finish(st, ID, "w-1", 2, TASK_FAILED, "{\"code\":1}", NULL, -1, 0, NULL, &e), 0);
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "failed");
     assert_null(fakepq_param(STORE_STMT_FINISH, 4));
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 5), "{\"code\":1}");
@@ -758,7 +783,7 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
     assert_null(fakepq_param(STORE_STMT_FINISH, 8));
 
     /* Only outcomes can be finished; nothing is sent otherwise. */
-    assert_int_equal(store_task_finish(st, ID, "w-1", 2, TASK_RUNNING, "{}", NULL, -1, 0, &e),
+    assert_int_equal(store_task_finish(st, ID, "w-1", 2, TASK_RUNNING, "{}", NULL, -1, 0, NULL, &e),
                      -STORE_EINVALID);
     assert_int_equal(fakepq_execs(STORE_STMT_FINISH), 2);
 }
@@ -769,13 +794,13 @@ static void test_store_heartbeat_sends_progress_only_when_known(void **state)
     struct err e = {0};
 
     fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
-    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, "step 2", 2, 0, &e), 0);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, "step 2", 2, 0, NULL, &e), 0);
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 3), "30000");
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 4), "step 2");
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 5), "2");
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6)); /* total 0: unknown */
     fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
-    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 10, &e), 0);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 10, NULL, &e), 0);
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 4));
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 5));
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6));
@@ -874,6 +899,68 @@ static void test_store_task_ids_of_an_impossible_prefix_finds_nothing_without_sq
     }
     assert_int_equal(fakepq_execs_prepared(), 0);
     assert_int_equal(fakepq_connects(), 0);
+}
+
+static void test_store_log_messages_ride_on_beats_and_outcomes(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, "[{}]", &e), 0);
+    assert_int_equal(fakepq_nparams(STORE_STMT_HEARTBEAT), 8);
+    assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 7), "[{}]");
+    fakepq_reply_affected(STORE_STMT_FINISH, 1);
+    assert_int_equal(store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0,
+                                       "[{\"level\":\"info\"}]", &e),
+                     0);
+    assert_int_equal(fakepq_nparams(STORE_STMT_FINISH), 10);
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 9), "[{\"level\":\"info\"}]");
+}
+
+static void test_store_list_reads_a_page_after_a_position(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+    struct task_row in[2] = {full_row(), queued_row(OTHER)}, *rows = NULL;
+    int n = -1;
+
+    fakepq_reply_tasks(STORE_STMT_LIST, in, 2);
+    assert_int_equal(store_task_list(st, "alice", 0, NULL, 51, &rows, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[1].id, OTHER);
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 0), "alice");
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 1), "0"); /* from the start */
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 2), "00000000-0000-0000-0000-000000000000");
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 3), "51");
+    for (int i = 0; i < n; i++)
+        task_row_fini(&rows[i]);
+    free(rows);
+
+    fakepq_reply_tasks(STORE_STMT_LIST, in, 0);
+    assert_int_equal(store_task_list(st, "alice", 1795000000123456, ID, 5000, &rows, &n, &e), 0);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 1), "1795000000123456");
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 2), ID);
+    assert_string_equal(fakepq_param(STORE_STMT_LIST, 3), "100"); /* at most STORE_LIST_MAX */
+
+    assert_int_equal(store_task_list(st, "alice", 1, "nope", 5, &rows, &n, &e), -STORE_EINVALID);
+    assert_int_equal(fakepq_execs(STORE_STMT_LIST), 2); /* nothing sent for a bad position */
+}
+
+static void test_store_end_input_is_for_the_owner_of_a_waiting_task(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+
+    fakepq_reply_value(STORE_STMT_END_INPUT, ID);
+    assert_int_equal(store_task_end_input(st, ID, "alice", "{\"isError\":true}", &e), 0);
+    assert_string_equal(fakepq_param(STORE_STMT_END_INPUT, 1), "alice");
+    fakepq_reply_tasks(STORE_STMT_END_INPUT, NULL, 0); /* not waiting, foreign or unknown */
+    assert_int_equal(store_task_end_input(st, ID, "bob", "{}", &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_end_input(st, "nope", "alice", "{}", &e), -STORE_ENOTFOUND);
+    assert_int_equal(fakepq_execs(STORE_STMT_END_INPUT), 2);
 }
 
 /* ---- redispatch and sweep ---- */
@@ -1039,6 +1126,9 @@ int main(void)
         T(test_store_task_ids_without_a_prefix_reads_the_newest),
         T(test_store_task_ids_clamps_max),
         T(test_store_task_ids_of_an_impossible_prefix_finds_nothing_without_sql),
+        T(test_store_log_messages_ride_on_beats_and_outcomes),
+        T(test_store_list_reads_a_page_after_a_position),
+        T(test_store_end_input_is_for_the_owner_of_a_waiting_task),
         T(test_store_redispatch_reads_dispatch_rows),
         T(test_store_redispatch_hands_back_nothing_on_failure),
         T(test_store_sweep_counts_and_tells_each_changed_task),

@@ -96,6 +96,20 @@ static void test_parse_result_is_a_new_reference(void **state)
     extproto_event_fini(&ev);
 }
 
+static void test_parse_log_lines(void **state)
+{
+    struct extproto_event ev;
+    assert_int_equal(parse("{\"log\":{\"level\":\"error\",\"data\":{\"n\":[1]}}}", &ev, NULL), 0);
+    assert_int_equal(ev.kind, EXTPROTO_EV_LOG);
+    assert_string_equal(ev.level, "error");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(ev.result, "n"), 0)), 1);
+    extproto_event_fini(&ev);
+    assert_int_equal(parse("{\"log\":{\"data\":\"plain\"}}", &ev, NULL), 0);
+    assert_string_equal(ev.level, "info"); /* the default */
+    assert_string_equal(json_string_value(ev.result), "plain");
+    extproto_event_fini(&ev);
+}
+
 static void test_parse_rejects_what_is_not_protocol(void **state)
 {
     static const char *const bad[] = {
@@ -129,6 +143,11 @@ static void test_parse_rejects_what_is_not_protocol(void **state)
         "{\"result\":{\"content\":[],\"isError\":\"yes\"}}",
         "{\"result\":{\"content\":[],\"structuredContent\":[]}}",
         "{\"result\":{\"content\":[],\"_meta\":\"m\"}}",
+        "{\"log\":\"text\"}",
+        "{\"log\":{\"level\":\"info\"}}",
+        "{\"log\":{\"level\":7,\"data\":1}}",
+        "{\"log\":{\"level\":\"a-level-name-too-long\",\"data\":1}}",
+        "{\"log\":{\"data\":1},\"status\":\"x\"}",
         "{\"status\":\"a\",\"status\":\"b\"}", /* duplicate key */
         "{\"status\":\"a\"} trailing",
         "{\"status\":\"a\"}\n{\"status\":\"b\"}", /* two lines are not one */
@@ -159,9 +178,9 @@ static void test_parse_says_which_key_is_wrong(void **state)
     assert_int_equal(parse("{\"progress\":1,\"total\":0}", &ev, &e), -EXTPROTO_EPROTO);
     assert_string_equal(e.msg, "\"total\" is not a number > 0");
     assert_int_equal(parse("{}", &ev, &e), -EXTPROTO_EPROTO);
-    assert_string_equal(e.msg, "none of \"progress\", \"status\" and \"result\"");
+    assert_string_equal(e.msg, "none of \"progress\", \"status\", \"result\" and \"log\"");
     assert_int_equal(parse("{\"status\":\"a\",\"progress\":1}", &ev, &e), -EXTPROTO_EPROTO);
-    assert_string_equal(e.msg, "more than one of \"progress\", \"status\" and \"result\"");
+    assert_string_equal(e.msg, "more than one of \"progress\", \"status\", \"result\" and \"log\"");
     assert_int_equal(parse("[]", &ev, &e), -EXTPROTO_EPROTO);
     assert_string_equal(e.msg, "not a JSON object");
 }
@@ -430,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_parse_progress),
         cmocka_unit_test(test_parse_status_and_blank),
         cmocka_unit_test(test_parse_result_is_a_new_reference),
+        cmocka_unit_test(test_parse_log_lines),
         cmocka_unit_test(test_parse_rejects_what_is_not_protocol),
         cmocka_unit_test(test_parse_says_which_key_is_wrong),
         cmocka_unit_test(test_parse_error_never_quotes_the_line),

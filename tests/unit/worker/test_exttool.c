@@ -34,6 +34,8 @@ struct tool_ctx {
     double progress, total;    /* last progress and total */
     char message[256];         /* last message given */
     int messages;              /* calls with a message */
+    char logged[256];          /* "level:data" of the last tool_log() */
+    int logs;                  /* tool_log() calls */
 };
 
 const json_t *tool_args(const struct tool_ctx *ctx)
@@ -55,6 +57,15 @@ void tool_progress(struct tool_ctx *ctx, double progress, double total, const ch
         snprintf(ctx->message, sizeof(ctx->message), "%s", msg);
         ctx->messages++;
     }
+}
+
+void tool_log(struct tool_ctx *ctx, const char *level, json_t *data)
+{
+    char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    snprintf(ctx->logged, sizeof(ctx->logged), "%s:%s", level, text ? text : "?");
+    free(text);
+    json_decref(data);
+    ctx->logs++;
 }
 
 static char retried[512]; /* the message of the last tool_retry_later() */
@@ -248,6 +259,8 @@ static void test_run_success_with_progress_and_result(void **state)
            "echo '{\"progress\":1,\"total\":2,\"message\":\"half\"}'\n"
            "echo 'this is not protocol'\n"
            "echo '{\"status\":\"almost\"}'\n"
+           "echo '{\"log\":{\"data\":\"plain\"}}'\n"
+           "echo '{\"log\":{\"level\":\"warning\",\"data\":{\"n\":1}}}'\n"
            "echo '{\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"first\"}]}}'\n"
            "printf '{\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}],"
            "\"structuredContent\":{\"args\":%s,\"task\":\"%s\",\"path\":\"%s\","
@@ -281,6 +294,8 @@ static void test_run_success_with_progress_and_result(void **state)
     assert_int_equal(ctx.messages, 2);
     assert_true(ctx.progress == 1 && ctx.total == 2);
     assert_string_equal(ctx.message, "almost");
+    assert_int_equal(ctx.logs, 2); /* log lines reach tool_log(), info by default */
+    assert_string_equal(ctx.logged, "warning:{\"n\":1}");
     json_decref(r);
     unsetenv("TW_TEST_ALLOWED");
     unsetenv("TW_TEST_SECRET");

@@ -1,7 +1,8 @@
 /*
  * test_toolctx.c - the tool API as a tool sees it, and the run state as the
  * runner sees it: progress coalescing for the heartbeat, stop waking a
- * sleeping tool, retry reasons, the outcome flags, stored answers handed back
+ * sleeping tool, retry reasons, the outcome flags, log messages (queued,
+ * bounded, taken by a due beat or by the outcome), stored answers handed back
  * to a re-run tool, the capability check, and the result helpers.
  *
  * No database: the context gets no store, so only paths that do not park a
@@ -68,6 +69,85 @@ static void test_context_exposes_the_task(void **state)
     f = fixture_new("not json", NULL, NULL);
     assert_null(tool_args(&f->ctx)); /* the runner turns this into an error */
     assert_null(tool_client_caps(&f->ctx));
+    fixture_free(f);
+}
+
+/* ---- log messages ---- */
+
+static void test_logs_wait_for_a_due_beat_then_go_once(void **state)
+{
+    struct fixture *f = fixture_new("{}", NULL, NULL);
+    struct toolctx_beat b;
+    tool_log(&f->ctx, "info", json_string("one"));
+    tool_log(&f->ctx, "warning", json_pack("{s:i}", "n", 2));
+    tool_log(&f->ctx, "loud", json_string("three")); /* not a level: info */
+    tool_log(&f->ctx, "info", NULL);                 /* nothing to log */
+    toolctx_state_beat(&f->st, false, &b);
+    assert_null(b.logs);           /* not due: kept */
+    assert_false(b.with_progress); /* logs are not progress */
+    toolctx_state_beat(&f->st, true, &b);
+    assert_non_null(b.logs);
+    assert_string_equal(b.logs, "[{\"level\":\"info\",\"data\":\"one\"},"
+                                "{\"level\":\"warning\",\"data\":{\"n\":2}},"
+                                "{\"level\":\"info\",\"data\":\"three\"}]");
+    free(b.logs);
+    toolctx_state_beat(&f->st, true, &b);
+    assert_null(b.logs); /* taken once */
+    tool_log(&f->ctx, "debug", json_string("late"));
+    char *rest = toolctx_state_take_logs(&f->st);
+    assert_string_equal(rest, "[{\"level\":\"debug\",\"data\":\"late\"}]");
+    free(rest);
+    assert_null(toolctx_state_take_logs(&f->st));
+    fixture_free(f);
+}
+
+static void test_logs_are_bounded(void **state)
+{
+    struct fixture *f = fixture_new("{}", NULL, NULL);
+    char big[TOOLCTX_LOG_MAX + 10];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    tool_log(&f->ctx, "error", json_string(big));
+    for (int i = 0; i < STORE_LOG_KEEP + 5; i++)
+        tool_log(&f->ctx, "info", json_integer(i));
+    char *text = toolctx_state_take_logs(&f->st);
+    json_t *logs = json_loads(text, 0, NULL);
+    assert_int_equal(json_array_size(logs), STORE_LOG_KEEP); /* the oldest went first */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(logs, 0), "data")), 5);
+    json_decref(logs);
+    free(text);
+
+    tool_log(&f->ctx, "error", json_string(big)); /* too big: replaced by a note */
+    text = toolctx_state_take_logs(&f->st);
+    logs = json_loads(text, 0, NULL);
+    const char *note = json_string_value(json_object_get(json_array_get(logs, 0), "data"));
+    assert_non_null(strstr(note, "was dropped"));
+    json_decref(logs);
+    free(text);
+
+    tool_log(&f->ctx, "info", json_stringn("a\0b", 3)); /* jsonb cannot hold it */
+    text = toolctx_state_take_logs(&f->st);
+    assert_non_null(strstr(text, "NUL character was dropped"));
+    free(text);
+
+    tool_log(&f->ctx, "info", json_string("gone"));
+    toolctx_state_reset(&f->st); /* a new run starts without the old run's logs */
+    assert_null(toolctx_state_take_logs(&f->st));
+    fixture_free(f);
+}
+
+static void test_stopped_run_keeps_its_logs_for_the_outcome(void **state)
+{
+    struct fixture *f = fixture_new("{}", NULL, NULL);
+    struct toolctx_beat b;
+    tool_log(&f->ctx, "info", json_string("kept"));
+    toolctx_state_stop(&f->st);
+    toolctx_state_beat(&f->st, true, &b);
+    assert_false(b.live);
+    assert_null(b.logs); /* a beat that is not live takes nothing */
+    char *text = toolctx_state_take_logs(&f->st);
+    assert_non_null(text);
+    free(text);
     fixture_free(f);
 }
 
@@ -284,6 +364,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_context_exposes_the_task),
+        cmocka_unit_test(test_logs_wait_for_a_due_beat_then_go_once),
+        cmocka_unit_test(test_logs_are_bounded),
+        cmocka_unit_test(test_stopped_run_keeps_its_logs_for_the_outcome),
         cmocka_unit_test(test_progress_is_coalesced_for_the_heartbeat),
         cmocka_unit_test(test_progress_message_is_cut_at_a_character),
         cmocka_unit_test(test_stopped_run_is_not_live),
