@@ -63,17 +63,20 @@ static bool valid_name(const char *name)
 }
 
 /*
- * Add one tool, keeping the array sorted.  Takes ownership of 'definition'
- * and 'exec' whatever the outcome.  Returns 0, or -CATALOG_EINVALID with 'err'
- * set for an invalid or duplicate name, a missing inputSchema or too many
- * tools, or -CATALOG_ENOMEM.  Not
- * thread-safe: call at start-up only.
+ * Add one tool, keeping the array sorted, with its inputSchema compiled
+ * (schema_compile()).  Takes ownership of 'definition' and 'exec' whatever
+ * the outcome.  Returns 0, or -CATALOG_EINVALID with 'err' set for an
+ * invalid or duplicate name, a missing inputSchema or one the validator
+ * refuses ("tool NAME: inputSchema at #/...: ..."), too many tools, or
+ * -CATALOG_ENOMEM.  Not thread-safe: call at start-up only.
  */
 int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, json_t *exec,
                 struct err *err)
 {
     const char *name = json_string_value(json_object_get(definition, "name"));
     const json_t *schema = json_object_get(definition, "inputSchema");
+    struct schema *compiled = NULL;
+    struct err e = {0};
     int rc = 0;
     if (!valid_name(name))
         rc = err_set(err, -CATALOG_EINVALID, "tool name '%.128s' is not [A-Za-z0-9_.-]{1,128}",
@@ -84,6 +87,9 @@ int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, 
         rc = err_set(err, -CATALOG_EINVALID, "tool %s is defined twice", name);
     else if (c->count == CATALOG_MAX_TOOLS)
         rc = err_set(err, -CATALOG_EINVALID, "more than %d tools", CATALOG_MAX_TOOLS);
+    else if ((rc = schema_compile(schema, &compiled, &e)) < 0)
+        rc = err_set(err, rc == -SCHEMA_ENOMEM ? -CATALOG_ENOMEM : -CATALOG_EINVALID,
+                     "tool %s: inputSchema %s", name, e.msg);
     if (rc == 0 && c->count == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 16;
         struct tool_desc *t = realloc(c->tools, cap * sizeof(*t));
@@ -95,6 +101,7 @@ int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, 
         }
     }
     if (rc < 0) {
+        schema_free(compiled);
         json_decref(definition);
         json_decref(exec);
         return rc;
@@ -104,7 +111,8 @@ int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, 
         at++;
     memmove(&c->tools[at + 1], &c->tools[at], (c->count - at) * sizeof(*c->tools));
     c->tools[at] = (struct tool_desc){.name = name, .definition = definition,
-                                      .input_schema = schema, .policy = policy,
+                                      .input_schema = schema, .schema = compiled,
+                                      .policy = policy,
                                       .max_attempts = 3, .exec = exec};
     c->count++;
     return 0;
@@ -156,6 +164,7 @@ void catalog_free(struct catalog *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->count; i++) {
+        schema_free(c->tools[i].schema);
         json_decref(c->tools[i].definition);
         json_decref(c->tools[i].exec);
     }

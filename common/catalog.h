@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "schema.h"
 
 /* Whether a tool runs as a task (server-side policy; not a wire field in 2026-07-28). */
 enum tool_policy {
@@ -29,6 +30,7 @@ struct tool_desc {
     json_t *definition;      /* the Tool object for tools/list (name, description,
                                 inputSchema, ...); owned by the catalog */
     const json_t *input_schema; /* borrowed from definition */
+    struct schema *schema;   /* input_schema compiled, for every tools/call; owned */
     enum tool_policy policy; /* task policy */
     int max_attempts;        /* claims allowed before a lost task fails */
     bool input_first;        /* asks for input (MRTR) before the task is handed out */
@@ -38,7 +40,8 @@ struct tool_desc {
 };
 
 enum catalog_error {
-    CATALOG_EINVALID = 1, /* a bad or duplicate name, no inputSchema, too many tools */
+    CATALOG_EINVALID = 1, /* a bad or duplicate name, a missing or invalid inputSchema, too
+                             many tools */
     CATALOG_ENOMEM,       /* allocation failed */
 };
 
@@ -49,7 +52,8 @@ struct catalog;
 struct catalog *catalog_new(bool fixtures, struct err *err);
 void catalog_free(struct catalog *c);
 /* Add a tool: takes ownership of 'definition' (a Tool object with name and
- * inputSchema) and of 'exec' (may be NULL).  Fails on a duplicate or invalid name. */
+ * inputSchema) and of 'exec' (may be NULL).  Fails on a duplicate or invalid name or
+ * an inputSchema that schema_compile() refuses. */
 MUST_CHECK int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy,
                            json_t *exec, struct err *err);
 /* The tool called 'name', or NULL. */

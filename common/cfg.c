@@ -130,9 +130,9 @@ static int load_env(const struct cfg_opt *opts, size_t n, struct err *err)
             return rc;
         if (o->secret && env_name(o->name, "_FILE", var, sizeof(var)) == 0 && getenv(var)) {
             char *s = read_secret(getenv(var), err);
+            *(char **)o->dst = s; /* NULL when unreadable: nothing cfg_fini() could free */
             if (!s)
                 return -CFG_EINVALID;
-            *(char **)o->dst = s;
         }
     }
     return 0;

@@ -279,6 +279,19 @@ static int check_name(struct loader *l, const json_t *tool, const struct catalog
     return 0;
 }
 
+/* The inputSchema must compile (the catalog compiles it again when the tool is added):
+ * checked here so that a bad one leaves the whole manifest out. */
+static int check_schema(const struct loader *l, const json_t *schema)
+{
+    struct schema *compiled = NULL;
+    struct err e = {0};
+    int rc = schema_compile(schema, &compiled, &e);
+    schema_free(compiled);
+    if (rc == -SCHEMA_ENOMEM)
+        return err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
+    return rc < 0 ? fail(l, "\"inputSchema\" %s", e.msg) : 0;
+}
+
 /* The Tool definition for tools/list ({name, title?, description, inputSchema}) and the
  * task policy into *p. */
 static int build_definition(const struct loader *l, const json_t *tool, const char *name,
@@ -298,6 +311,8 @@ static int build_definition(const struct loader *l, const json_t *tool, const ch
         return fail(l, "\"inputSchema\" must be an object");
     if (!type || strcmp(type, "object") != 0)
         return fail(l, "\"inputSchema\" must have \"type\": \"object\"");
+    if ((rc = check_schema(l, schema)) < 0)
+        return rc;
     if (!policy || strcmp(policy, "required") == 0)
         p->policy = TOOL_TASK_REQUIRED;
     else if (strcmp(policy, "optional") == 0)

@@ -481,7 +481,7 @@ int migrate_run(const char *dsn, int *applied, struct err *err)
     struct applied *rows = NULL;
     int nrows = 0, done = 0, rc;
     char sql[128];
-    PGconn *conn;
+    PGconn *conn = NULL;
 
     if (applied)
         *applied = 0;

@@ -1,221 +1,169 @@
 /*
- * schema.c - a small, strict JSON Schema subset validator for tool arguments.
+ * schema.c - compile JSON Schema 2020-12 documents and validate values
+ * against them.
  *
- * The first violation wins and is reported with its JSON pointer, so a
- * client learns exactly which argument is wrong.  Recursion is bounded by
- * SCHEMA_MAX_DEPTH.
+ * The public face of schema_compile.c (checking a document and building
+ * its nodes), schema_eval.c (applying them) and schema_regex.c (patterns).
+ * Before a value is validated its shape is bounded here, whatever the
+ * schema asks: at most SCHEMA_MAX_DEPTH levels and SCHEMA_MAX_VALUES
+ * values, so a schema that never looks inside a member still refuses a
+ * 2,000-deep array in it.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "schema.h"
 
-#include <math.h>
-#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "utf8.h"
+#include "schema_compile.h"
+#include "schema_eval.h"
+#include "schema_value.h"
 
-static bool type_is(const json_t *v, const char *type)
+/*
+ * Compile 'doc' (a schema: an object or a boolean) into a new *out, which
+ * keeps a reference to 'doc'; the caller frees it with schema_free().
+ * Returns 0, or -SCHEMA_EBADSCHEMA with 'err' set to "at #<schema
+ * location>: "<keyword>" <what is wrong>" for a keyword value of the wrong
+ * shape, a bad or unsupported pattern, an unresolvable or remote $ref, an
+ * embedded $id, $dynamicRef, another $schema dialect, a $ref cycle that
+ * consumes no instance, or a schema past the limits; or -SCHEMA_ENOMEM.
+ * Not thread-safe with itself on the same 'doc' (jansson reference counts).
+ */
+int schema_compile(const json_t *doc, struct schema **out, struct err *err)
 {
-    if (strcmp(type, "object") == 0)
-        return json_is_object(v);
-    if (strcmp(type, "array") == 0)
-        return json_is_array(v);
-    if (strcmp(type, "string") == 0)
-        return json_is_string(v);
-    if (strcmp(type, "boolean") == 0)
-        return json_is_boolean(v);
-    if (strcmp(type, "null") == 0)
-        return json_is_null(v);
-    if (strcmp(type, "number") == 0)
-        return json_is_number(v);
-    if (strcmp(type, "integer") == 0)
-        return json_is_integer(v) ||
-               (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
-                isfinite(json_real_value(v)));
-    return true; /* unknown type names constrain nothing */
-}
-
-static const char *kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
-
-static int check_type(const json_t *schema, const json_t *v, const char *ptr, struct err *err)
-{
-    const json_t *t = json_object_get(schema, "type");
-    if (json_is_string(t)) {
-        if (!type_is(v, json_string_value(t)))
-            return err_set(err, -SCHEMA_EINVALID, "%s must be of type %s, not %s", ptr,
-                           json_string_value(t), kind(v));
-    } else if (json_is_array(t)) {
-        size_t i;
-        const json_t *one;
-        json_array_foreach(t, i, one)
-        {
-            if (json_is_string(one) && type_is(v, json_string_value(one)))
-                return 0;
-        }
-        return err_set(err, -SCHEMA_EINVALID, "%s has the wrong type (%s)", ptr, kind(v));
-    }
-    return 0;
-}
-
-static int check_number(const json_t *schema, const json_t *v, const char *ptr, struct err *err)
-{
-    double x = json_number_value(v);
-    const json_t *k;
-    if ((k = json_object_get(schema, "minimum")) && json_is_number(k) && x < json_number_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s must be >= %g", ptr, json_number_value(k));
-    if ((k = json_object_get(schema, "maximum")) && json_is_number(k) && x > json_number_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s must be <= %g", ptr, json_number_value(k));
-    if ((k = json_object_get(schema, "exclusiveMinimum")) && json_is_number(k) &&
-        x <= json_number_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s must be > %g", ptr, json_number_value(k));
-    if ((k = json_object_get(schema, "exclusiveMaximum")) && json_is_number(k) &&
-        x >= json_number_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s must be < %g", ptr, json_number_value(k));
-    return 0;
-}
-
-static int check_string(const json_t *schema, const json_t *v, const char *ptr, struct err *err)
-{
-    size_t len = utf8_count(json_string_value(v), json_string_length(v));
-    const json_t *k;
-    if ((k = json_object_get(schema, "minLength")) && json_is_integer(k) &&
-        (json_int_t)len < json_integer_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s must be at least %lld characters", ptr,
-                       (long long)json_integer_value(k));
-    if ((k = json_object_get(schema, "maxLength")) && json_is_integer(k) &&
-        (json_int_t)len > json_integer_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s must be at most %lld characters", ptr,
-                       (long long)json_integer_value(k));
-    return 0;
-}
-
-static int validate(const json_t *schema, const json_t *v, const char *ptr, int depth,
-                    struct err *err);
-
-static int check_object(const json_t *schema, const json_t *v, const char *ptr, int depth,
-                        struct err *err)
-{
-    char sub[512];
-    const json_t *props = json_object_get(schema, "properties");
-    const json_t *required = json_object_get(schema, "required");
-    const json_t *extra = json_object_get(schema, "additionalProperties");
-    size_t i;
-    const json_t *name;
-    int rc;
-
-    json_array_foreach(required, i, name)
-    {
-        if (json_is_string(name) && !json_object_get(v, json_string_value(name)))
-            return err_set(err, -SCHEMA_EINVALID, "%s/%s is required", ptr,
-                           json_string_value(name));
-    }
-    const char *key;
-    const json_t *member;
-    json_object_foreach((json_t *)v, key, member)
-    {
-        snprintf(sub, sizeof(sub), "%s/%s", ptr, key);
-        const json_t *ps = json_object_get(props, key);
-        if (ps)
-            rc = validate(ps, member, sub, depth + 1, err);
-        else if (json_is_false(extra))
-            rc = err_set(err, -SCHEMA_EINVALID, "%s is not an accepted argument", sub);
-        else if (json_is_object(extra))
-            rc = validate(extra, member, sub, depth + 1, err);
-        else
-            rc = 0;
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int check_array(const json_t *schema, const json_t *v, const char *ptr, int depth,
-                       struct err *err)
-{
-    char sub[512];
-    const json_t *k;
-    size_t n = json_array_size(v);
-    if ((k = json_object_get(schema, "minItems")) && json_is_integer(k) &&
-        (json_int_t)n < json_integer_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s needs at least %lld items", ptr,
-                       (long long)json_integer_value(k));
-    if ((k = json_object_get(schema, "maxItems")) && json_is_integer(k) &&
-        (json_int_t)n > json_integer_value(k))
-        return err_set(err, -SCHEMA_EINVALID, "%s takes at most %lld items", ptr,
-                       (long long)json_integer_value(k));
-    const json_t *items = json_object_get(schema, "items");
-    if (!json_is_object(items))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(sub, sizeof(sub), "%s/%zu", ptr, i);
-        int rc = validate(items, json_array_get(v, i), sub, depth + 1, err);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int validate(const json_t *schema, const json_t *v, const char *ptr, int depth,
-                    struct err *err)
-{
-    if (depth > SCHEMA_MAX_DEPTH)
-        return err_set(err, -SCHEMA_EINVALID, "%s is nested too deeply", ptr);
-    if (json_is_boolean(schema))
-        return json_is_true(schema) ? 0
-                                    : err_set(err, -SCHEMA_EINVALID, "%s is not allowed", ptr);
-    if (!json_is_object(schema))
-        return 0;
-    int rc = check_type(schema, v, ptr, err);
-    if (rc < 0)
+    *out = NULL;
+    if (!json_is_object(doc) && !json_is_boolean(doc))
+        return err_set(err, -SCHEMA_EBADSCHEMA, "at #: a schema must be an object or a boolean");
+    struct schema *s = calloc(1, sizeof(*s));
+    if (!s)
+        return err_set(err, -SCHEMA_ENOMEM, "out of memory");
+    s->doc = json_incref((json_t *)doc);
+    int rc = schema_compile_build(s, err);
+    if (rc < 0) {
+        schema_free(s);
         return rc;
-    const json_t *k;
-    if ((k = json_object_get(schema, "const")) && !json_equal((json_t *)k, (json_t *)v))
-        return err_set(err, -SCHEMA_EINVALID, "%s must equal the schema's const", ptr);
-    if ((k = json_object_get(schema, "enum")) && json_is_array(k)) {
-        size_t i;
-        const json_t *one;
-        bool found = false;
-        json_array_foreach(k, i, one) found = found || json_equal((json_t *)one, (json_t *)v);
-        if (!found)
-            return err_set(err, -SCHEMA_EINVALID, "%s must be one of the schema's enum values",
-                           ptr);
     }
-    if (json_is_number(v))
-        return check_number(schema, v, ptr, err);
-    if (json_is_string(v))
-        return check_string(schema, v, ptr, err);
-    if (json_is_object(v))
-        return check_object(schema, v, ptr, depth, err);
-    if (json_is_array(v))
-        return check_array(schema, v, ptr, depth, err);
+    *out = s;
+    return 0;
+}
+
+/* Free 's' (NULL is a no-op): its nodes, patterns and its reference to the document. */
+void schema_free(struct schema *s)
+{
+    if (!s)
+        return;
+    schema_compile_release(s);
+    json_decref(s->doc);
+    free(s);
+}
+
+/* The shape walk: depth and count of values. */
+struct shape {
+    size_t values;        /* values seen so far */
+    struct schema_ptr at; /* where the walk is */
+    struct err *err;      /* the failure */
+};
+
+static int walk_shape(struct shape *w, const json_t *v, int depth)
+{
+    const char *key;
+    json_t *m;
+    size_t i, mark;
+    int rc = 0;
+    if (depth > SCHEMA_MAX_DEPTH)
+        return err_set(w->err, -SCHEMA_EINVALID, "%s: nested deeper than %d levels (limit)",
+                       schema_value_ptr_text(&w->at), SCHEMA_MAX_DEPTH);
+    if (++w->values > SCHEMA_MAX_VALUES)
+        return err_set(w->err, -SCHEMA_EINVALID, "%s: more than %d values in all (limit)",
+                       schema_value_ptr_text(&w->at), SCHEMA_MAX_VALUES);
+    json_array_foreach(v, i, m)
+    {
+        mark = schema_value_ptr_index(&w->at, i);
+        rc = walk_shape(w, m, depth + 1);
+        schema_value_ptr_pop(&w->at, mark);
+        if (rc < 0)
+            return rc;
+    }
+    json_object_foreach((json_t *)v, key, m)
+    {
+        mark = schema_value_ptr_push(&w->at, key, strlen(key));
+        rc = walk_shape(w, m, depth + 1);
+        schema_value_ptr_pop(&w->at, mark);
+        if (rc < 0)
+            return rc;
+    }
     return 0;
 }
 
 /*
- * Validate 'value' against 'schema'.  Returns 0, or -SCHEMA_EINVALID with a
- * message such as "arguments/seconds must be <= 86400".  Borrows both;
- * thread-safe.
+ * Validate 'value' against the compiled schema 's'.  Returns 0, or
+ * -SCHEMA_EINVALID with 'err' set to "<JSON pointer>: <why> (<keyword>)",
+ * e.g. "/items/2/name: must be at least 3 characters (minLength)", with
+ * "(root)" for the value itself and "(limit)" when a limit was passed; or
+ * -SCHEMA_ENOMEM.  Borrows both; thread-safe (a compiled schema is only
+ * read).
  */
-int schema_validate(const json_t *schema, const json_t *value, struct err *err)
+int schema_validate(const struct schema *s, const json_t *value, struct err *err)
 {
-    return validate(schema, value, "arguments", 0, err);
+    struct shape w = {.err = err};
+    int rc = walk_shape(&w, value, 0);
+    return rc < 0 ? rc : schema_eval(s->root, value, err);
+}
+
+struct nul_walk {
+    struct schema_ptr at; /* where the walk is */
+    struct err *err;      /* the failure */
+};
+
+static int walk_nul(struct nul_walk *w, const json_t *v)
+{
+    const char *key;
+    json_t *m;
+    size_t i, mark;
+    int rc = 0;
+    if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
+        return err_set(w->err, -SCHEMA_EINVALID, "%s: strings may not contain U+0000",
+                       schema_value_ptr_text(&w->at));
+    json_array_foreach(v, i, m)
+    {
+        mark = schema_value_ptr_index(&w->at, i);
+        rc = walk_nul(w, m);
+        schema_value_ptr_pop(&w->at, mark);
+        if (rc < 0)
+            return rc;
+    }
+    json_object_foreach((json_t *)v, key, m)
+    {
+        size_t len = json_object_iter_key_len(json_object_key_to_iter(key));
+        mark = schema_value_ptr_push(&w->at, key, len);
+        rc = strlen(key) != len
+                 ? err_set(w->err, -SCHEMA_EINVALID, "%s: strings may not contain U+0000",
+                           schema_value_ptr_text(&w->at))
+                 : walk_nul(w, m);
+        schema_value_ptr_pop(&w->at, mark);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/*
+ * Find U+0000 in any string or member name of 'value' (PostgreSQL's jsonb
+ * cannot store it, and C strings would stop at it).  Returns 0, or
+ * -SCHEMA_EINVALID with 'err' set to "<prefix><pointer>: strings may not
+ * contain U+0000" ('prefix' is a JSON pointer such as "/params", or "").
+ * Recursion follows the value's depth (jansson's parser bounds it).
+ * Thread-safe.
+ */
+int schema_check_nul(const json_t *value, const char *prefix, struct err *err)
+{
+    struct nul_walk w = {.err = err};
+    size_t n = strlen(prefix);
+    if (n > SCHEMA_PTR_MAX)
+        n = SCHEMA_PTR_MAX;
+    memcpy(w.at.buf, prefix, n);
+    w.at.len = n;
+    w.at.buf[n] = '\0';
+    return walk_nul(&w, value);
 }

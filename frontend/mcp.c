@@ -290,12 +290,13 @@ static json_t *check_tool_call(const struct mcp_call *c, const struct rpc_reques
 {
     struct err e = {0};
     json_t *empty = json_object();
-    int rc = schema_validate(tool->input_schema, args ? args : empty, &e);
+    int rc = schema_validate(tool->schema, args ? args : empty, &e);
     json_decref(empty);
     if (rc < 0) {
         char msg[300];
         snprintf(msg, sizeof(msg), "Invalid arguments: %s", e.msg);
-        return reply_error(req, status, RPC_EPARAMS, msg, NULL);
+        return reply_error(req, status, rc == -SCHEMA_ENOMEM ? RPC_EINTERNAL : RPC_EPARAMS, msg,
+                           NULL);
     }
     if (c->header &&
         rpc_check_param_headers(tool->input_schema, args, c->header, c->header_arg, &e) < 0)
@@ -453,9 +454,11 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     if (!id)
         return reply;
     json_t *responses = json_object_get(req->params, "inputResponses");
-    if (!json_is_object(responses))
+    if (!responses_valid(responses)) /* as an MRTR retry's answers are checked */
         return reply_error(req, status, RPC_EPARAMS,
-                           "Invalid params: \"inputResponses\" must be an object", NULL);
+                           "Invalid params: \"inputResponses\" must be an object of result "
+                           "objects",
+                           NULL);
     struct err e = {0};
     int rc = mcp_answer(c, id, responses, &e);
     if (rc < 0)
@@ -680,16 +683,13 @@ json_t *mcp_task_notification(const json_t *id, const struct task_row *row)
     return notification("notifications/tasks", with_subscription(p, id));
 }
 
-/* notifications/tools/list_changed on listen stream 'id'; a new reference. */
-json_t *mcp_tools_changed_notification(const json_t *id)
+/* notifications/<list>/list_changed ('list': "tools" or "prompts", borrowed) on listen
+ * stream 'id'; a new reference. */
+json_t *mcp_list_changed_notification(const json_t *id, const char *list)
 {
-    return notification("notifications/tools/list_changed", with_subscription(json_object(), id));
-}
-
-/* notifications/prompts/list_changed on listen stream 'id'; a new reference. */
-json_t *mcp_prompts_changed_notification(const json_t *id)
-{
-    return notification("notifications/prompts/list_changed", with_subscription(json_object(), id));
+    char method[64];
+    snprintf(method, sizeof(method), "notifications/%s/list_changed", list);
+    return notification(method, with_subscription(json_object(), id));
 }
 
 /* The result that ends listen stream 'id' gracefully; a new reference. */

@@ -110,10 +110,9 @@ json_t *mcp_progress_notification(const json_t *token, const struct task_row *ro
 json_t *mcp_listen_ack(const json_t *id, const json_t *accepted);
 /* notifications/tasks with the DetailedTask of 'row' (new reference). */
 json_t *mcp_task_notification(const json_t *id, const struct task_row *row);
-/* notifications/tools/list_changed on listen stream 'id' (new reference). */
-json_t *mcp_tools_changed_notification(const json_t *id);
-/* notifications/prompts/list_changed on listen stream 'id' (new reference). */
-json_t *mcp_prompts_changed_notification(const json_t *id);
+/* notifications/<list>/list_changed ("tools" or "prompts") on listen stream 'id' (new
+ * reference). */
+json_t *mcp_list_changed_notification(const json_t *id, const char *list);
 /* The graceful end of listen stream 'id': its result (new reference). */
 json_t *mcp_listen_close(const json_t *id);
 

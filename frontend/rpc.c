@@ -17,6 +17,7 @@
 
 #include "b64.h"
 #include "mcpdefs.h"
+#include "schema.h"
 #include "utf8.h"
 
 /* The one table from our errors to JSON-RPC codes and HTTP statuses. */
@@ -46,9 +47,38 @@ int rpc_error_http_status(enum rpc_error e)
 }
 
 /*
+ * jansson 2.14 refuses U+0000 in a member name even with JSON_ALLOW_NUL, yet
+ * the body is valid JSON: answer -32602, not -32700.  A copy with every
+ * \u0000 escape made \u0001 is parsed only to find the request's id.
+ */
+static int nul_in_name(const char *buf, size_t len, struct rpc_request *req, struct err *err)
+{
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return err_set(err, -RPC_EINTERNAL, "out of memory");
+    memcpy(copy, buf, len);
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (copy[i] != '\\')
+            continue;
+        if (memcmp(copy + i, "\\u0000", 6) == 0)
+            copy[i + 5] = '1';
+        i++; /* the escaped character starts no escape of its own */
+    }
+    json_t *root = json_loadb(copy, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+    json_t *id = json_object_get(root, "id");
+    free(copy);
+    req->root = root;
+    if (id && (json_is_string(id) || json_is_integer(id)))
+        req->id = id;
+    return err_set(err, -RPC_EPARAMS, "Invalid params: member names may not contain U+0000");
+}
+
+/*
  * Parse exactly 'len' bytes at 'buf' as one JSON-RPC 2.0 request or
  * notification.  Returns 0 and fills *req (release with rpc_request_fini),
- * or -RPC_EPARSE / -RPC_EINVALID with 'err' set.  On failure *req may still
+ * or -RPC_EPARSE / -RPC_EINVALID with 'err' set, or -RPC_EPARAMS for U+0000
+ * in a string or name (valid JSON that cannot be stored or used as a C
+ * string; the message has its JSON pointer).  On failure *req may still
  * hold the id of a well-formed object, so the error response can carry it.
  * Thread-safe.
  */
@@ -56,7 +86,10 @@ int rpc_parse(const char *buf, size_t len, struct rpc_request *req, struct err *
 {
     json_error_t jerr;
     memset(req, 0, sizeof(*req));
-    req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    req->root =
+        json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!req->root && strstr(jerr.text, "NUL byte in object key"))
+        return nul_in_name(buf, len, req, err);
     if (!req->root)
         return err_set(err, -RPC_EPARSE, "Parse error: %s (at byte %d)", jerr.text,
                        jerr.position);
@@ -72,6 +105,12 @@ int rpc_parse(const char *buf, size_t len, struct rpc_request *req, struct err *
     if (id && !req->id)
         return err_set(err, -RPC_EINVALID,
                        "Invalid request: \"id\" must be a string or an integer");
+    struct err nul = {0};
+    if (schema_check_nul(req->root, "", &nul) < 0) {
+        bool in_params = strncmp(nul.msg, "/params/", 8) == 0;
+        return err_set(err, in_params ? -RPC_EPARAMS : -RPC_EINVALID, "%s: %s",
+                       in_params ? "Invalid params" : "Invalid request", nul.msg);
+    }
     json_t *method = json_object_get(req->root, "method");
     if (!method) {
         bool response = json_object_get(req->root, "result") || json_object_get(req->root, "error");

@@ -195,8 +195,7 @@ static void listen_key(struct wait *w, struct threadconn *tc, int i, bool all)
     bool tools = strcmp(w->hw.keys[i], HUB_TOOLS_KEY) == 0;
     if (tools || strcmp(w->hw.keys[i], HUB_PROMPTS_KEY) == 0) {
         if (!all) /* a list key has no state to look at: only an event means a change */
-            stream_send(w, tools ? mcp_tools_changed_notification(w->id)
-                                 : mcp_prompts_changed_notification(w->id));
+            stream_send(w, mcp_list_changed_notification(w->id, tools ? "tools" : "prompts"));
         return;
     }
     struct task_row row;

@@ -59,8 +59,8 @@ tool_child() {
 # run_and_cancel TOOL ARGS GRACE_MS MIN_MS: start TOOL, wait for its process group, cancel,
 # and check the group is gone within GRACE_MS + slack (and not before MIN_MS).
 run_and_cancel() {
-    local tool=$1 args=$2 grace=$3 min=$4
-    call_task "$PROXY" "$TOK" "$tool" "$args"
+    local tool=$1 tool_args=$2 grace=$3 min=$4
+    call_task "$PROXY" "$TOK" "$tool" "$tool_args"
     local id=$TASK_ID
     check "$tool: task created" [ "$STATUS ${id:+id}" = "200 id" ]
     has_child() { CHILD=$(tool_child "$id"); }

@@ -49,10 +49,10 @@ pg_ports_of() {
     inodes=" $(find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
         sed 's/^socket:\[\([0-9]*\)\]$/\1/' | paste -sd' ') "
     pg=$(printf '%04X' $((BASE + 40)))
-    for h in $(awk -v ino="$inodes" -v pg="$pg" 'NR > 1 { split($2, l, ":"); split($3, r, ":")
-                   if (r[2] == pg && index(ino, " " $10 " ")) print l[2] }' "/proc/$1/net/tcp"); do
+    while read -r h; do
         echo $((16#$h))
-    done
+    done < <(awk -v ino="$inodes" -v pg="$pg" 'NR > 1 { split($2, l, ":"); split($3, r, ":")
+                   if (r[2] == pg && index(ino, " " $10 " ")) print l[2] }' "/proc/$1/net/tcp")
 }
 # waiting_inserts PORTS: INSERTs into tasks from those client ports that wait on a lock.
 waiting_inserts() {

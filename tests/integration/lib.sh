@@ -5,6 +5,8 @@
 # say which one.  Every wait has a deadline; every check counts towards the
 # closing "N passed, M failed" line.
 # SPDX-License-Identifier: Apache-2.0
+# The variables set here (PROXY, STATUS, TASK_ID, ...) are for the scripts that source it.
+# shellcheck shell=bash disable=SC2034
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -75,6 +77,7 @@ finish() {
 token() { "$STACK" token "${1:-dev}"; }
 
 # meta [CAPS_JSON]: the _meta envelope of a 2026-07-28 request.
+# shellcheck disable=SC2120 # most callers want the default capabilities
 meta() {
     local caps=${1:-'{"extensions":{"io.modelcontextprotocol/tasks":{}}}'}
     printf '{"io.modelcontextprotocol/protocolVersion":"2026-07-28",'

@@ -16,8 +16,8 @@ raw "$PROXY" "$TOK" tools/list "" '{"jsonrpc":"2.0","method":"notifications/what
 check "notification: 202" [ "$STATUS" = 202 ]
 rpc "$PROXY" "$TOK" tools/call '{"name":"sleep","arguments":{"seconds":"ten"}}' sleep
 check "wrong argument type: -32602" [ "$STATUS $(jbody .error.code)" = "200 -32602" ]
-check "wrong argument type: the message names arguments/seconds" \
-    contains "$(jbody .error.message)" "arguments/seconds"
+check "wrong argument type: the message names /seconds and the keyword" \
+    [ "$(jbody .error.message)" = "Invalid arguments: /seconds: must be of type number, not a string (type)" ]
 rpc "$PROXY" "$TOK" tools/call '{"name":"sleep","arguments":{"seconds":1,"rm":"-rf"}}' sleep
 check "unknown argument: -32602" [ "$(jbody .error.code)" = -32602 ]
 rpc "$PROXY" "$TOK" tools/call '{"name":"nope","arguments":{}}' nope

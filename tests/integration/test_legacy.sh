@@ -7,6 +7,7 @@
 # session that is not the caller's, 405 for GET and DELETE, -32022 with the versions
 # served, errors in HTTP 200, no SSE event ids); tool log messages streamed in both eras.
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck disable=SC2016,SC2034 # all_of/check take conditions as single-quoted strings, evaluated later
 . "$(dirname "$0")/lib.sh"
 ALICE=$(token alice)
 MALLORY=$(token mallory)

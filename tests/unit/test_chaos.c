@@ -2,7 +2,8 @@
  * test_chaos.c - every codec of untrusted or wire data under allocation
  * failure: the envelope, JSON-RPC parsing, checks and replies, requestState,
  * legacy session ids and tasks/list cursors, base64, notify payloads,
- * external-tool lines and the CLI's SSE parser.
+ * external-tool lines, the CLI's SSE parser and the schema validator
+ * (compile and validate).
  *
  * Each operation runs once with allocation 0 failing, once with 1 failing,
  * and so on until a run reaches no failure (allocfail_loop()).  Every run
@@ -34,6 +35,7 @@
 #include "extproto.h"
 #include "notify.h"
 #include "rpc.h"
+#include "schema.h"
 #include "session.h"
 #include "sse.h"
 #include "state.h"
@@ -717,6 +719,69 @@ static void line_check(void *arg, int rc, bool failed)
     extproto_event_fini(&c->ev);
 }
 
+/* ---- the schema validator: compile, then validate ---- */
+
+/* Every allocating path: patterns, properties, $ref, propertyNames (a new string per
+ * name), annotations past 64 members (a heap bit set), dependencies. */
+static const char chaos_schema[] =
+    "{\"$defs\":{\"n\":{\"$anchor\":\"num\",\"type\":\"integer\"}},"
+    "\"properties\":{\"a\":{\"$ref\":\"#num\"},\"b\":{\"pattern\":\"^[a-z\\\\u00e9]+$\"}},"
+    "\"patternProperties\":{\"^k\":{\"type\":\"integer\"}},\"propertyNames\":{\"maxLength\":4},"
+    "\"anyOf\":[{\"required\":[\"a\"]},true],\"dependentSchemas\":{\"a\":true},"
+    "\"unevaluatedProperties\":false}";
+
+struct schema_case {
+    json_t *doc;   /* chaos_schema, parsed before the loop */
+    json_t *good;  /* 70 members: valid */
+    json_t *bad;   /* one member refused */
+    int bad_rc;    /* schema_validate() of 'bad' */
+    char msg[256]; /* its message */
+};
+
+static int schema_run(void *arg)
+{
+    struct schema_case *c = arg;
+    struct schema *s = NULL;
+    struct err e = {0};
+    int rc = schema_compile(c->doc, &s, &e);
+    if (rc == 0 && (rc = schema_validate(s, c->good, &e)) == 0) {
+        c->bad_rc = schema_validate(s, c->bad, &e);
+        snprintf(c->msg, sizeof(c->msg), "%s", e.msg);
+    }
+    schema_free(s);
+    return rc;
+}
+
+static void schema_check(void *arg, int rc, bool failed)
+{
+    struct schema_case *c = arg;
+    if (failed && rc == -SCHEMA_ENOMEM)
+        return;
+    assert_int_equal(rc, 0);
+    if (c->bad_rc == -SCHEMA_ENOMEM && failed)
+        return;
+    assert_int_equal(c->bad_rc, -SCHEMA_EINVALID);
+    assert_string_equal(c->msg, "/zz: is not an accepted property (unevaluatedProperties)");
+}
+
+static void test_chaos_schema_compile_and_validate(void **state)
+{
+    struct schema_case c = {.doc = json_loads(chaos_schema, 0, NULL)};
+    assert_non_null(c.doc);
+    c.good = json_pack("{s:i, s:s}", "a", 1, "b", "abc\xc3\xa9");
+    for (int i = 0; i < 68; i++) {
+        char key[8];
+        snprintf(key, sizeof(key), "k%d", i);
+        json_object_set_new(c.good, key, json_integer(i));
+    }
+    c.bad = json_deep_copy(c.good);
+    json_object_set_new(c.bad, "zz", json_true());
+    assert_true(allocfail_loop("schema", schema_run, schema_check, &c) > 0);
+    json_decref(c.doc);
+    json_decref(c.good);
+    json_decref(c.bad);
+}
+
 static void test_chaos_extproto_parse_line(void **state)
 {
     static struct line_case cases[] = {
@@ -846,6 +911,7 @@ int main(void)
         cmocka_unit_test_teardown(test_chaos_state_sign_and_verify, allocfail_teardown),
         cmocka_unit_test_teardown(test_chaos_session_ids_and_cursors, allocfail_teardown),
         cmocka_unit_test_teardown(test_chaos_extproto_parse_line, allocfail_teardown),
+        cmocka_unit_test_teardown(test_chaos_schema_compile_and_validate, allocfail_teardown),
         cmocka_unit_test_teardown(test_chaos_sse_feed, allocfail_teardown),
     };
     return cmocka_run_group_tests_name("chaos", tests, NULL, NULL);

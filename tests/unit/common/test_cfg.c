@@ -117,6 +117,21 @@ static void test_cfg_secrets_not_flags_but_files(void **state)
     unlink(path);
 }
 
+/* An unreadable secret file is a clear error, and releasing afterwards frees nothing that
+ * was not read from a file (the default and the environment value are not ours). */
+static void test_cfg_unreadable_secret_file_fails_cleanly(void **state)
+{
+    struct err e = {0};
+    char *argv[] = {"prog", NULL};
+    setenv("TASKWIRE_PG_DSN", "from-the-environment", 1);
+    setenv("TASKWIRE_PG_DSN_FILE", "/nonexistent/taskwire-secret", 1);
+    assert_int_equal(load(1, argv, &e), -CFG_EINVALID);
+    assert_non_null(strstr(e.msg, "cannot read secret file /nonexistent/taskwire-secret"));
+    assert_null(s_dsn); /* not left pointing at the environment's string... */
+    cfg_fini(opts, N);  /* ...which cfg_fini() would then free */
+    unsetenv("TASKWIRE_PG_DSN");
+}
+
 static void test_cfg_help_and_positional(void **state)
 {
     struct err e = {0};
@@ -143,6 +158,7 @@ int main(void)
         cmocka_unit_test_setup(test_cfg_flag_beats_environment, setup),
         cmocka_unit_test_setup(test_cfg_rejects_bad_values, setup),
         cmocka_unit_test_setup(test_cfg_secrets_not_flags_but_files, setup),
+        cmocka_unit_test_setup(test_cfg_unreadable_secret_file_fails_cleanly, setup),
         cmocka_unit_test_setup(test_cfg_help_and_positional, setup),
     };
     return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);

@@ -295,6 +295,36 @@ static void test_manifest_refuses_argv0_that_cannot_run(void **state)
     expect_refused("argv[0] is empty");
 }
 
+/* An inputSchema the validator cannot honour leaves the whole manifest out, and the
+ * message names the file, the tool and the schema location. */
+static void test_manifest_refuses_an_invalid_input_schema(void **state)
+{
+    static const struct {
+        const char *schema; /* the inputSchema */
+        const char *want;   /* part of the message */
+    } cases[] = {
+        {"{\"type\":\"object\",\"properties\":{\"n\":{\"minimum\":\"0\"}}}",
+         "tools[1] (t1): \"inputSchema\" at #/properties/n: \"minimum\" must be a number"},
+        {"{\"type\":\"object\",\"properties\":{\"n\":{\"$ref\":\"#/$defs/nope\"}}}",
+         "\"$ref\" does not resolve within the schema"},
+        {"{\"type\":\"object\",\"$ref\":\"https://example.com/s.json\"}",
+         "\"$ref\" is remote"},
+        {"{\"type\":\"object\",\"patternProperties\":{\"(?<=a)\":true}}",
+         "lookahead and lookbehind are not supported"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "{\"tools\":[{\"name\":\"t0\",\"description\":\"d\",\"inputSchema\":"
+                 "{\"type\":\"object\"},\"argv\":[\"tool.sh\"]},"
+                 "{\"name\":\"t1\",\"description\":\"d\",\"inputSchema\":%s,"
+                 "\"argv\":[\"tool.sh\"]}]}",
+                 cases[i].schema);
+        write_file(manifest, text, 0644);
+        expect_refused(cases[i].want);
+    }
+}
+
 static void test_manifest_refuses_duplicate_names(void **state)
 {
     write_file(manifest,
@@ -355,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_manifest_loads_valid_tools),
         cmocka_unit_test(test_manifest_resolves_relative_argv_against_its_folder),
         cmocka_unit_test(test_manifest_refuses_unknown_keys),
+        cmocka_unit_test(test_manifest_refuses_an_invalid_input_schema),
         cmocka_unit_test(test_manifest_refuses_bad_types_and_ranges),
         cmocka_unit_test(test_manifest_refuses_argv0_that_cannot_run),
         cmocka_unit_test(test_manifest_refuses_duplicate_names),

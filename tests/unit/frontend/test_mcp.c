@@ -1304,6 +1304,8 @@ static void test_mcp_tasks_update_is_refused_for_another_owner(void **state)
     assert_nothing_published();
 }
 
+/* Checked as an MRTR retry's answers are: an object of result objects, else nothing is
+ * stored. */
 static void test_mcp_tasks_update_needs_input_responses_as_an_object(void **state)
 {
     struct fixture *f = *state;
@@ -1312,6 +1314,8 @@ static void test_mcp_tasks_update_needs_input_responses_as_an_object(void **stat
         "{\"taskId\":\"" TASK "\",\"inputResponses\":\"accept\"}",
         "{\"taskId\":\"" TASK "\",\"inputResponses\":[" ACCEPT "]}",
         "{\"taskId\":\"" TASK "\",\"inputResponses\":null}",
+        "{\"taskId\":\"" TASK "\",\"inputResponses\":{\"quarter\":\"yes\"}}",
+        "{\"taskId\":\"" TASK "\",\"inputResponses\":{\"quarter\":" ACCEPT ",\"x\":[]}}",
     };
 
     table_waiting(f, "{\"quarter\":" ELICIT "}");
@@ -1802,12 +1806,12 @@ static void test_mcp_stream_notifications_name_their_subscription(void **state)
                    "\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);
 
-    m = mcp_tools_changed_notification(sub);
+    m = mcp_list_changed_notification(sub, "tools");
     assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\","
                    "\"params\":{\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);
 
-    m = mcp_prompts_changed_notification(sub);
+    m = mcp_list_changed_notification(sub, "prompts");
     assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\","
                    "\"params\":{\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);

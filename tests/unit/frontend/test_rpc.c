@@ -36,6 +36,40 @@ static void test_rpc_rejects_malformed_json(void **state)
     assert_int_equal(rpc_error_http_status(RPC_EPARSE), 400);
 }
 
+/* U+0000 is valid JSON: never -32700.  In params it is -32602 with the JSON pointer
+ * (PostgreSQL cannot store it, and C strings would stop at it); in the envelope -32600. */
+static void test_rpc_refuses_nul_with_its_place(void **state)
+{
+    struct rpc_request req;
+    struct err e = {0};
+    const char *b = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{"
+                    "\"name\":\"echo\",\"arguments\":{\"text\":\"a\\u0000b\"}}}";
+    assert_int_equal(rpc_parse(b, strlen(b), &req, &e), -RPC_EPARAMS);
+    assert_string_equal(e.msg,
+                        "Invalid params: /params/arguments/text: strings may not contain U+0000");
+    assert_int_equal(json_integer_value(req.id), 7);
+    rpc_request_fini(&req);
+    b = "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"tools/call\",\"params\":{"
+        "\"name\":\"echo\\u0000evil\"}}";
+    assert_int_equal(rpc_parse(b, strlen(b), &req, &e), -RPC_EPARAMS);
+    assert_string_equal(e.msg, "Invalid params: /params/name: strings may not contain U+0000");
+    rpc_request_fini(&req);
+    b = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\\u0000\"}";
+    assert_int_equal(rpc_parse(b, strlen(b), &req, &e), -RPC_EINVALID);
+    assert_string_equal(e.msg, "Invalid request: /method: strings may not contain U+0000");
+    rpc_request_fini(&req);
+    /* jansson refuses U+0000 in a member name; the answer is still -32602 with the id */
+    b = "{\"jsonrpc\":\"2.0\",\"id\":\"k\\\\u0000\",\"method\":\"tools/call\",\"params\":"
+        "{\"arguments\":{\"a\\u0000b\":1}}}";
+    assert_int_equal(rpc_parse(b, strlen(b), &req, &e), -RPC_EPARAMS);
+    assert_string_equal(e.msg, "Invalid params: member names may not contain U+0000");
+    assert_string_equal(json_string_value(req.id), "k\\u0000");
+    rpc_request_fini(&req);
+    b = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"text\":\"\\\\u0000\"}}";
+    assert_int_equal(rpc_parse(b, strlen(b), &req, &e), 0); /* an escaped backslash */
+    rpc_request_fini(&req);
+}
+
 static void test_rpc_rejects_batch(void **state)
 {
     struct rpc_request req;
@@ -323,6 +357,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rpc_rejects_malformed_json),
+        cmocka_unit_test(test_rpc_refuses_nul_with_its_place),
         cmocka_unit_test(test_rpc_rejects_batch),
         cmocka_unit_test(test_rpc_rejects_posted_response),
         cmocka_unit_test(test_rpc_rejects_bad_shapes),
