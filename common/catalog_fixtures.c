@@ -49,6 +49,8 @@ static const struct builtin fixtures[] = {
      TOOL_TASK_NEVER},
     {TOOL("test_trigger_tool_change", "Signals that the tools list changed.", OBJ("")),
      TOOL_TASK_NEVER},
+    {TOOL("test_trigger_prompt_change", "Signals that the prompts list changed.", OBJ("")),
+     TOOL_TASK_NEVER},
     /* ---- content (tools-call-* scenarios) ---- */
     {TOOL("test_simple_text", "Returns a simple text response.", OBJ("")), TOOL_TASK_NEVER},
     {TOOL("test_image_content", "Returns a small PNG image.", OBJ("")), TOOL_TASK_NEVER},

@@ -1,10 +1,11 @@
 /*
  * migrate.c - apply the embedded SQL migrations (proto/sql) with libpq.
  *
- * One session holds pg_advisory_lock(MIGRATE_LOCK_KEY) for the whole run, so
- * concurrent runners queue up and the later ones find nothing to do.  Each
- * migration commits together with its schema_migrations row.  Nothing here
- * creates databases or roles, and nothing is ever rolled back once committed.
+ * One session holds the advisory lock MIGRATE_LOCK_KEY for the whole run, so
+ * concurrent runners queue up (polling, never blocked inside a statement) and
+ * the later ones find nothing to do.  Each migration commits together with
+ * its schema_migrations row.  Nothing here creates databases or roles, and
+ * nothing is ever rolled back once committed.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -19,11 +20,14 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "migrations.h"
 
 #define MIGRATE_LOCK_KEY          INT64_C(0x7461736b77697265) /* "taskwire" in ASCII */
 #define MIGRATE_CONNECT_TIMEOUT_S "10" /* when neither the DSN nor PGCONNECT_TIMEOUT says */
 #define MIGRATE_NO_TX_MARK        "-- no-transaction"
+#define MIGRATE_LOCK_WAIT_MS      60000 /* how long a runner waits for another to finish */
+#define MIGRATE_LOCK_POLL_MS      100   /* between tries of the lock */
 
 /* What schema_migrations says about one version. */
 struct applied {
@@ -410,6 +414,37 @@ out_finish:
     return rc;
 }
 
+/*
+ * Take the migration advisory lock, asking again every MIGRATE_LOCK_POLL_MS
+ * for up to MIGRATE_LOCK_WAIT_MS.  Not pg_advisory_lock(): a runner blocked
+ * inside that statement holds a snapshot, and CREATE INDEX CONCURRENTLY in
+ * the runner that holds the lock waits for every older snapshot to go away,
+ * which PostgreSQL reports as a deadlock.  Between tries this session is idle.
+ */
+static int take_lock(PGconn *conn, struct err *err)
+{
+    char sql[128];
+    int64_t deadline = clock_now_ms() + MIGRATE_LOCK_WAIT_MS;
+    snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%" PRId64 ")", MIGRATE_LOCK_KEY);
+    for (;;) {
+        PGresult *res = PQexec(conn, sql);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+            int rc = pg_fail(conn, res, -MIGRATE_ESQL, err, "taking the migration lock");
+            PQclear(res);
+            return rc;
+        }
+        bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        PQclear(res);
+        if (got)
+            return 0;
+        if (clock_now_ms() >= deadline)
+            return err_set(err, -MIGRATE_ESQL,
+                           "taking the migration lock: another runner held it for %d s",
+                           MIGRATE_LOCK_WAIT_MS / 1000);
+        clock_sleep_ms(MIGRATE_LOCK_POLL_MS);
+    }
+}
+
 /* Apply each embedded migration missing from 'rows', in version order, counting
  * them in *done; stops at the first failure (that one rolled back). */
 static int apply_missing(PGconn *conn, const struct applied *rows, int nrows, int *done,
@@ -453,8 +488,7 @@ int migrate_run(const char *dsn, int *applied, struct err *err)
     rc = open_session(dsn, &conn, err);
     if (rc < 0)
         return rc;
-    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%" PRId64 ")", MIGRATE_LOCK_KEY);
-    rc = exec_simple(conn, sql, "taking the migration lock", err);
+    rc = take_lock(conn, err);
     if (rc < 0)
         goto out_finish;
 

@@ -135,14 +135,15 @@ int notify_publish(struct notify_pub *p, const char *kind, const char *task_id)
 
 /*
  * Parse an event payload: exactly "<kind> <task id>", one space, a kind that
- * travels on the wire (cancel, changed, tools) and a canonical task id;
+ * travels on the wire (cancel, changed, tools, prompts) and a canonical task id;
  * nothing before, between or after.  Returns 0 with out->kind pointing at
  * the static kind name, or -NOTIFY_EINVALID with *out zeroed.  Reads only
  * payload[0..len).  No I/O, no allocation; thread-safe.
  */
 int notify_parse(const char *payload, size_t len, struct notify_event *out)
 {
-    static const char *const wire_kinds[] = {NOTIFY_CANCEL, NOTIFY_CHANGED, NOTIFY_TOOLS};
+    static const char *const wire_kinds[] = {NOTIFY_CANCEL, NOTIFY_CHANGED, NOTIFY_TOOLS,
+                                             NOTIFY_PROMPTS};
     const char *space = payload ? memchr(payload, ' ', len) : NULL;
 
     memset(out, 0, sizeof(*out));

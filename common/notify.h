@@ -2,7 +2,7 @@
  * notify.h - fast wake-ups over Redis pub/sub (never the truth).
  *
  * A frontend or worker publishes "task changed" events (cancel, input
- * answered, progress, outcome, tools list) on one channel; subscribers wake
+ * answered, progress, outcome, tools or prompts list) on one channel; subscribers wake
  * whoever waits for that task.  If Redis is down nothing is lost: publishing
  * fails quietly and receivers still see the change at their next
  * conditional write, heartbeat or safety read.  The payload is
@@ -25,6 +25,7 @@
 #define NOTIFY_CANCEL "cancel"   /* tasks/cancel committed */
 #define NOTIFY_CHANGED "changed" /* status, progress or result changed */
 #define NOTIFY_TOOLS "tools"     /* the tools list changed (key is ignored) */
+#define NOTIFY_PROMPTS "prompts" /* the prompts list changed (key is ignored) */
 #define NOTIFY_RESYNC "resync"   /* local only: (re)subscribed, events may have been missed */
 
 enum notify_error {
@@ -34,7 +35,7 @@ enum notify_error {
 
 /* One event as read from the channel. */
 struct notify_event {
-    const char *kind;             /* NOTIFY_CANCEL, NOTIFY_CHANGED or NOTIFY_TOOLS (static) */
+    const char *kind;             /* NOTIFY_CANCEL, _CHANGED, _TOOLS or _PROMPTS (static) */
     char task_id[TASKID_LEN + 1]; /* canonical task id */
 };
 

@@ -25,6 +25,7 @@
 /* On an outcome, results are kept ttl_ms from now (never less than promised at creation). */
 #define KEEP "expires_at = greatest(expires_at, now() + ttl_ms * interval '1 millisecond')"
 #define ROW_COLS STORE_TASK_SQL
+#define STORE_IDS_SCAN "1000" /* rows of one owner's id range store_task_ids() looks at */
 #define OWNED                                                                                     \
     "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
     " AND status IN ('running', 'input_required')"
@@ -60,6 +61,8 @@ enum stmt {
     S_RETRY,
     S_REDISPATCH,
     S_QUEUE_STATS,
+    S_RECENT_IDS,
+    S_PREFIX_IDS,
     S_END_INPUT,
     S_LIST,
     S_COUNT
@@ -172,6 +175,20 @@ static const struct store_stmt stmts[S_COUNT] = {
                        " FROM tasks WHERE status = 'queued'),"
                        " (SELECT count(*) FROM tasks WHERE status IN ('running', 'input_required')"
                        " AND lease_until IS NOT NULL)"},
+    /* A caller's ids, newest first, through an index on their own rows only.
+     * Up to one typed character: tasks_owner_list_idx (0004) backwards, reading
+     * at most about 16 rows per id returned.  Longer prefixes: the id range of
+     * tasks_owner_id_idx (0005), at most STORE_IDS_SCAN rows (the newest of the
+     * first that many in id order, so only a prefix matching more than that is
+     * cut).  Both keep their plan when PostgreSQL switches to a generic one. */
+    [S_RECENT_IDS] = {STORE_STMT_RECENT_IDS,
+                      "SELECT id FROM tasks WHERE owner = $1 AND id::text LIKE $2 AND " VISIBLE
+                      " ORDER BY created_at DESC, id DESC LIMIT $3::int"},
+    [S_PREFIX_IDS] = {STORE_STMT_PREFIX_IDS,
+                      "SELECT id FROM (SELECT id, created_at FROM tasks WHERE owner = $1"
+                      " AND id BETWEEN $2::uuid AND $3::uuid AND " VISIBLE
+                      " ORDER BY id LIMIT " STORE_IDS_SCAN ") s"
+                      " ORDER BY created_at DESC, id DESC LIMIT $4::int"},
     /* The client refused an input request: the round ends the task with a tool error. */
     [S_END_INPUT] = {STORE_STMT_END_INPUT,
                      "UPDATE tasks SET status = 'completed', result = $3::jsonb,"
@@ -304,6 +321,40 @@ int store_task_get(struct store *st, const char *id, const char *owner, struct t
         return err_set(err, -STORE_ENOTFOUND, "no such task");
     const char *p[] = {id, owner};
     return run_row(st, S_GET, 2, p, out, err);
+}
+
+/*
+ * Copy into ids[0..*count) the ids of the tasks 'owner' can see whose id
+ * starts with 'prefix' (hex digits in either case and dashes where ids have
+ * them; "" = any), newest first, at most 'max' (clamped to
+ * 1..STORE_IDS_MAX; 'ids' must hold that many).  With two characters or
+ * more, only the first STORE_IDS_SCAN matching ids in id order are ranked.
+ * A prefix no id can start with finds nothing without asking the database.
+ * Returns 0 or the store's negative code (then *count is 0).
+ */
+int store_task_ids(struct store *st, const char *owner, const char *prefix, int max,
+                   char (*ids)[TASKID_LEN + 1], int *count, struct err *err)
+{
+    char lo[TASKID_LEN + 1], hi[TASKID_LEN + 1], m[16], like[4];
+    *count = 0;
+    if (!owner || !taskid_prefix_range(prefix, lo, hi))
+        return 0;
+    max = max < 1 ? 1 : max > STORE_IDS_MAX ? STORE_IDS_MAX : max;
+    snprintf(m, sizeof(m), "%d", max);
+    size_t typed = strlen(prefix);
+    snprintf(like, sizeof(like), "%.*s%%", (int)typed, lo); /* lowercased */
+    PGresult *r;
+    int rc = typed > 1 ? run(st, S_PREFIX_IDS, 4, (const char *const[]){owner, lo, hi, m}, &r, err)
+                       : run(st, S_RECENT_IDS, 3, (const char *const[]){owner, like, m}, &r, err);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && *count < max; i++) {
+        const char *id = PQgetvalue(r, i, 0);
+        if (taskid_valid(id)) /* always: uuid text output is canonical */
+            memcpy(ids[(*count)++], id, TASKID_LEN + 1);
+    }
+    st->pq->clear(r);
+    return 0;
 }
 
 /* 0 when task 'id' is visible to 'owner' (it exists, is not expired and is

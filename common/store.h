@@ -33,6 +33,7 @@ enum store_error {
 };
 
 #define STORE_TS_LEN 24 /* "2026-11-22T00:47:48.123Z" */
+#define STORE_IDS_MAX 1000 /* most ids one store_task_ids() call returns */
 #define STORE_LOG_KEEP 64 /* log messages kept per task (the oldest go first) */
 #define STORE_LIST_MAX 100 /* most tasks one store_task_list() returns */
 
@@ -110,6 +111,10 @@ MUST_CHECK int store_task_create(struct store *st, const struct task_new *t, str
  * (caller owns it); a foreign task reads as -STORE_ENOTFOUND. */
 MUST_CHECK int store_task_get(struct store *st, const char *id, const char *owner,
                               struct task_row *out, struct err *err);
+/* Ids of the visible tasks of 'owner' that start with 'prefix' ("" = any), newest
+ * first: at most 'max' (1..STORE_IDS_MAX) into ids[0..*count). */
+MUST_CHECK int store_task_ids(struct store *st, const char *owner, const char *prefix, int max,
+                              char (*ids)[TASKID_LEN + 1], int *count, struct err *err);
 /* Cancel a non-terminal task of 'owner'.  0 also when it was already terminal
  * (idempotent); *changed tells whether this call cancelled it. */
 MUST_CHECK int store_task_cancel(struct store *st, const char *id, const char *owner,

@@ -53,6 +53,8 @@
 #define STORE_STMT_RETRY         "tw_retry"         /* store_task_retry() */
 #define STORE_STMT_REDISPATCH    "tw_redispatch"    /* store_redispatch() */
 #define STORE_STMT_QUEUE_STATS   "tw_queue_stats"   /* store_sweep(), third */
+#define STORE_STMT_RECENT_IDS    "tw_recent_ids"    /* store_task_ids(), no prefix */
+#define STORE_STMT_PREFIX_IDS    "tw_prefix_ids"    /* store_task_ids(), with a prefix */
 #define STORE_STMT_END_INPUT     "tw_end_input"     /* store_task_end_input() */
 #define STORE_STMT_LIST          "tw_list"          /* store_task_list() */
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/random.h>
 
 /* Fill 'buf' with 'len' bytes from getrandom(2); returns 0 or -errno. */
@@ -85,4 +86,32 @@ bool taskid_valid(const char *s)
         }
     }
     return s[TASKID_LEN] == '\0';
+}
+
+/*
+ * Fill 'lo' and 'hi' with the smallest and largest canonical ids that start
+ * with 'prefix': its characters (hex digits lowercased) followed by '0's or
+ * 'f's, with dashes at offsets 8, 13, 18 and 23.  "" gives the whole range.
+ * Returns false, leaving both unspecified, when 'prefix' is NULL, longer than
+ * an id, or has a character no id has at that offset.  Since ids are
+ * canonical text and uuid order is byte order, the ids starting with
+ * 'prefix' are exactly those in [lo, hi].  Pure; thread-safe.
+ */
+bool taskid_prefix_range(const char *prefix, char lo[TASKID_LEN + 1], char hi[TASKID_LEN + 1])
+{
+    size_t n = prefix ? strnlen(prefix, TASKID_LEN + 1) : TASKID_LEN + 1;
+    if (n > TASKID_LEN)
+        return false;
+    for (size_t i = 0; i < TASKID_LEN; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char c = i < n ? prefix[i] : 0;
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (i < n && (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))))
+            return false;
+        lo[i] = dash ? '-' : i < n ? c : '0';
+        hi[i] = dash ? '-' : i < n ? c : 'f';
+    }
+    lo[TASKID_LEN] = hi[TASKID_LEN] = '\0';
+    return true;
 }

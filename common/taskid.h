@@ -21,5 +21,9 @@
 MUST_CHECK int taskid_new(char out[TASKID_LEN + 1]);
 /* True when 's' is exactly 36 chars of canonical lowercase UUID text (any version). */
 bool taskid_valid(const char *s);
+/* The smallest and largest canonical ids that start with 'prefix' (hex digits in
+ * either case, dashes where the canonical form has them, at most 36 chars); false
+ * when no id can start with it. */
+bool taskid_prefix_range(const char *prefix, char lo[TASKID_LEN + 1], char hi[TASKID_LEN + 1]);
 
 #endif

@@ -137,6 +137,8 @@ static void on_event(void *arg, const char *kind, const char *key)
         wake_all(arg);
     else if (strcmp(kind, NOTIFY_TOOLS) == 0)
         hub_event(arg, HUB_TOOLS_KEY);
+    else if (strcmp(kind, NOTIFY_PROMPTS) == 0)
+        hub_event(arg, HUB_PROMPTS_KEY);
     else
         hub_event(arg, key);
 }

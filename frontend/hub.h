@@ -26,6 +26,7 @@
 
 #define HUB_MAX_KEYS 64          /* task ids one waiter may watch */
 #define HUB_TOOLS_KEY "*tools"   /* the key of tools/list changes */
+#define HUB_PROMPTS_KEY "*prompts" /* the key of prompts/list changes */
 
 /* Flags reported by hub_take(). */
 enum {
@@ -38,7 +39,7 @@ enum {
 /* One waiting request: the caller's memory, linked into the hub while registered. */
 struct hub_waiter {
     struct MHD_Connection *conn;         /* the waiting connection */
-    char keys[HUB_MAX_KEYS][TASKID_LEN + 1]; /* task ids (or HUB_TOOLS_KEY) watched */
+    char keys[HUB_MAX_KEYS][TASKID_LEN + 1]; /* task ids (or HUB_*_KEY) watched */
     int nkeys;                           /* used entries of keys */
     int64_t tick_ms;                     /* tick interval */
     /* Guarded by the hub's mutex. */

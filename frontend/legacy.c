@@ -81,10 +81,10 @@ static void passthrough(const struct legacy_req *x, struct mcp_outcome *oc)
 
 /* ---- initialize ---- */
 
-/* True when the modern dispatch serves 'method' (a method of its table). */
-static bool served(const char *method)
+/* True when the modern dispatch of 'srv' serves 'method' (a method of its table). */
+static bool served(const struct mcp_server *srv, const char *method)
 {
-    struct mcp_call c = {.probe = true};
+    struct mcp_call c = {.srv = srv, .probe = true};
     struct rpc_request req = {.method = method};
     struct mcp_outcome out;
     mcp_handle(&c, &req, &out);
@@ -93,19 +93,19 @@ static bool served(const char *method)
 }
 
 /* The server capabilities a session of 'version' gets: only what works there. */
-static json_t *server_capabilities(const char *version)
+static json_t *server_capabilities(const struct mcp_server *srv, const char *version)
 {
     json_t *c = json_pack("{s:{s:b}, s:{}}", "tools", "listChanged", 0, "logging");
     if (strcmp(version, ERA_LEGACY_LATEST) == 0)
         json_object_set_new(
             c, "tasks",
             json_pack("{s:{}, s:{}, s:{s:{s:{}}}}", "list", "cancel", "requests", "tools", "call"));
-    if (served("resources/list"))
+    if (served(srv, "resources/list"))
         json_object_set_new(c, "resources",
                             json_pack("{s:b, s:b}", "subscribe", 0, "listChanged", 0));
-    if (served("prompts/list"))
+    if (served(srv, "prompts/list"))
         json_object_set_new(c, "prompts", json_pack("{s:b}", "listChanged", 0));
-    if (served("completion/complete"))
+    if (served(srv, "completion/complete"))
         json_object_set_new(c, "completions", json_object());
     return c;
 }
@@ -131,7 +131,7 @@ static void do_initialize(const struct legacy_call *lc, const struct legacy_req 
         return;
     }
     json_t *r = json_pack("{s:s, s:o, s:{s:s, s:s}, s:s}", "protocolVersion", version,
-                          "capabilities", server_capabilities(version), "serverInfo", "name",
+                          "capabilities", server_capabilities(srv, version), "serverInfo", "name",
                           "taskwire", "version", TASKWIRE_VERSION, "instructions",
                           strcmp(version, ERA_LEGACY_LATEST) == 0
                               ? "Long-running tools run as durable tasks; task-required tools "
@@ -145,7 +145,7 @@ static void do_initialize(const struct legacy_call *lc, const struct legacy_req 
 /* ping, resources/subscribe, resources/unsubscribe: exactly {}. */
 static void do_empty(const struct legacy_req *x, struct mcp_outcome *oc)
 {
-    if (strncmp(x->req->method, "resources/", 10) == 0 && !served("resources/list")) {
+    if (strncmp(x->req->method, "resources/", 10) == 0 && !served(x->mc->srv, "resources/list")) {
         legacy_fail(x, oc, RPC_EMETHOD, "Method not found", NULL);
         return;
     }

@@ -22,7 +22,9 @@
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "prompts.h"
 #include "redispatch.h"
+#include "resources.h"
 #include "startup.h"
 #include "state.h"
 
@@ -69,7 +71,8 @@ static const struct cfg_opt opts[] = {
      &s.task_ttl_ms, 1000, 30LL * 86400000},
     {"poll-interval-ms", CFG_INT, "1000", "pollIntervalMs suggested to clients",
      &s.poll_interval_ms, 50, 60000},
-    {"list-ttl-ms", CFG_INT, "60000", "caching ttlMs of tools/list and server/discover",
+    {"list-ttl-ms", CFG_INT, "60000",
+     "caching ttlMs of server/discover, the tools, prompts and resources lists, fixed resources",
      &s.list_ttl_ms, 0, 86400000},
     {"allowed-origins", CFG_STR, NULL,
      "comma-separated Origins browsers may call from (\"*\" = any; \"loopback\" = "
@@ -103,7 +106,9 @@ static const struct cfg_opt opts[] = {
      "how long a legacy (2025) Mcp-Session-Id stays valid (then the client initializes again)",
      &s.session_ttl_s, 60, 30LL * 86400},
     {"fixtures", CFG_BOOL, "false",
-     "also serve the conformance-suite fixture tools (test deployments only)", &s.fixtures},
+     "also serve the conformance-suite fixture tools, resources and prompts (test deployments "
+     "only)",
+     &s.fixtures},
     STARTUP_LOG_OPTIONS(&s.log_level, &s.log_text),
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -136,9 +141,11 @@ struct shared {
     struct catalog *catalog;             /* tools served */
     struct dispatch *fabric;             /* the PUSH socket */
     unsigned char random_key[STATE_KEY_MIN]; /* requestState key when none is configured */
+    struct content content;              /* resources, templates and prompts served */
 };
 
-/* Build the verifier, catalog, fabric socket and requestState key into 'sh' and 'mcp'. */
+/* Build the verifier, catalog, fabric socket, requestState key and served content into
+ * 'sh' and 'mcp'. */
 static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e)
 {
     if (strcmp(s.auth, "none") == 0) {
@@ -169,6 +176,10 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     *mcp = (struct mcp_server){sh->catalog,       sh->fabric,    s.task_ttl_ms, s.sync_task_ttl_ms,
                                s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
                                s.state_ttl_s,      s.fixtures,    s.session_ttl_s};
+    resources_register(&sh->content, s.fixtures);
+    prompts_register(&sh->content, s.fixtures);
+    mcp->content = &sh->content;
+    mcp->prompts_list_changed = s.fixtures; /* only the fixture test_trigger_prompt_change signals */
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "content_methods.h"
 #include "log.h"
 #include "metrics.h"
 #include "hub.h"
@@ -153,9 +154,10 @@ static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, in
 {
     json_t *r = result_new("complete");
     json_object_set_new(r, "supportedVersions", json_pack("[s]", MCP_PROTOCOL_VERSION));
-    json_object_set_new(r, "capabilities",
-                        json_pack("{s:{s:b}, s:{s:{}}}", "tools", "listChanged",
-                                  c->srv->tools_list_changed, "extensions", MCP_EXT_TASKS));
+    json_t *caps = json_pack("{s:{s:b}, s:{s:{}}}", "tools", "listChanged",
+                             c->srv->tools_list_changed, "extensions", MCP_EXT_TASKS);
+    content_methods_capabilities(c->srv->content, c->srv->prompts_list_changed, caps);
+    json_object_set_new(r, "capabilities", caps);
     json_object_set_new(r, "instructions",
                         json_string("Long-running tools run as durable tasks: call the tool, "
                                     "then poll tasks/get with the returned taskId."));
@@ -498,7 +500,7 @@ static json_t *do_listen(struct mcp_call *c, const struct rpc_request *req, int 
                            "Invalid params: \"taskIds\" must be an array", NULL);
     if (ids && !rpc_has_capability(req, "extensions/" MCP_EXT_TASKS))
         return missing_tasks_capability(req, status);
-    if (json_array_size(ids) > HUB_MAX_KEYS - 1)
+    if (json_array_size(ids) > HUB_MAX_KEYS - 2) /* a key each for the tools and prompts lists */
         return reply_error(req, status, RPC_EPARAMS, "Invalid params: too many taskIds", NULL);
     json_t *ok = json_object(), *ok_ids = json_array();
     size_t i;
@@ -529,6 +531,8 @@ static json_t *do_listen(struct mcp_call *c, const struct rpc_request *req, int 
     json_decref(ok_ids);
     if (json_is_true(json_object_get(filter, "toolsListChanged")))
         json_object_set_new(ok, "toolsListChanged", json_true());
+    if (c->srv->prompts_list_changed && json_is_true(json_object_get(filter, "promptsListChanged")))
+        json_object_set_new(ok, "promptsListChanged", json_true());
     *accepted = ok;
     return NULL;
 }
@@ -570,6 +574,13 @@ void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_ou
             out->reply = c->probe ? NULL : methods[i].fn(c, req, &out->status);
             return;
         }
+    const struct mcp_server *srv = c->srv;
+    if (srv && srv->content && content_methods_serves(req->method)) {
+        struct content_call cc = {srv->content,       c->store,         c->owner, srv->state_key,
+                                  srv->state_key_len, srv->state_ttl_s, srv->list_ttl_ms};
+        out->reply = c->probe ? NULL : content_methods_handle(&cc, req, &out->status);
+        return;
+    }
     out->reply = reply_error(req, &out->status, RPC_EMETHOD, "Method not found", NULL);
 }
 
@@ -672,10 +683,13 @@ json_t *mcp_task_notification(const json_t *id, const struct task_row *row)
     return notification("notifications/tasks", with_subscription(p, id));
 }
 
-/* notifications/tools/list_changed on listen stream 'id'; a new reference. */
-json_t *mcp_tools_changed_notification(const json_t *id)
+/* notifications/<list>/list_changed ('list': "tools" or "prompts", borrowed) on listen
+ * stream 'id'; a new reference. */
+json_t *mcp_list_changed_notification(const json_t *id, const char *list)
 {
-    return notification("notifications/tools/list_changed", with_subscription(json_object(), id));
+    char method[64];
+    snprintf(method, sizeof(method), "notifications/%s/list_changed", list);
+    return notification(method, with_subscription(json_object(), id));
 }
 
 /* The result that ends listen stream 'id' gracefully; a new reference. */

@@ -3,7 +3,9 @@
  *
  * Runs after http.c authenticated the caller and rpc.c validated the
  * envelope and headers.  Answers server/discover, tools/list, tools/call
- * (creating durable tasks) and the Tasks extension methods from the store.
+ * (creating durable tasks) and the Tasks extension methods from the store,
+ * and hands the resources, prompts and completion methods to
+ * content_methods.c.
  * Holds no per-client state: any frontend answers any request.  Requests
  * that must wait are only described here (MCP_WAIT, MCP_LISTEN); wait.c
  * runs them with the reply builders below.  Every function uses only the
@@ -24,6 +26,8 @@
 #include "rpc.h"
 #include "store.h"
 
+struct content;
+
 /* Process-wide, read-only after start-up. */
 struct mcp_server {
     const struct catalog *catalog; /* tools served */
@@ -31,12 +35,14 @@ struct mcp_server {
     int64_t task_ttl_ms;           /* ttlMs given to new tasks */
     int64_t sync_task_ttl_ms;      /* lifetime of the task behind a synchronous call */
     int64_t poll_interval_ms;      /* pollIntervalMs given to new tasks */
-    int64_t list_ttl_ms;           /* caching ttlMs of tools/list and server/discover */
+    int64_t list_ttl_ms;           /* caching ttlMs of server/discover, lists, fixed resources */
     const unsigned char *state_key; /* HMAC key of MRTR requestState, shared by frontends */
     size_t state_key_len;          /* bytes of state_key */
     int64_t state_ttl_s;           /* how long a requestState stays valid */
     bool tools_list_changed;       /* advertise tools.listChanged (a tool can signal it) */
     int64_t session_ttl_s;         /* lifetime of a legacy Mcp-Session-Id */
+    const struct content *content; /* resources, templates and prompts (NULL: none served) */
+    bool prompts_list_changed;     /* advertise prompts.listChanged (a tool can signal it) */
 };
 
 /* How a tools/call decides between a task and a synchronous answer. */
@@ -79,7 +85,8 @@ struct mcp_outcome {
     bool reveal_task;              /* MCP_WAIT: answer CreateTaskResult (not the result) once
                                       the task no longer waits for its first input */
     json_t *listen;                /* MCP_LISTEN: the accepted filter, {"taskIds":[...],
-                                      "toolsListChanged":true} (new reference) */
+                                      "toolsListChanged":true, "promptsListChanged":true}
+                                      (new reference) */
 };
 
 /* Handle 'req' (borrowed) into *out; the caller owns out->reply and out->listen. */
@@ -103,8 +110,9 @@ json_t *mcp_progress_notification(const json_t *token, const struct task_row *ro
 json_t *mcp_listen_ack(const json_t *id, const json_t *accepted);
 /* notifications/tasks with the DetailedTask of 'row' (new reference). */
 json_t *mcp_task_notification(const json_t *id, const struct task_row *row);
-/* notifications/tools/list_changed on listen stream 'id' (new reference). */
-json_t *mcp_tools_changed_notification(const json_t *id);
+/* notifications/<list>/list_changed ("tools" or "prompts") on listen stream 'id' (new
+ * reference). */
+json_t *mcp_list_changed_notification(const json_t *id, const char *list);
 /* The graceful end of listen stream 'id': its result (new reference). */
 json_t *mcp_listen_close(const json_t *id);
 

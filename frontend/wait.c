@@ -192,9 +192,10 @@ static json_t *check_call(struct wait *w, unsigned flags)
 /* Send the notification for listen key 'i' when its task changed since the last one. */
 static void listen_key(struct wait *w, struct threadconn *tc, int i, bool all)
 {
-    if (strcmp(w->hw.keys[i], HUB_TOOLS_KEY) == 0) {
-        if (!all)
-            stream_send(w, mcp_tools_changed_notification(w->id));
+    bool tools = strcmp(w->hw.keys[i], HUB_TOOLS_KEY) == 0;
+    if (tools || strcmp(w->hw.keys[i], HUB_PROMPTS_KEY) == 0) {
+        if (!all) /* a list key has no state to look at: only an event means a change */
+            stream_send(w, mcp_list_changed_notification(w->id, tools ? "tools" : "prompts"));
         return;
     }
     struct task_row row;
@@ -268,7 +269,7 @@ static void start_call(struct wait *w, const struct wait_request *r)
     w->deadline_ms = clock_now_ms() + w->cfg->sync_timeout_ms;
 }
 
-/* Fill in what a listen stream watches: its task ids, then the tools list. */
+/* Fill in what a listen stream watches: its task ids, then the tools and prompts lists. */
 static void start_listen(struct wait *w, const struct wait_request *r)
 {
     w->mode = WAIT_MODE_LISTEN;
@@ -282,6 +283,8 @@ static void start_listen(struct wait *w, const struct wait_request *r)
     }
     if (json_is_true(json_object_get(w->listen, "toolsListChanged")))
         snprintf(w->hw.keys[w->hw.nkeys++], sizeof(w->hw.keys[0]), "%s", HUB_TOOLS_KEY);
+    if (json_is_true(json_object_get(w->listen, "promptsListChanged")))
+        snprintf(w->hw.keys[w->hw.nkeys++], sizeof(w->hw.keys[0]), "%s", HUB_PROMPTS_KEY);
     w->deadline_ms = clock_now_ms() + w->cfg->listen_max_ms;
 }
 

@@ -5,7 +5,7 @@
  * answers with JSON, or with an SSE stream of progress and log messages
  * followed by the answer; a legacy (2025) call or tasks/result also sends
  * the task's input requests as server-to-client requests, and tasks/result
- * its status changes; a listen stream sends task and tools-list changes
+ * its status changes; a listen stream sends task, tools-list and prompts-list changes
  * until its deadline or shutdown.  While there is nothing to do the connection is
  * parked in the hub, not holding a thread.  PostgreSQL is read only when an
  * event (or a tick without Redis, or the periodic safety read) says

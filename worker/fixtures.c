@@ -178,6 +178,13 @@ static json_t *run_trigger_tool_change(struct tool_ctx *ctx, json_t **error)
     return tool_text_result("Tools list change signalled", false);
 }
 
+/* The prompts served do not change; this only signals listeners, as the suite asks. */
+static json_t *run_trigger_prompt_change(struct tool_ctx *ctx, json_t **error)
+{
+    tool_notify_prompts_changed(ctx);
+    return tool_text_result("Prompts list change signalled", false);
+}
+
 /* ---- content fixtures ---- */
 
 #define PNG_1X1                                                                                    \
@@ -529,6 +536,7 @@ static const struct tool_impl fixtures[] = {
     {"test_tool_with_task", run_tool_with_task},
     {"test_tool_with_logging", run_tool_with_logging},
     {"test_tool_with_progress", run_with_progress},
+    {"test_trigger_prompt_change", run_trigger_prompt_change},
     {"test_trigger_tool_change", run_trigger_tool_change},
 };
 

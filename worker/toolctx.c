@@ -305,6 +305,12 @@ void tool_notify_tools_changed(struct tool_ctx *ctx)
     notify_publish(ctx->pub, NOTIFY_TOOLS, ctx->row->id);
 }
 
+/* Publish a prompts-changed event on the slot's publisher (best effort). */
+void tool_notify_prompts_changed(struct tool_ctx *ctx)
+{
+    notify_publish(ctx->pub, NOTIFY_PROMPTS, ctx->row->id);
+}
+
 /* The client capabilities declared at creation (borrowed; NULL when none). */
 const json_t *tool_client_caps(const struct tool_ctx *ctx)
 {

@@ -78,6 +78,8 @@ const json_t *tool_client_caps(const struct tool_ctx *ctx);
 void tool_retry_later(struct tool_ctx *ctx, const char *message);
 /* Tell every listener that the tools list changed (notifications/tools/list_changed). */
 void tool_notify_tools_changed(struct tool_ctx *ctx);
+/* Tell every listener that the prompts list changed (notifications/prompts/list_changed). */
+void tool_notify_prompts_changed(struct tool_ctx *ctx);
 
 /* A CallToolResult with one text item (new reference). */
 json_t *tool_text_result(const char *text, bool is_error);

@@ -4,7 +4,8 @@
 # Starts its own cluster (initdb -A trust, loopback only) in a mktemp folder,
 # then checks: a second run changes nothing, concurrent runs apply each
 # migration once, changed or unknown history is refused (exit 5), an
-# unreachable server is exit 4, and the catalog has what 0001 creates.
+# unreachable server is exit 4, and the catalog has what 0001 creates and the
+# valid per-owner index 0005 builds concurrently.
 # Usage: TASKWIRE_BIN=build/cli/taskwire test_migrate.sh [PORT]  (or TEST_PG_PORT; default 21050)
 # SPDX-License-Identifier: Apache-2.0
 set -uo pipefail
@@ -125,6 +126,16 @@ if [[ -n "$IDX" && "$PARTIAL" == t && "$IDX" == *"WHERE"*"queued"* ]]; then
     pass "tasks_queued_idx is a partial index on tasks ($IDX)"
 else
     fail "tasks_queued_idx missing or not partial: '$IDX'"
+fi
+
+# 0005 builds its index concurrently (no transaction): it must exist and be valid.
+VALID=$(psql_q first "SELECT string_agg(c.relname || '=' || i.indisvalid, ' ' ORDER BY c.relname)
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE c.relname IN ('tasks_owner_id_idx', 'tasks_owner_list_idx')")
+if [[ "$VALID" == "tasks_owner_id_idx=true tasks_owner_list_idx=true" ]]; then
+    pass "the per-owner indexes (0004, and 0005 built concurrently) exist and are valid"
+else
+    fail "per-owner indexes: '$VALID'"
 fi
 
 # ---- four runners at once on a fresh database ----

@@ -48,7 +48,8 @@ static void assert_all_invalid(const char *const *payloads, size_t n)
 
 static void test_notify_parse_accepts_each_wire_kind(void **state)
 {
-    static const char *const kinds[] = {NOTIFY_CANCEL, NOTIFY_CHANGED, NOTIFY_TOOLS};
+    static const char *const kinds[] = {NOTIFY_CANCEL, NOTIFY_CHANGED, NOTIFY_TOOLS,
+                                        NOTIFY_PROMPTS};
     struct notify_event ev;
     char payload[64];
 

@@ -239,6 +239,22 @@ static int call_redispatch(struct store *st, struct err *e)
     return rc;
 }
 
+static int call_task_ids(struct store *st, struct err *e)
+{
+    char ids[4][TASKID_LEN + 1];
+    int n;
+
+    return store_task_ids(st, "alice", "0b0c", 4, ids, &n, e);
+}
+
+static int call_recent_ids(struct store *st, struct err *e)
+{
+    char ids[4][TASKID_LEN + 1];
+    int n;
+
+    return store_task_ids(st, "alice", "", 4, ids, &n, e);
+}
+
 static int call_release(struct store *st, struct err *e)
 {
     return store_task_release(st, ID, "w-1", 1, e);
@@ -281,6 +297,8 @@ static const struct call calls[] = {
     {"redispatch", STORE_STMT_REDISPATCH, call_redispatch},
     {"release", STORE_STMT_RELEASE, call_release},
     {"sweep", STORE_STMT_SWEEP_LEASES, call_sweep},
+    {"task_ids", STORE_STMT_PREFIX_IDS, call_task_ids},
+    {"recent_ids", STORE_STMT_RECENT_IDS, call_recent_ids},
     {"list", STORE_STMT_LIST, call_list},
     {"end_input", STORE_STMT_END_INPUT, call_end_input},
 };
@@ -299,7 +317,7 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(fakepq_connects(), 1);
-    assert_int_equal(fakepq_prepares(), 17);
+    assert_int_equal(fakepq_prepares(), 19);
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
@@ -427,7 +445,7 @@ static void test_store_dropped_connection_is_unavailable_and_the_next_call_recon
     assert_int_equal(call_finish(st, &e), 0);
     assert_int_equal(fakepq_connects(), 3);
     assert_int_equal(fakepq_open_conns(), 1);
-    assert_int_equal(fakepq_prepares(), 34);
+    assert_int_equal(fakepq_prepares(), 38);
 }
 
 static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
@@ -788,6 +806,101 @@ static void test_store_heartbeat_sends_progress_only_when_known(void **state)
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6));
 }
 
+/* ---- task ids of one owner ---- */
+
+static void test_store_task_ids_asks_for_the_owners_id_range_newest_first(void **state)
+{
+    static const char *const found[] = {ID, OTHER};
+    char ids[3][TASKID_LEN + 1];
+    struct store *st = *state;
+    struct err e = {0};
+    int n = -1;
+
+    fakepq_reply_rows(STORE_STMT_PREFIX_IDS, fakepq_rows(1, 2, found));
+    assert_int_equal(store_task_ids(st, "alice", "0B0C1d2E-3", 3, ids, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ids[0], ID);
+    assert_string_equal(ids[1], OTHER);
+    assert_int_equal(fakepq_nparams(STORE_STMT_PREFIX_IDS), 4);
+    assert_string_equal(fakepq_param(STORE_STMT_PREFIX_IDS, 0), "alice");
+    assert_string_equal(fakepq_param(STORE_STMT_PREFIX_IDS, 1),
+                        "0b0c1d2e-3000-0000-0000-000000000000");
+    assert_string_equal(fakepq_param(STORE_STMT_PREFIX_IDS, 2),
+                        "0b0c1d2e-3fff-ffff-ffff-ffffffffffff");
+    assert_string_equal(fakepq_param(STORE_STMT_PREFIX_IDS, 3), "3");
+    assert_int_equal(fakepq_execs(STORE_STMT_RECENT_IDS), 0);
+}
+
+static void test_store_task_ids_of_one_character_reads_the_newest_that_match(void **state)
+{
+    char ids[3][TASKID_LEN + 1];
+    struct store *st = *state;
+    struct err e = {0};
+    int n = -1;
+
+    fakepq_reply_rows(STORE_STMT_RECENT_IDS, fakepq_rows(1, 1, (const char *const[]){ID}));
+    assert_int_equal(store_task_ids(st, "alice", "0", 3, ids, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(fakepq_param(STORE_STMT_RECENT_IDS, 1), "0%");
+    fakepq_reply_rows(STORE_STMT_RECENT_IDS, fakepq_rows(1, 0, NULL));
+    assert_int_equal(store_task_ids(st, "alice", "B", 3, ids, &n, &e), 0);
+    assert_string_equal(fakepq_param(STORE_STMT_RECENT_IDS, 1), "b%"); /* lowercased */
+    assert_int_equal(fakepq_execs(STORE_STMT_PREFIX_IDS), 0);
+}
+
+static void test_store_task_ids_without_a_prefix_reads_the_newest(void **state)
+{
+    static const char *const found[] = {ID, OTHER, ID};
+    char ids[2][TASKID_LEN + 1];
+    struct store *st = *state;
+    struct err e = {0};
+    int n = -1;
+
+    /* More rows than asked for are not copied past 'max'. */
+    fakepq_reply_rows(STORE_STMT_RECENT_IDS, fakepq_rows(1, 3, found));
+    assert_int_equal(store_task_ids(st, "alice", "", 2, ids, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ids[1], OTHER);
+    assert_int_equal(fakepq_nparams(STORE_STMT_RECENT_IDS), 3);
+    assert_string_equal(fakepq_param(STORE_STMT_RECENT_IDS, 0), "alice");
+    assert_string_equal(fakepq_param(STORE_STMT_RECENT_IDS, 1), "%");
+    assert_string_equal(fakepq_param(STORE_STMT_RECENT_IDS, 2), "2");
+    assert_int_equal(fakepq_execs(STORE_STMT_PREFIX_IDS), 0);
+}
+
+static void test_store_task_ids_clamps_max(void **state)
+{
+    static char ids[STORE_IDS_MAX][TASKID_LEN + 1];
+    struct store *st = *state;
+    struct err e = {0};
+    int n = -1;
+
+    fakepq_reply_rows(STORE_STMT_RECENT_IDS, fakepq_rows(1, 0, NULL));
+    fakepq_reply_rows(STORE_STMT_RECENT_IDS, fakepq_rows(1, 0, NULL));
+    assert_int_equal(store_task_ids(st, "alice", "", 0, ids, &n, &e), 0);
+    assert_string_equal(fakepq_param(STORE_STMT_RECENT_IDS, 2), "1");
+    assert_int_equal(store_task_ids(st, "alice", "", STORE_IDS_MAX + 5, ids, &n, &e), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(atoi(fakepq_param(STORE_STMT_RECENT_IDS, 2)), STORE_IDS_MAX);
+}
+
+static void test_store_task_ids_of_an_impossible_prefix_finds_nothing_without_sql(void **state)
+{
+    static const char *const bad[] = {"g", "0b0c1d2e3", "x-", "%", "' OR 1=1 --", NULL};
+    char ids[2][TASKID_LEN + 1];
+    struct store *st = *state;
+    struct err e = {0};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int n = -1;
+
+        assert_int_equal(store_task_ids(st, "alice", bad[i], 2, ids, &n, &e), 0);
+        assert_int_equal(n, 0);
+    }
+    assert_int_equal(fakepq_execs_prepared(), 0);
+    assert_int_equal(fakepq_connects(), 0);
+}
+
 static void test_store_log_messages_ride_on_beats_and_outcomes(void **state)
 {
     struct store *st = *state;
@@ -1008,6 +1121,11 @@ int main(void)
         T(test_store_answer_resumes_only_when_queued_again),
         T(test_store_finish_puts_the_outcome_in_its_column),
         T(test_store_heartbeat_sends_progress_only_when_known),
+        T(test_store_task_ids_asks_for_the_owners_id_range_newest_first),
+        T(test_store_task_ids_of_one_character_reads_the_newest_that_match),
+        T(test_store_task_ids_without_a_prefix_reads_the_newest),
+        T(test_store_task_ids_clamps_max),
+        T(test_store_task_ids_of_an_impossible_prefix_finds_nothing_without_sql),
         T(test_store_log_messages_ride_on_beats_and_outcomes),
         T(test_store_list_reads_a_page_after_a_position),
         T(test_store_end_input_is_for_the_owner_of_a_waiting_task),

@@ -156,6 +156,36 @@ static void test_taskid_valid_rejects_null(void **state)
     assert_false(taskid_valid(NULL));
 }
 
+static void test_taskid_prefix_range_pads_with_zeros_and_fs(void **state)
+{
+    char lo[TASKID_LEN + 1], hi[TASKID_LEN + 1];
+
+    assert_true(taskid_prefix_range("", lo, hi));
+    assert_string_equal(lo, "00000000-0000-0000-0000-000000000000");
+    assert_string_equal(hi, "ffffffff-ffff-ffff-ffff-ffffffffffff");
+    assert_true(taskid_prefix_range("3F2a", lo, hi)); /* either case */
+    assert_string_equal(lo, "3f2a0000-0000-0000-0000-000000000000");
+    assert_string_equal(hi, "3f2affff-ffff-ffff-ffff-ffffffffffff");
+    assert_true(taskid_prefix_range("01890a5d-", lo, hi));
+    assert_string_equal(lo, "01890a5d-0000-0000-0000-000000000000");
+    assert_string_equal(hi, "01890a5d-ffff-ffff-ffff-ffffffffffff");
+    assert_true(taskid_prefix_range("01890a5d-ac96-774b-bcce-b302099a8057", lo, hi));
+    assert_string_equal(lo, "01890a5d-ac96-774b-bcce-b302099a8057");
+    assert_string_equal(hi, "01890a5d-ac96-774b-bcce-b302099a8057");
+}
+
+static void test_taskid_prefix_range_rejects_what_no_id_starts_with(void **state)
+{
+    char lo[TASKID_LEN + 1], hi[TASKID_LEN + 1];
+
+    assert_false(taskid_prefix_range(NULL, lo, hi));
+    assert_false(taskid_prefix_range("g", lo, hi));
+    assert_false(taskid_prefix_range("01890a5da", lo, hi));  /* no dash at offset 8 */
+    assert_false(taskid_prefix_range("0189-", lo, hi));      /* a dash elsewhere */
+    assert_false(taskid_prefix_range("%", lo, hi));
+    assert_false(taskid_prefix_range("01890a5d-ac96-774b-bcce-b302099a80570", lo, hi)); /* 37 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +201,8 @@ int main(void)
         cmocka_unit_test(test_taskid_valid_rejects_non_hex),
         cmocka_unit_test(test_taskid_valid_rejects_embedded_nul),
         cmocka_unit_test(test_taskid_valid_rejects_null),
+        cmocka_unit_test(test_taskid_prefix_range_pads_with_zeros_and_fs),
+        cmocka_unit_test(test_taskid_prefix_range_rejects_what_no_id_starts_with),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

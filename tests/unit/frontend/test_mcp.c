@@ -37,8 +37,11 @@
 
 #include "envelope.h"
 #include "fakepq.h"
+#include "hub.h"
 #include "log.h"
 #include "mcpdefs.h"
+#include "prompts.h"
+#include "resources.h"
 #include "state.h"
 #include "store_row.h"
 
@@ -913,6 +916,55 @@ static void test_mcp_removed_and_unknown_methods_are_not_found(void **state)
     assert_int_equal(fakepq_connects(), 0);
 }
 
+/* Serve resources, prompts and completions (with the conformance fixtures when asked);
+ * 'c' must outlive the test's requests. */
+static void serve_content(struct fixture *f, struct content *c, bool prompts_list_changed)
+{
+    memset(c, 0, sizeof(*c));
+    resources_register(c, true);
+    prompts_register(c, true);
+    f->srv.content = c;
+    f->srv.prompts_list_changed = prompts_list_changed;
+}
+
+static void test_mcp_server_discover_advertises_the_content_it_serves(void **state)
+{
+    struct fixture *f = *state;
+    struct content c;
+
+    serve_content(f, &c, true);
+    handle(f, ALICE, CAPS_NONE, "server/discover", NULL);
+    assert_json(json_object_get(result_of(f), "capabilities"),
+                "{\"tools\":{\"listChanged\":true},\"extensions\":{\"" MCP_EXT_TASKS "\":{}},"
+                "\"resources\":{},\"prompts\":{\"listChanged\":true},\"completions\":{}}");
+    serve_content(f, &c, false);
+    handle(f, ALICE, CAPS_NONE, "server/discover", NULL);
+    assert_json(json_object_get(json_object_get(result_of(f), "capabilities"), "prompts"),
+                "{\"listChanged\":false}");
+}
+
+static void test_mcp_content_methods_are_dispatched_only_when_content_is_served(void **state)
+{
+    static const char *const methods[] = {"resources/list", "resources/templates/list",
+                                          "prompts/list"};
+    struct fixture *f = *state;
+    struct content c;
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        handle(f, ALICE, CAPS_NONE, methods[i], NULL);
+        error_of(f, 404, MCP_EMETHOD);
+    }
+    serve_content(f, &c, false);
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        handle(f, ALICE, CAPS_NONE, methods[i], NULL);
+        assert_string_equal(str_at(result_of(f), "cacheScope"), "public");
+    }
+    handle(f, ALICE, CAPS_NONE, "resources/read", "{\"uri\":\"taskwire://tasks/" OTHER "\"}");
+    error_of(f, 200, MCP_EPARAMS);
+    handle(f, ALICE, CAPS_NONE, "resources/subscribe", "{\"uri\":\"test://watched-resource\"}");
+    error_of(f, 404, MCP_EMETHOD); /* removed at 2026-07-28 */
+}
+
 /* ---- tools/call ---- */
 
 static void
@@ -1476,6 +1528,35 @@ static void test_mcp_listen_accepts_only_the_callers_tasks(void **state)
     assert_param(STORE_STMT_GET, 1, ALICE);
 }
 
+static void test_mcp_listen_acknowledges_prompts_changes_only_when_they_are_signalled(void **state)
+{
+    struct fixture *f = *state;
+
+    f->srv.prompts_list_changed = false;
+    handle(f, ALICE, CAPS_NONE, "subscriptions/listen",
+           "{\"notifications\":{\"promptsListChanged\":true,\"resourcesListChanged\":true}}");
+    assert_int_equal(f->out.kind, MCP_LISTEN);
+    assert_json(f->out.listen, "{}");
+    f->srv.prompts_list_changed = true;
+    handle(f, ALICE, CAPS_NONE, "subscriptions/listen",
+           "{\"notifications\":{\"promptsListChanged\":true,\"resourcesListChanged\":true}}");
+    assert_json(f->out.listen, "{\"promptsListChanged\":true}");
+}
+
+static void test_mcp_listen_keeps_a_key_each_for_the_tools_and_prompts_lists(void **state)
+{
+    struct fixture *f = *state;
+    char params[4096];
+    size_t n = (size_t)snprintf(params, sizeof(params), "{\"notifications\":{\"taskIds\":[");
+
+    for (int i = 0; i < HUB_MAX_KEYS - 1; i++)
+        n += (size_t)snprintf(params + n, sizeof(params) - n, "%s\"%s\"", i ? "," : "", UNKNOWN);
+    snprintf(params + n, sizeof(params) - n, "]}}");
+    handle(f, ALICE, CAPS_TASKS, "subscriptions/listen", "%s", params);
+    error_of(f, 200, MCP_EPARAMS);
+    assert_int_equal(fakepq_execs(STORE_STMT_GET), 0);
+}
+
 /* ---- the store failing ---- */
 
 /* A request that reaches the store; 'stmt' is the first statement it runs. */
@@ -1725,8 +1806,13 @@ static void test_mcp_stream_notifications_name_their_subscription(void **state)
                    "\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);
 
-    m = mcp_tools_changed_notification(sub);
+    m = mcp_list_changed_notification(sub, "tools");
     assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\","
+                   "\"params\":{\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
+    json_decref(m);
+
+    m = mcp_list_changed_notification(sub, "prompts");
+    assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\","
                    "\"params\":{\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);
 
@@ -1747,6 +1833,8 @@ int main(void)
         T(test_mcp_server_discover_describes_the_server_with_a_public_cache_ttl),
         T(test_mcp_tools_list_lists_the_catalog_with_a_public_cache_ttl),
         T(test_mcp_removed_and_unknown_methods_are_not_found),
+        T(test_mcp_server_discover_advertises_the_content_it_serves),
+        T(test_mcp_content_methods_are_dispatched_only_when_content_is_served),
         T(test_mcp_tools_call_inserts_the_task_for_the_caller_with_the_server_settings),
         T(test_mcp_tools_call_answers_the_flat_create_task_result),
         T(test_mcp_tools_call_with_invalid_arguments_is_refused_and_inserts_nothing),
@@ -1776,6 +1864,8 @@ int main(void)
         T(test_mcp_mrtr_state_of_another_owner_tool_or_arguments_is_refused_and_writes_nothing),
         T(test_mcp_mrtr_retry_with_answers_that_are_not_objects_is_refused),
         T(test_mcp_listen_accepts_only_the_callers_tasks),
+        T(test_mcp_listen_acknowledges_prompts_changes_only_when_they_are_signalled),
+        T(test_mcp_listen_keeps_a_key_each_for_the_tools_and_prompts_lists),
         T(test_mcp_store_unavailable_is_a_503_asking_to_retry_on_every_method),
         T(test_mcp_store_internal_error_is_a_500_on_every_method),
         T(test_mcp_store_connection_dropped_once_is_invisible_to_the_client),

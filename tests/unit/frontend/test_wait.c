@@ -105,17 +105,23 @@ static enum wait_step start_call(struct fixture *f, bool sse, json_t **reply)
     return wait_start(&f->w, &f->cfg, &r, reply);
 }
 
-/* Start a listen stream on TASK and the tools list. */
-static enum wait_step start_listen(struct fixture *f)
+/* Start a listen stream on 'filter' (stolen). */
+static enum wait_step start_listen_on(struct fixture *f, json_t *filter)
 {
     f->oc.kind = MCP_LISTEN;
-    f->oc.listen = json_pack("{s:[s], s:b}", "taskIds", TASK, "toolsListChanged", 1);
+    f->oc.listen = filter;
     struct wait_request r = {fakeconn_conn(&f->conn), &f->req, &f->oc, "alice", true};
     json_t *reply = NULL;
     f->waiting = true;
     enum wait_step step = wait_start(&f->w, &f->cfg, &r, &reply);
     assert_null(reply);
     return step;
+}
+
+/* Start a listen stream on TASK and the tools list. */
+static enum wait_step start_listen(struct fixture *f)
+{
+    return start_listen_on(f, json_pack("{s:[s], s:b}", "taskIds", TASK, "toolsListChanged", 1));
 }
 
 /* Read the stream in small pieces until it parks or ends; returns the text (static). */
@@ -288,6 +294,38 @@ static void test_wait_listen_sends_tools_changes_and_closes_at_shutdown(void **s
     end_wait(f);
 }
 
+static void test_wait_listen_sends_prompts_changes_and_only_those_asked_for(void **state)
+{
+    struct fixture *f = *state;
+    fixture_init(f, "subscriptions/listen", LONG_MS, false);
+    assert_int_equal(start_listen_on(f, json_pack("{s:b}", "promptsListChanged", 1)),
+                     WAIT_STREAM);
+    long last = 0;
+    const char *text = read_stream(&f->w, &last);
+    assert_int_equal(last, 0);
+    assert_non_null(strstr(text, "\"promptsListChanged\":true"));
+
+    hub_event(f->hub, HUB_TOOLS_KEY); /* not asked for: nothing */
+    hub_event(f->hub, HUB_PROMPTS_KEY);
+    text = read_stream(&f->w, &last);
+    assert_int_equal(last, 0);
+    json_t *msg = event(text, 0);
+    assert_string_equal(json_string_value(json_object_get(msg, "method")),
+                        "notifications/prompts/list_changed");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(msg, "params"), "_meta"),
+                         MCP_META_SUBSCRIPTION_ID)),
+                     7);
+    json_decref(msg);
+    assert_null(strstr(text, "tools/list_changed"));
+
+    hub_shutdown(f->hub, 0); /* resumes the parked stream: it closes */
+    text = read_stream(&f->w, &last);
+    assert_int_equal(last, -WAIT_EEND);
+    assert_null(strstr(text, "list_changed"));
+    end_wait(f);
+}
+
 static void test_wait_stream_of_a_client_that_left_ends_with_an_error(void **state)
 {
     struct fixture *f = *state;
@@ -312,6 +350,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_closes_a_call_whose_client_hung_up, fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(test_wait_streams_the_timeout_of_an_sse_call, fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(test_wait_listen_acknowledges_first_then_closes_at_its_deadline, fixture_new, fixture_free),
+        cmocka_unit_test_setup_teardown(test_wait_listen_sends_prompts_changes_and_only_those_asked_for, fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(test_wait_listen_sends_tools_changes_and_closes_at_shutdown, fixture_new, fixture_free),
         cmocka_unit_test_setup_teardown(test_wait_stream_of_a_client_that_left_ends_with_an_error, fixture_new, fixture_free),
     };
