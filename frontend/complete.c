@@ -96,7 +96,7 @@ json_t *complete_complete(const struct content_call *cc, const struct rpc_reques
     const char *value = NULL;
     const char *bad = find_source(cc->reg, req->params, &src, &value);
     if (bad)
-        return content_error(req, status, RPC_EPARAMS, bad, NULL);
+        return reply_error(req, status, RPC_EPARAMS, bad, NULL);
     json_t *values = json_array();
     bool more = false;
     struct err e = {0};
@@ -112,7 +112,7 @@ json_t *complete_complete(const struct content_call *cc, const struct rpc_reques
     json_t *completion = json_pack("{s:o, s:b}", "values", values, "hasMore", more);
     if (!more)
         json_object_set_new(completion, "total", json_integer((json_int_t)json_array_size(values)));
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "completion", completion);
-    return content_reply(req, status, r);
+    return reply_ok(req, status, r);
 }

@@ -9,42 +9,12 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "content.h"
+#include "reply.h"
 
 #include <string.h>
 
 #include "log.h"
 #include "mcpdefs.h"
-
-/* A result object of 'type' (e.g. "complete") with _meta serverInfo; a new reference. */
-json_t *content_result(const char *type)
-{
-    return json_pack("{s:s, s:{s:{s:s, s:s}}}", "resultType", type, "_meta", MCP_META_SERVER_INFO,
-                     "name", "taskwire", "version", TASKWIRE_VERSION);
-}
-
-/* Set the caching hints of result 'r' (borrowed): ttlMs (negative counts as 0) and
- * cacheScope ("public" or "private"). */
-void content_cache(json_t *r, int64_t ttl_ms, const char *scope)
-{
-    json_object_set_new(r, "ttlMs", json_integer(ttl_ms < 0 ? 0 : ttl_ms));
-    json_object_set_new(r, "cacheScope", json_string(scope));
-}
-
-/* The success response to 'req' carrying 'result' (stolen); sets *status to 200. */
-json_t *content_reply(const struct rpc_request *req, int *status, json_t *result)
-{
-    *status = 200;
-    return rpc_result_response(req->id, result);
-}
-
-/* The error response to 'req' of kind 'e' with 'msg' (borrowed) and 'data' (stolen,
- * may be NULL); *status gets the HTTP status of rpc.c's one table. */
-json_t *content_error(const struct rpc_request *req, int *status, enum rpc_error e, const char *msg,
-                      json_t *data)
-{
-    *status = rpc_error_http_status(e);
-    return rpc_error_response(req->id, e, msg, data);
-}
 
 /*
  * The response for a reader or completer that failed with 'rc' (and 'e'):
@@ -55,10 +25,10 @@ json_t *content_error(const struct rpc_request *req, int *status, enum rpc_error
 json_t *content_failure(const struct rpc_request *req, int *status, int rc, const struct err *e)
 {
     if (rc == -CONTENT_EUNAVAILABLE)
-        return content_error(req, status, RPC_EUNAVAILABLE, "Task store unavailable; retry shortly",
+        return reply_error(req, status, RPC_EUNAVAILABLE, "Task store unavailable; retry shortly",
                              NULL);
     LOG_ERROR("content method failed", "method", req->method, "error", e->msg);
-    return content_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
+    return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
 }
 
 /* The -CONTENT_E* code for store code 'rc' (0 stays 0). */
@@ -82,7 +52,7 @@ json_t *content_check_cursor(const struct rpc_request *req, int *status)
     json_t *cursor = json_object_get(req->params, "cursor");
     if (!cursor || json_is_null(cursor))
         return NULL;
-    return content_error(req, status, RPC_EPARAMS,
+    return reply_error(req, status, RPC_EPARAMS,
                          "Invalid params: unknown cursor (this list comes in one page)", NULL);
 }
 

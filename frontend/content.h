@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "reply.h"
 #include "rpc.h"
 #include "store.h"
 
@@ -124,15 +125,6 @@ struct content_call {
 typedef json_t *content_method_fn(const struct content_call *cc, const struct rpc_request *req,
                                   int *status);
 
-/* A result of 'type' with _meta serverInfo (new reference). */
-json_t *content_result(const char *type);
-/* Set the caching hints ttlMs and cacheScope on result 'r'. */
-void content_cache(json_t *r, int64_t ttl_ms, const char *scope);
-/* Response to 'req' with 'result' (stolen); *status 200. */
-json_t *content_reply(const struct rpc_request *req, int *status, json_t *result);
-/* Error response to 'req' of kind 'e' with 'msg' and 'data' (stolen, may be NULL). */
-json_t *content_error(const struct rpc_request *req, int *status, enum rpc_error e, const char *msg,
-                      json_t *data);
 /* Error response for a failed reader or completer ('rc' not -CONTENT_ENOTFOUND). */
 json_t *content_failure(const struct rpc_request *req, int *status, int rc, const struct err *e);
 /* -CONTENT_E* for a store code (-STORE_ENOTFOUND is -CONTENT_ENOTFOUND). */

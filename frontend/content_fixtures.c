@@ -75,9 +75,9 @@ static json_t *text_content(const char *text)
 /* The complete GetPromptResult with 'messages' (stolen) as the response to 'req'. */
 static json_t *prompt_reply(const struct rpc_request *req, int *status, json_t *messages)
 {
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "messages", messages);
-    return content_reply(req, status, r);
+    return reply_ok(req, status, r);
 }
 
 static json_t *get_simple(const struct content_call *cc, const struct rpc_request *req,
@@ -141,8 +141,8 @@ static json_t *ask_context(const struct content_call *cc, const struct rpc_reque
                                                       (int64_t)time(NULL) + cc->state_ttl_s)
                                          : NULL;
     if (!state)
-        return content_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
-    json_t *r = content_result("input_required");
+        return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
+    json_t *r = reply_result_new("input_required");
     json_object_set_new(r, "inputRequests",
                         json_pack("{s:{s:s, s:{s:s, s:{s:s, s:{s:{s:s}}, s:[s]}}}}", IRR_KEY,
                                   "method", "elicitation/create", "params", "message",
@@ -151,7 +151,7 @@ static json_t *ask_context(const struct content_call *cc, const struct rpc_reque
                                   "context"));
     json_object_set_new(r, "requestState", json_string(state));
     free(state);
-    return content_reply(req, status, r);
+    return reply_ok(req, status, r);
 }
 
 /*
@@ -165,7 +165,7 @@ static json_t *get_input_required(const struct content_call *cc, const struct rp
                                   const json_t *args, int *status)
 {
     if (!rpc_has_capability(req, "elicitation"))
-        return content_error(req, status, RPC_ECAPABILITY,
+        return reply_error(req, status, RPC_ECAPABILITY,
                              "Missing required client capability: elicitation",
                              json_pack("{s:{s:{}}}", "requiredCapabilities", "elicitation"));
     struct state_binding b = {cc->owner, "prompts/get", IRR_PROMPT, args};
@@ -179,7 +179,7 @@ static json_t *get_input_required(const struct content_call *cc, const struct rp
                                 (int64_t)time(NULL), round, &e)
                  : err_set(&e, -STATE_EINVALID, "Invalid params: requestState must be a string");
     if (rc < 0)
-        return content_error(req, status, rc == -STATE_EINTERNAL ? RPC_EINTERNAL : RPC_EPARAMS,
+        return reply_error(req, status, rc == -STATE_EINTERNAL ? RPC_EINTERNAL : RPC_EPARAMS,
                              e.msg, NULL);
     const char *context = answered_context(req->params);
     if (!context)

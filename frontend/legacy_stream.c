@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mcp.h"
+#include "taskjson.h"
 #include "mcpdefs.h"
 
 #define ID_PREFIX "tw:"
@@ -147,10 +148,10 @@ void legacy_strip(json_t *response)
         json_object_del(r, "_meta");
 }
 
-/* The final answer of a synchronous legacy call: mcp_sync_reply() stripped. */
+/* The final answer of a synchronous legacy call: taskjson_sync_reply() stripped. */
 json_t *legacy_call_reply(const json_t *id, const struct task_row *row)
 {
-    json_t *r = mcp_sync_reply(id, row);
+    json_t *r = taskjson_sync_reply(id, row);
     legacy_strip(r);
     return r;
 }

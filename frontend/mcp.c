@@ -24,6 +24,8 @@
 #include "schema.h"
 #include "state.h"
 #include "taskid.h"
+#include "taskjson.h"
+#include "reply.h"
 #include "mcpdefs.h"
 
 METRIC_DEFINE(m_created, METRIC_COUNTER, "taskwire_tasks_created_total", NULL,
@@ -32,8 +34,6 @@ METRIC_DEFINE(m_push_fail, METRIC_COUNTER, "taskwire_fabric_push_failures_total"
               "Jobs left queued because no worker could take them at once");
 METRIC_DEFINE(m_cancels, METRIC_COUNTER, "taskwire_tasks_cancelled_total", NULL,
               "Tasks moved to cancelled by tasks/cancel");
-METRIC_DEFINE(m_store_down, METRIC_COUNTER, "taskwire_store_unavailable_total", NULL,
-              "Requests answered 503 because PostgreSQL was unreachable");
 
 /* Register the frontend's task metrics; call once before serving. */
 void mcp_metrics_register(void)
@@ -41,45 +41,7 @@ void mcp_metrics_register(void)
     metrics_register(&m_created);
     metrics_register(&m_push_fail);
     metrics_register(&m_cancels);
-    metrics_register(&m_store_down);
-}
-
-/* A result object of 'type' with _meta serverInfo; a new reference. */
-static json_t *result_new(const char *type)
-{
-    return json_pack("{s:s, s:{s:{s:s, s:s}}}", "resultType", type, "_meta", MCP_META_SERVER_INFO,
-                     "name", "taskwire", "version", TASKWIRE_VERSION);
-}
-
-static json_t *reply_error(const struct rpc_request *req, int *status, enum rpc_error e,
-                           const char *msg, json_t *data)
-{
-    *status = rpc_error_http_status(e);
-    return rpc_error_response(req->id, e, msg, data);
-}
-
-static json_t *reply_result(const struct rpc_request *req, int *status, json_t *result)
-{
-    *status = 200;
-    return rpc_result_response(req->id, result);
-}
-
-/* Map a store failure to a JSON-RPC error. */
-static json_t *reply_store_error(const struct rpc_request *req, int *status, int rc,
-                                 const struct err *e)
-{
-    switch (-rc) {
-    case STORE_ENOTFOUND:
-        return reply_error(req, status, RPC_EPARAMS, "Failed to retrieve task: Task not found",
-                           NULL);
-    case STORE_EUNAVAILABLE:
-        metrics_add(&m_store_down, 1);
-        return reply_error(req, status, RPC_EUNAVAILABLE,
-                           "Task store unavailable; retry shortly", NULL);
-    default:
-        LOG_ERROR("task store error", "error", e->msg, "method", req->method);
-        return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
-    }
+    reply_metrics_register();
 }
 
 static json_t *missing_tasks_capability(const struct rpc_request *req, int *status)
@@ -90,69 +52,9 @@ static json_t *missing_tasks_capability(const struct rpc_request *req, int *stat
                        "Missing required client capability: extensions." MCP_EXT_TASKS, data);
 }
 
-/* Add the Task fields of 'row' to object 'o'. */
-static void task_fields(json_t *o, const struct task_row *row)
-{
-    json_object_set_new(o, "taskId", json_string(row->id));
-    json_object_set_new(o, "status", json_string(taskstate_mcp(row->status)));
-    if (row->status_message)
-        json_object_set_new(o, "statusMessage", json_string(row->status_message));
-    json_object_set_new(o, "createdAt", json_string(row->created_at));
-    json_object_set_new(o, "lastUpdatedAt", json_string(row->updated_at));
-    json_object_set_new(o, "ttlMs", json_integer(row->ttl_ms));
-    json_object_set_new(o, "pollIntervalMs", json_integer(row->poll_interval_ms));
-}
-
-/* True when the reading request may see input request 'r' (its capability). */
-static bool can_answer(const json_t *caps, const json_t *r)
-{
-    const char *cap = mcp_capability_for_method(json_string_value(json_object_get(r, "method")));
-    return !caps || (cap && json_is_object(json_object_get(caps, cap)));
-}
-
-/* The DetailedTask of 'row' as a tasks/get result; a new reference.  'caps'
- * (the reader's client capabilities, may be NULL) filters inputRequests. */
-static json_t *detailed_task_for(const struct task_row *row, const json_t *caps)
-{
-    json_t *r = result_new("complete");
-    task_fields(r, row);
-    if (row->has_progress) {
-        json_t *p = json_pack("{s:f}", "progress", row->progress);
-        if (row->progress_total > 0)
-            json_object_set_new(p, "total", json_real(row->progress_total));
-        json_object_set_new(json_object_get(r, "_meta"), TW_META_PROGRESS, p);
-    }
-    const char *text = row->status == TASK_COMPLETED         ? row->result
-                       : row->status == TASK_FAILED          ? row->error
-                       : row->status == TASK_INPUT_REQUIRED ? row->input_requests
-                                                             : NULL;
-    json_t *inner = text ? json_loads(text, 0, NULL) : NULL;
-    if (inner && row->status == TASK_COMPLETED) {
-        json_object_set_new(inner, "resultType", json_string("complete"));
-        json_object_set_new(r, "result", inner);
-    } else if (inner && row->status == TASK_INPUT_REQUIRED) {
-        const char *key;
-        json_t *v, *tmp;
-        json_object_foreach_safe(inner, tmp, key, v)
-        {
-            if (!can_answer(caps, v))
-                json_object_del(inner, key);
-        }
-        json_object_set_new(r, "inputRequests", inner);
-    } else if (inner) {
-        json_object_set_new(r, "error", inner);
-    }
-    return r;
-}
-
-static json_t *detailed_task(const struct task_row *row)
-{
-    return detailed_task_for(row, NULL);
-}
-
 static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, int *status)
 {
-    json_t *r = result_new("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "supportedVersions", json_pack("[s]", MCP_PROTOCOL_VERSION));
     json_t *caps = json_pack("{s:{s:b}, s:{s:{}}}", "tools", "listChanged",
                              c->srv->tools_list_changed, "extensions", MCP_EXT_TASKS);
@@ -161,18 +63,16 @@ static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, in
     json_object_set_new(r, "instructions",
                         json_string("Long-running tools run as durable tasks: call the tool, "
                                     "then poll tasks/get with the returned taskId."));
-    json_object_set_new(r, "ttlMs", json_integer(c->srv->list_ttl_ms));
-    json_object_set_new(r, "cacheScope", json_string("public"));
-    return reply_result(req, status, r);
+    reply_cache(r, c->srv->list_ttl_ms, "public");
+    return reply_ok(req, status, r);
 }
 
 static json_t *do_tools_list(struct mcp_call *c, const struct rpc_request *req, int *status)
 {
-    json_t *r = result_new("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "tools", catalog_list(c->srv->catalog));
-    json_object_set_new(r, "ttlMs", json_integer(c->srv->list_ttl_ms));
-    json_object_set_new(r, "cacheScope", json_string("public"));
-    return reply_result(req, status, r);
+    reply_cache(r, c->srv->list_ttl_ms, "public");
+    return reply_ok(req, status, r);
 }
 
 /* Push the job of a committed (or resumed) task; failure only costs latency. */
@@ -250,7 +150,7 @@ static json_t *mrtr_retry(struct mcp_call *c, const struct rpc_request *req, int
         struct task_row row;
         if ((rc = store_task_get(c->store, id, c->owner, &row, &e)) < 0)
             return reply_store_error(req, status, rc, &e);
-        json_t *reply = mcp_create_task_reply(req->id, &row);
+        json_t *reply = taskjson_create_reply(req->id, &row);
         task_row_fini(&row);
         return reply;
     }
@@ -350,7 +250,7 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
     metrics_add(&m_created, 1);
     json_t *reply = NULL;
     if (as_task && (!tool->input_first || c->task_mode == MCP_TASK_HANDOUT)) {
-        reply = mcp_create_task_reply(req->id, &row);
+        reply = taskjson_create_reply(req->id, &row);
     } else {
         /* Synchronous, or a task that asks for input before it is handed out:
          * the HTTP layer waits for the task to end or to ask for input. */
@@ -421,7 +321,7 @@ static json_t *do_tasks_get(struct mcp_call *c, const struct rpc_request *req, i
     int rc = store_task_get(c->store, id, c->owner, &row, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    reply = reply_result(req, status, detailed_task_for(&row, req->client_caps));
+    reply = reply_ok(req, status, taskjson_detailed(&row, req->client_caps));
     task_row_fini(&row);
     return reply;
 }
@@ -439,7 +339,7 @@ static json_t *do_tasks_cancel(struct mcp_call *c, const struct rpc_request *req
         return reply_store_error(req, status, rc, &e);
     if (changed)
         metrics_add(&m_cancels, 1);
-    return reply_result(req, status, result_new("complete"));
+    return reply_ok(req, status, reply_result_new("complete"));
 }
 
 /*
@@ -463,7 +363,7 @@ static json_t *do_tasks_update(struct mcp_call *c, const struct rpc_request *req
     int rc = mcp_answer(c, id, responses, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    return reply_result(req, status, result_new("complete"));
+    return reply_ok(req, status, reply_result_new("complete"));
 }
 
 /*
@@ -584,116 +484,3 @@ void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_ou
     out->reply = reply_error(req, &out->status, RPC_EMETHOD, "Method not found", NULL);
 }
 
-/* ---- streams and synchronous answers ---- */
-
-static json_t *notification(const char *method, json_t *params)
-{
-    return json_pack("{s:s, s:s, s:o}", "jsonrpc", "2.0", "method", method, "params", params);
-}
-
-/* Add _meta.subscriptionId = id to 'o'. */
-static json_t *with_subscription(json_t *o, const json_t *id)
-{
-    json_t *meta = json_object_get(o, "_meta");
-    if (!meta) {
-        meta = json_object();
-        json_object_set_new(o, "_meta", meta);
-    }
-    json_object_set(meta, MCP_META_SUBSCRIPTION_ID, (json_t *)id);
-    return o;
-}
-
-/* The flat CreateTaskResult of 'row' as a response to 'id' (both borrowed); a new
- * reference. */
-json_t *mcp_create_task_reply(const json_t *id, const struct task_row *row)
-{
-    json_t *r = result_new("task");
-    task_fields(r, row);
-    return rpc_result_response(id, r);
-}
-
-/*
- * The InputRequiredResult of an MRTR round: the outstanding requests the
- * caller declared a capability for, and a requestState naming the task,
- * bound to the caller, the tool and the stored arguments.
- */
-json_t *mcp_input_required_reply(const struct mcp_server *srv, const json_t *id,
-                                 const struct task_row *row, const json_t *caps)
-{
-    json_t *detailed = detailed_task_for(row, caps);
-    json_t *requests = json_incref(json_object_get(detailed, "inputRequests"));
-    json_decref(detailed);
-    json_t *args = json_loads(row->args, 0, NULL);
-    struct state_binding b = {row->owner, "tools/call", row->tool, args};
-    char *state = state_sign(srv->state_key, srv->state_key_len, row->id, &b,
-                             (int64_t)time(NULL) + srv->state_ttl_s);
-    json_decref(args);
-    json_t *r = result_new("input_required");
-    json_object_set_new(r, "inputRequests", requests ? requests : json_object());
-    if (state)
-        json_object_set_new(r, "requestState", json_string(state));
-    free(state);
-    return rpc_result_response(id, r);
-}
-
-/*
- * The answer to a synchronous tools/call whose task ended: its
- * CallToolResult, its JSON-RPC error, or an error saying it was cancelled.
- */
-json_t *mcp_sync_reply(const json_t *id, const struct task_row *row)
-{
-    json_t *inner = NULL;
-    if (row->status == TASK_COMPLETED && (inner = json_loads(row->result, 0, NULL))) {
-        json_t *meta = json_pack("{s:{s:s, s:s}}", MCP_META_SERVER_INFO, "name", "taskwire",
-                                 "version", TASKWIRE_VERSION);
-        json_object_set_new(inner, "resultType", json_string("complete"));
-        json_object_set_new(inner, "_meta", meta);
-        return rpc_result_response(id, inner);
-    }
-    if (row->status == TASK_FAILED && (inner = json_loads(row->error, 0, NULL)))
-        return json_pack("{s:s, s:O?, s:o}", "jsonrpc", "2.0", "id", id, "error", inner);
-    return rpc_error_response(id, RPC_EINTERNAL, "The call was cancelled", NULL);
-}
-
-/* notifications/progress for 'token' with the progress and message of 'row'; a new
- * reference. */
-json_t *mcp_progress_notification(const json_t *token, const struct task_row *row)
-{
-    json_t *p = json_pack("{s:O, s:f}", "progressToken", token, "progress", row->progress);
-    if (row->progress_total > 0)
-        json_object_set_new(p, "total", json_real(row->progress_total));
-    if (row->status_message)
-        json_object_set_new(p, "message", json_string(row->status_message));
-    return notification("notifications/progress", p);
-}
-
-/* The first message of listen stream 'id': the filter it accepted; a new reference. */
-json_t *mcp_listen_ack(const json_t *id, const json_t *accepted)
-{
-    json_t *p = json_pack("{s:O}", "notifications", accepted);
-    return notification("notifications/subscriptions/acknowledged", with_subscription(p, id));
-}
-
-/* notifications/tasks with the DetailedTask of 'row' on listen stream 'id'; a new
- * reference. */
-json_t *mcp_task_notification(const json_t *id, const struct task_row *row)
-{
-    json_t *p = detailed_task(row);
-    json_object_del(p, "resultType");
-    return notification("notifications/tasks", with_subscription(p, id));
-}
-
-/* notifications/<list>/list_changed ('list': "tools" or "prompts", borrowed) on listen
- * stream 'id'; a new reference. */
-json_t *mcp_list_changed_notification(const json_t *id, const char *list)
-{
-    char method[64];
-    snprintf(method, sizeof(method), "notifications/%s/list_changed", list);
-    return notification(method, with_subscription(json_object(), id));
-}
-
-/* The result that ends listen stream 'id' gracefully; a new reference. */
-json_t *mcp_listen_close(const json_t *id)
-{
-    return rpc_result_response(id, with_subscription(result_new("complete"), id));
-}

@@ -95,27 +95,6 @@ void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_ou
  * whoever waits, and push the task again when no question is left. */
 MUST_CHECK int mcp_answer(struct mcp_call *c, const char *id, const json_t *responses,
                           struct err *err);
-/* InputRequiredResult for the round backed by task 'row' (waiting for input):
- * its outstanding inputRequests the caller can answer and a signed requestState
- * (new reference). */
-json_t *mcp_input_required_reply(const struct mcp_server *srv, const json_t *id,
-                                 const struct task_row *row, const json_t *caps);
-/* The flat CreateTaskResult of 'row' as a response (new reference). */
-json_t *mcp_create_task_reply(const json_t *id, const struct task_row *row);
-/* The response of a synchronous tools/call whose task 'row' ended (new reference). */
-json_t *mcp_sync_reply(const json_t *id, const struct task_row *row);
-/* notifications/progress for 'row' on the call's stream (new reference). */
-json_t *mcp_progress_notification(const json_t *token, const struct task_row *row);
-/* notifications/subscriptions/acknowledged for listen request 'id' (new reference). */
-json_t *mcp_listen_ack(const json_t *id, const json_t *accepted);
-/* notifications/tasks with the DetailedTask of 'row' (new reference). */
-json_t *mcp_task_notification(const json_t *id, const struct task_row *row);
-/* notifications/<list>/list_changed ("tools" or "prompts") on listen stream 'id' (new
- * reference). */
-json_t *mcp_list_changed_notification(const json_t *id, const char *list);
-/* The graceful end of listen stream 'id': its result (new reference). */
-json_t *mcp_listen_close(const json_t *id);
-
 /* Cancel task 'id' of 'owner'; if that changed it, publish the cancel and log 'why'. */
 MUST_CHECK int mcp_cancel_task(struct store *st, struct notify_pub *pub, const char *id,
                                const char *owner, const char *why, bool *changed,

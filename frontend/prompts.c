@@ -72,7 +72,7 @@ static json_t *get_task_summary(const struct content_call *cc, const struct rpc_
         rc = resources_read_uri(cc, uri, &rd, &e);
     }
     if (rc == -CONTENT_ENOTFOUND)
-        return content_error(req, status, RPC_EPARAMS, "Failed to retrieve task: Task not found",
+        return reply_error(req, status, RPC_EPARAMS, "Failed to retrieve task: Task not found",
                              NULL);
     if (rc < 0)
         return content_failure(req, status, rc, &e);
@@ -83,10 +83,10 @@ static json_t *get_task_summary(const struct content_call *cc, const struct rpc_
                   "Summarise the task above in a few sentences: what it was asked to do, where it "
                   "stands now, and its result or error if it has ended.");
     json_decref(rd.contents);
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "description", json_string("A summary of one of your tasks"));
     json_object_set_new(r, "messages", messages);
-    return content_reply(req, status, r);
+    return reply_ok(req, status, r);
 }
 
 /* The Prompt object of 'p' for prompts/list; a new reference. */
@@ -114,10 +114,10 @@ json_t *prompts_list(const struct content_call *cc, const struct rpc_request *re
     json_t *list = json_array();
     for (size_t i = 0; i < cc->reg->nprompts; i++)
         json_array_append_new(list, prompt_entry(cc->reg->prompts[i]));
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "prompts", list);
-    content_cache(r, cc->list_ttl_ms, "public");
-    return content_reply(req, status, r);
+    reply_cache(r, cc->list_ttl_ms, "public");
+    return reply_ok(req, status, r);
 }
 
 /* NULL when 'args' (an object) suits prompt 'p', else the error response. */
@@ -129,7 +129,7 @@ static json_t *check_args(const struct prompt_def *p, const json_t *args,
     json_object_foreach((json_t *)args, key, v)
     {
         if (!json_is_string(v))
-            return content_error(req, status, RPC_EPARAMS,
+            return reply_error(req, status, RPC_EPARAMS,
                                  "Invalid params: prompt arguments must be strings", NULL);
     }
     for (const struct prompt_arg *a = p->args; a < p->args + CONTENT_MAX_ARGS && a->name; a++) {
@@ -137,7 +137,7 @@ static json_t *check_args(const struct prompt_def *p, const json_t *args,
             char msg[160];
             snprintf(msg, sizeof(msg), "Invalid params: missing required argument '%.64s'",
                      a->name);
-            return content_error(req, status, RPC_EPARAMS, msg, NULL);
+            return reply_error(req, status, RPC_EPARAMS, msg, NULL);
         }
     }
     return NULL;
@@ -152,14 +152,14 @@ json_t *prompts_get(const struct content_call *cc, const struct rpc_request *req
 {
     json_t *name = json_object_get(req->params, "name");
     if (!json_is_string(name))
-        return content_error(req, status, RPC_EPARAMS, "Invalid params: \"name\" must be a string",
+        return reply_error(req, status, RPC_EPARAMS, "Invalid params: \"name\" must be a string",
                              NULL);
     const struct prompt_def *p = prompts_find(cc->reg, json_string_value(name));
     if (!p)
-        return content_error(req, status, RPC_EPARAMS, "Unknown prompt", NULL);
+        return reply_error(req, status, RPC_EPARAMS, "Unknown prompt", NULL);
     json_t *args = json_object_get(req->params, "arguments");
     if (args && !json_is_null(args) && !json_is_object(args))
-        return content_error(req, status, RPC_EPARAMS,
+        return reply_error(req, status, RPC_EPARAMS,
                              "Invalid params: \"arguments\" must be an object", NULL);
     json_t *used = json_is_object(args) ? json_incref(args) : json_object();
     json_t *reply = check_args(p, used, req, status);

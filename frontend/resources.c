@@ -170,20 +170,20 @@ json_t *resources_read(const struct content_call *cc, const struct rpc_request *
 {
     const char *uri = json_string_value(json_object_get(req->params, "uri"));
     if (!uri)
-        return content_error(req, status, RPC_EPARAMS, "Invalid params: \"uri\" must be a string",
+        return reply_error(req, status, RPC_EPARAMS, "Invalid params: \"uri\" must be a string",
                              NULL);
     struct content_read rd;
     struct err e = {0};
     int rc = resources_read_uri(cc, uri, &rd, &e);
     if (rc == -CONTENT_ENOTFOUND)
-        return content_error(req, status, RPC_EPARAMS, "Resource not found",
+        return reply_error(req, status, RPC_EPARAMS, "Resource not found",
                              json_pack("{s:s}", "uri", uri));
     if (rc < 0)
         return content_failure(req, status, rc, &e);
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "contents", rd.contents);
-    content_cache(r, rd.ttl_ms, rd.scope);
-    return content_reply(req, status, r);
+    reply_cache(r, rd.ttl_ms, rd.scope);
+    return reply_ok(req, status, r);
 }
 
 /* ---- lists ---- */
@@ -201,10 +201,10 @@ json_t *resources_list(const struct content_call *cc, const struct rpc_request *
                                               d->name, "title", d->title, "description",
                                               d->description, "mimeType", d->mime_type));
     }
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "resources", list);
-    content_cache(r, cc->list_ttl_ms, "public");
-    return content_reply(req, status, r);
+    reply_cache(r, cc->list_ttl_ms, "public");
+    return reply_ok(req, status, r);
 }
 
 /* resources/templates/list: the templates, in registry order; public. */
@@ -222,8 +222,8 @@ json_t *resources_templates_list(const struct content_call *cc, const struct rpc
                                         d->uri_template, "name", d->name, "title", d->title,
                                         "description", d->description, "mimeType", d->mime_type));
     }
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
     json_object_set_new(r, "resourceTemplates", list);
-    content_cache(r, cc->list_ttl_ms, "public");
-    return content_reply(req, status, r);
+    reply_cache(r, cc->list_ttl_ms, "public");
+    return reply_ok(req, status, r);
 }

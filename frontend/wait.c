@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mcpdefs.h"
+#include "taskjson.h"
 #include "tasklog.h"
 #include "threadconn.h"
 
@@ -134,7 +135,7 @@ static json_t *legacy_answer(struct wait *w, const struct task_row *row)
 static void stream_changes(struct wait *w, const struct task_row *row)
 {
     if (w->token && row->has_progress && row->progress != w->sent_progress) {
-        stream_send(w, mcp_progress_notification(w->token, row));
+        stream_send(w, taskjson_progress(w->token, row));
         w->sent_progress = row->progress;
     }
     if (w->log_level >= 0) {
@@ -156,9 +157,10 @@ static json_t *task_answer(struct wait *w, const struct task_row *row)
     if (w->legacy.on)
         return legacy_answer(w, row);
     if (row->status == TASK_INPUT_REQUIRED && row->input_requests)
-        return mcp_input_required_reply(w->cfg->mcp, w->id, row, w->caps);
+        return taskjson_input_required_reply(w->cfg->mcp->state_key, w->cfg->mcp->state_key_len,
+                                             w->cfg->mcp->state_ttl_s, w->id, row, w->caps);
     if (taskstate_terminal(row->status))
-        return w->reveal_task ? mcp_create_task_reply(w->id, row) : mcp_sync_reply(w->id, row);
+        return w->reveal_task ? taskjson_create_reply(w->id, row) : taskjson_sync_reply(w->id, row);
     return NULL;
 }
 
@@ -195,7 +197,7 @@ static void listen_key(struct wait *w, struct threadconn *tc, int i, bool all)
     bool tools = strcmp(w->hw.keys[i], HUB_TOOLS_KEY) == 0;
     if (tools || strcmp(w->hw.keys[i], HUB_PROMPTS_KEY) == 0) {
         if (!all) /* a list key has no state to look at: only an event means a change */
-            stream_send(w, mcp_list_changed_notification(w->id, tools ? "tools" : "prompts"));
+            stream_send(w, taskjson_list_changed(w->id, tools ? "tools" : "prompts"));
         return;
     }
     struct task_row row;
@@ -205,7 +207,7 @@ static void listen_key(struct wait *w, struct threadconn *tc, int i, bool all)
     snprintf(state, sizeof(state), "%s %d %.3f", row.updated_at, (int)row.status, row.progress);
     if (strcmp(state, w->sent[i]) != 0) {
         memcpy(w->sent[i], state, sizeof(state));
-        stream_send(w, mcp_task_notification(w->id, &row));
+        stream_send(w, taskjson_task_notification(w->id, &row));
     }
     task_row_fini(&row);
 }
@@ -215,14 +217,14 @@ static void check_listen(struct wait *w, unsigned flags, uint64_t changed)
 {
     bool all = !w->started || ((flags & HUB_TICK) && must_look(w, flags & ~HUB_CHANGED));
     if (!w->started)
-        stream_send(w, mcp_listen_ack(w->id, w->listen));
+        stream_send(w, taskjson_listen_ack(w->id, w->listen));
     w->started = true;
     struct threadconn *tc = conns(w);
     for (int i = 0; tc && i < w->hw.nkeys; i++)
         if (all || (changed & ((uint64_t)1 << i)))
             listen_key(w, tc, i, all);
     if ((flags & HUB_SHUTDOWN) || clock_now_ms() >= w->deadline_ms) {
-        stream_send(w, mcp_listen_close(w->id));
+        stream_send(w, taskjson_listen_close(w->id));
         w->finished = true;
     }
 }

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "content.h"
+#include "reply.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,10 +87,10 @@ static void test_content_complete_list_filters_by_prefix_up_to_max(void **state)
 
 static void test_content_result_carries_result_type_server_info_and_hints(void **state)
 {
-    json_t *r = content_result("complete");
+    json_t *r = reply_result_new("complete");
 
     cf_assert_result_type(r, "complete");
-    content_cache(r, -5, "private");
+    reply_cache(r, -5, "private");
     assert_int_equal(json_integer_value(json_object_get(r, "ttlMs")), 0);
     assert_string_equal(cf_str(r, "cacheScope"), "private");
     json_decref(r);

@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "mcp.h"
+#include "taskjson.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1404,7 +1405,8 @@ static void test_mcp_input_required_reply_signs_a_state_the_retry_accepts(void *
     json_t *caps = json_loads(CAPS_TASKS_ELICIT, 0, NULL), *id = json_integer(9), *reply, *r;
     char *rs;
 
-    reply = mcp_input_required_reply(&f->srv, id, t, caps);
+    reply = taskjson_input_required_reply(f->srv.state_key, f->srv.state_key_len,
+                                          f->srv.state_ttl_s, id, t, caps);
     r = json_object_get(reply, "result");
     assert_int_equal(int_at(reply, "id"), 9);
     assert_string_equal(str_at(r, "resultType"), "input_required");
@@ -1730,7 +1732,7 @@ static void test_mcp_create_task_reply_is_the_flat_task_of_the_row(void **state)
 {
     struct fixture *f = *state;
     struct task_row *t = table_put(f, TASK, ALICE, TASK_QUEUED);
-    json_t *id = json_string("req-1"), *reply = mcp_create_task_reply(id, t);
+    json_t *id = json_string("req-1"), *reply = taskjson_create_reply(id, t);
 
     assert_json(reply,
                 "{\"jsonrpc\":\"2.0\",\"id\":\"req-1\",\"result\":{"
@@ -1753,18 +1755,18 @@ static void test_mcp_sync_reply_is_the_outcome_of_the_task(void **state)
 
     set_text(&done->result, "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}");
     set_text(&failed->error, "{\"code\":-32603,\"message\":\"boom\"}");
-    reply = mcp_sync_reply(id, done);
+    reply = taskjson_sync_reply(id, done);
     assert_json(
         reply,
         "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"content\":[{\"type\":"
         "\"text\",\"text\":\"hi\"}],\"resultType\":\"complete\",\"_meta\":{\"" MCP_META_SERVER_INFO
         "\":{\"name\":\"taskwire\",\"version\":\"" TASKWIRE_VERSION "\"}}}}");
     json_decref(reply);
-    reply = mcp_sync_reply(id, failed);
+    reply = taskjson_sync_reply(id, failed);
     assert_json(reply, "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32603,"
                        "\"message\":\"boom\"}}");
     json_decref(reply);
-    reply = mcp_sync_reply(id, gone);
+    reply = taskjson_sync_reply(id, gone);
     assert_int_equal(int_at(json_object_get(reply, "error"), "code"), MCP_EINTERNAL);
     assert_string_equal(str_at(json_object_get(reply, "error"), "message"),
                         "The call was cancelled");
@@ -1783,13 +1785,13 @@ static void test_mcp_stream_notifications_name_their_subscription(void **state)
     t->progress = 1;
     t->progress_total = 4;
 
-    m = mcp_progress_notification(token, t);
+    m = taskjson_progress(token, t);
     assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{"
                    "\"progressToken\":\"tok\",\"progress\":1.0,\"total\":4.0,"
                    "\"message\":\"page 1\"}}");
     json_decref(m);
 
-    m = mcp_task_notification(sub, t);
+    m = taskjson_task_notification(sub, t);
     assert_string_equal(str_at(m, "method"), "notifications/tasks");
     p = json_object_get(m, "params");
     assert_string_equal(str_at(p, "taskId"), TASK);
@@ -1799,24 +1801,24 @@ static void test_mcp_stream_notifications_name_their_subscription(void **state)
     json_decref(m);
 
     p = json_pack("{s:b}", "toolsListChanged", 1);
-    m = mcp_listen_ack(sub, p);
+    m = taskjson_listen_ack(sub, p);
     json_decref(p);
     assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\","
                    "\"params\":{\"notifications\":{\"toolsListChanged\":true},"
                    "\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);
 
-    m = mcp_list_changed_notification(sub, "tools");
+    m = taskjson_list_changed(sub, "tools");
     assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\","
                    "\"params\":{\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);
 
-    m = mcp_list_changed_notification(sub, "prompts");
+    m = taskjson_list_changed(sub, "prompts");
     assert_json(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\","
                    "\"params\":{\"_meta\":{\"" MCP_META_SUBSCRIPTION_ID "\":\"sub-1\"}}}");
     json_decref(m);
 
-    m = mcp_listen_close(sub);
+    m = taskjson_listen_close(sub);
     p = json_object_get(m, "result");
     assert_string_equal(str_at(p, "resultType"), "complete");
     assert_string_equal(str_at(json_object_get(p, "_meta"), MCP_META_SUBSCRIPTION_ID), "sub-1");
