@@ -100,21 +100,33 @@ bool store_ping(struct store *st)
  * Insert task 't' as queued and fill *out with the stored row (timestamps
  * from the database).  The INSERT has committed when this returns 0.  A
  * duplicate id (only possible when a retry follows a lost connection whose
- * INSERT had committed) reads the row back instead.
+ * INSERT had committed) reads the row back instead.  When the owner has
+ * t->max_live live tasks already (counted with a LIMIT through
+ * tasks_owner_live_idx, so never more than that many rows are read), nothing
+ * is inserted and the result is -STORE_ELIMIT; concurrent creates of one
+ * owner may pass the cap by as many as run at once.
  */
 int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
                       struct err *err)
 {
-    char ttl[24], poll[24], att[16];
+    char ttl[24], poll[24], att[16], live[16];
     snprintf(ttl, sizeof(ttl), "%lld", (long long)t->ttl_ms);
     snprintf(poll, sizeof(poll), "%lld", (long long)t->poll_interval_ms);
     snprintf(att, sizeof(att), "%d", t->max_attempts);
-    const char *p[] = {t->id, t->owner, t->tool,        t->args,           t->trace,
-                       ttl,   poll,     att,            t->client_caps,    t->input_responses};
+    snprintf(live, sizeof(live), "%d", t->max_live);
+    const char *p[] = {t->id, t->owner,         t->tool,           t->args,
+                       t->trace, ttl,           poll,              att,
+                       t->client_caps, t->input_responses, t->max_live > 0 ? live : NULL};
     struct err e = {0};
-    int rc = run_row(st, S_CREATE, 10, p, out, &e);
+    int rc = run_row(st, S_CREATE, 11, p, out, &e);
     if (rc == -STORE_EINVALID && strcmp(st->sqlstate, STORE_SQLSTATE_UNIQUE) == 0)
         return store_task_get(st, t->id, t->owner, out, err);
+    if (rc == -STORE_ENOTFOUND) { /* the cap; or a retry whose first INSERT committed */
+        rc = store_task_get(st, t->id, t->owner, out, NULL);
+        if (rc != -STORE_ENOTFOUND)
+            return rc;
+        return err_set(err, -STORE_ELIMIT, "the owner has %d live tasks already", t->max_live);
+    }
     if (rc < 0 && err)
         *err = e;
     return rc;
@@ -201,33 +213,46 @@ int store_task_cancel(struct store *st, const char *id, const char *owner, bool 
     return task_visible(st, id, owner, err);
 }
 
-/*
- * Claim queued task 'id' for 'worker' with a lease of 'lease_ms'; fills *out
- * with the row as claimed (attempt already incremented).  -STORE_ENOTFOUND
- * when it is not queued any more (claimed elsewhere, cancelled, expired).
- */
-int store_task_claim(struct store *st, const char *id, const char *worker, int64_t lease_ms,
-                     struct task_row *out, struct err *err)
+/* "n" for a cap of n >= 1 into buf, or NULL (no cap) for n <= 0. */
+static const char *cap_param(int n, char *buf, size_t size)
 {
-    if (!taskid_valid(id))
-        return err_set(err, -STORE_ENOTFOUND, "no such task");
-    char lease[24];
-    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
-    const char *p[] = {id, worker, lease};
-    return run_row(st, S_CLAIM, 3, p, out, err);
+    if (n <= 0)
+        return NULL;
+    snprintf(buf, size, "%d", n);
+    return buf;
 }
 
 /*
- * Claim the oldest queued task, skipping rows other claimers hold locked.
- * -STORE_ENOTFOUND when the queue is empty.
+ * Claim queued task 'id' for 'worker' with a lease of 'lease_ms', unless
+ * its owner runs 'max_running' tasks already (0 = no cap); fills *out with
+ * the row as claimed (attempt already incremented).  -STORE_ENOTFOUND when
+ * it is not queued any more (claimed elsewhere, cancelled, expired) or its
+ * owner is at the cap: then it stays queued for a later claim.
+ */
+int store_task_claim(struct store *st, const char *id, const char *worker, int64_t lease_ms,
+                     int max_running, struct task_row *out, struct err *err)
+{
+    if (!taskid_valid(id))
+        return err_set(err, -STORE_ENOTFOUND, "no such task");
+    char lease[24], cap[16];
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+    const char *p[] = {id, worker, lease, cap_param(max_running, cap, sizeof(cap))};
+    return run_row(st, S_CLAIM, 4, p, out, err);
+}
+
+/*
+ * Claim the fairest queued task (round robin over owners by fair_key) whose
+ * owner runs fewer than 'max_running' tasks (0 = no cap), skipping rows other
+ * claimers hold locked.  -STORE_ENOTFOUND when none is claimable.  The cap is
+ * soft: workers claiming at the same moment may each see room for one more.
  */
 int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
-                          struct task_row *out, struct err *err)
+                          int max_running, struct task_row *out, struct err *err)
 {
-    char lease[24];
+    char lease[24], cap[16];
     snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
-    const char *p[] = {worker, lease};
-    return run_row(st, S_CLAIM_NEXT, 2, p, out, err);
+    const char *p[] = {worker, lease, cap_param(max_running, cap, sizeof(cap))};
+    return run_row(st, S_CLAIM_NEXT, 3, p, out, err);
 }
 
 /*

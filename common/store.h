@@ -30,6 +30,7 @@ enum store_error {
     STORE_EUNAVAILABLE,  /* PostgreSQL unreachable or restarting (SQLSTATE 08, 57P, none) */
     STORE_EINVALID,      /* the database refused the values (SQLSTATE 22, 23: bad JSON...) */
     STORE_EINTERNAL,     /* anything else; err has the first line of PostgreSQL's message */
+    STORE_ELIMIT,        /* the owner has task_new.max_live live tasks already */
 };
 
 #define STORE_TS_LEN 24 /* "2026-11-22T00:47:48.123Z" */
@@ -78,6 +79,7 @@ struct task_new {
     int max_attempts;         /* >= 1 */
     const char *client_caps;  /* JSON text of the request's clientCapabilities, or NULL */
     const char *input_responses; /* answers the request already carried (JSON), or NULL */
+    int max_live;             /* refused while the owner has this many live tasks; 0 = no cap */
 };
 
 /* Counts returned by one sweeper pass. */
@@ -104,7 +106,8 @@ void store_free(struct store *st);
 bool store_ping(struct store *st);
 
 /* Insert a queued task and fill *out (caller owns it); the row is committed on return.
- * An id that already exists (a retry after a lost connection) is read back instead. */
+ * An id that already exists (a retry after a lost connection) is read back instead;
+ * -STORE_ELIMIT when the owner has t->max_live live tasks already. */
 MUST_CHECK int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
                                  struct err *err);
 /* Read a task visible to 'owner' (owner NULL = any, for workers and tests) into *out
@@ -120,13 +123,15 @@ MUST_CHECK int store_task_ids(struct store *st, const char *owner, const char *p
 MUST_CHECK int store_task_cancel(struct store *st, const char *id, const char *owner,
                                  bool *changed, struct err *err);
 
-/* Claim task 'id' (queued -> running) for 'worker' into *out (caller owns it);
- * -STORE_ENOTFOUND when not claimable. */
+/* Claim task 'id' (queued -> running) for 'worker' into *out (caller owns it) unless its
+ * owner runs max_running tasks already (0 = no cap); -STORE_ENOTFOUND when not claimable. */
 MUST_CHECK int store_task_claim(struct store *st, const char *id, const char *worker,
-                                int64_t lease_ms, struct task_row *out, struct err *err);
-/* Claim the oldest queued task; -STORE_ENOTFOUND when none is waiting. */
+                                int64_t lease_ms, int max_running, struct task_row *out,
+                                struct err *err);
+/* Claim the fairest queued task of an owner running fewer than max_running (0 = no cap);
+ * -STORE_ENOTFOUND when none is claimable. */
 MUST_CHECK int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
-                                     struct task_row *out, struct err *err);
+                                     int max_running, struct task_row *out, struct err *err);
 /* Renew the lease and record progress (NULL message / negative progress = unchanged)
  * and log messages to append (a JSON array, or NULL). */
 MUST_CHECK int store_task_heartbeat(struct store *st, const char *id, const char *worker,

@@ -25,6 +25,16 @@
     "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
     " AND status IN ('running', 'input_required')"
 #define LEASE(p) "now() + (" p "::bigint * interval '1 millisecond')"
+/* The fair_key of a new task of owner p: after the owner's queued tasks, and never before
+ * the smallest key queued now (a newcomer is served in the current round). */
+#define FAIR_KEY(p)                                                                               \
+    "greatest(coalesce((SELECT max(fair_key) + 1 FROM tasks WHERE owner = " p                     \
+    " AND status = 'queued'), 0), coalesce((SELECT min(fair_key) FROM tasks"                      \
+    " WHERE status = 'queued'), 0))"
+/* How many tasks owner expression o runs now (tasks_owner_running_idx). */
+#define RUNNING_OF(o) "(SELECT count(*) FROM tasks r WHERE r.owner = " o " AND r.status = 'running')"
+#define FAIR_WINDOW "64" /* heads of the queue a claim looks at before it skips over owners */
+#define FAIR_PICK "8"    /* candidates locked in turn (SKIP LOCKED falls through to the next) */
 #define SQL_NUM(x) SQL_NUM_(x)
 #define SQL_NUM_(x) #x
 /* Append the log messages of JSON array parameter p, keeping the last STORE_LOG_KEEP;
@@ -42,11 +52,16 @@
 
 
 const struct store_stmt store_stmts[S_COUNT] = {
+    /* A new task goes after its owner's queued ones, never before the head of the
+     * queue (FAIR_KEY); none when the owner has $11 live tasks already (0 rows). */
     [S_CREATE] = {STORE_STMT_CREATE,
                   "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms,"
-                  " max_attempts, client_caps, input_responses, expires_at) VALUES ($1::uuid,"
-                  " $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
-                  " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ") RETURNING " ROW_COLS},
+                  " max_attempts, client_caps, input_responses, expires_at, fair_key)"
+                  " SELECT $1::uuid, $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
+                  " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ", " FAIR_KEY("$2")
+                  " WHERE $11::int IS NULL OR (SELECT count(*) FROM (SELECT 1 FROM tasks"
+                  " WHERE owner = $2 AND status IN ('queued', 'running', 'input_required')"
+                  " LIMIT $11::int) l) < $11::int RETURNING " ROW_COLS},
     [S_GET] = {STORE_STMT_GET, "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
                          " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
     [S_CANCEL] = {STORE_STMT_CANCEL,
@@ -54,16 +69,40 @@ const struct store_stmt store_stmts[S_COUNT] = {
                   " worker_id = NULL, lease_until = NULL, input_requests = NULL,"
                   " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2 AND " VISIBLE
                   " AND status IN ('queued', 'running', 'input_required') RETURNING id"},
+    /* A pushed task, unless its owner runs $4 tasks already (NULL: no cap). */
     [S_CLAIM] = {STORE_STMT_CLAIM,
-                 "UPDATE tasks SET status = 'running', worker_id = $2, attempt = attempt + 1,"
+                 "UPDATE tasks t SET status = 'running', worker_id = $2, attempt = attempt + 1,"
                  " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
                  " AND status = 'queued' AND not_before <= now()"
+                 " AND ($4::int IS NULL OR " RUNNING_OF("t.owner") " < $4::int)"
                  " RETURNING " ROW_COLS},
+    /* The fairest claimable task (lowest fair_key) of an owner running fewer than $3:
+     * first among the FAIR_WINDOW heads of the queue; only when none of those is
+     * eligible, among the head of every owner with queued work (a skip scan of
+     * tasks_owner_fair_idx, which the One-Time Filter leaves unexecuted otherwise). */
     [S_CLAIM_NEXT] = {STORE_STMT_CLAIM_NEXT,
-                      "UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
+                      "WITH RECURSIVE capped AS (SELECT owner FROM tasks WHERE status = 'running'"
+                      " GROUP BY owner HAVING count(*) >= $3::int),"
+                      " win AS (SELECT id, owner FROM tasks WHERE status = 'queued'"
+                      " AND not_before <= now() ORDER BY fair_key, created_at LIMIT " FAIR_WINDOW "),"
+                      " ok AS (SELECT id FROM win WHERE owner NOT IN (SELECT owner FROM capped)"
+                      " LIMIT " FAIR_PICK "),"
+                      " owners(owner) AS ((SELECT owner FROM tasks WHERE status = 'queued'"
+                      " ORDER BY owner LIMIT 1) UNION ALL SELECT (SELECT t.owner FROM tasks t"
+                      " WHERE t.status = 'queued' AND t.owner > o.owner ORDER BY t.owner LIMIT 1)"
+                      " FROM owners o WHERE o.owner IS NOT NULL),"
+                      " far AS (SELECT h.id FROM owners o CROSS JOIN LATERAL (SELECT id, fair_key,"
+                      " created_at FROM tasks t WHERE t.status = 'queued' AND t.owner = o.owner"
+                      " AND t.not_before <= now() ORDER BY t.fair_key, t.created_at LIMIT 1) h"
+                      " WHERE o.owner IS NOT NULL AND o.owner NOT IN (SELECT owner FROM capped)"
+                      " ORDER BY h.fair_key, h.created_at LIMIT " FAIR_PICK "),"
+                      " cand AS (SELECT id FROM ok UNION ALL SELECT id FROM far"
+                      " WHERE NOT EXISTS (SELECT 1 FROM ok))"
+                      " UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
                       " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
-                      "SELECT id FROM tasks WHERE status = 'queued' AND not_before <= now()"
-                      " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                      "SELECT c.id FROM tasks c WHERE c.id IN (SELECT id FROM cand)"
+                      " AND c.status = 'queued' AND c.not_before <= now()"
+                      " ORDER BY c.fair_key, c.created_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED)"
                       " RETURNING " ROW_COLS},
     [S_HEARTBEAT] = {STORE_STMT_HEARTBEAT,
                      "UPDATE tasks SET lease_until = " LEASE("$4") ","

@@ -239,7 +239,7 @@ static int claim(struct slot *s, bool claimed, const char *id, struct task_row *
     struct err e = {0};
     if (claimed)
         return 0;
-    int rc = store_task_claim(s->store, id, r->cfg.worker_id, r->cfg.lease_ms, row, &e);
+    int rc = store_task_claim(s->store, id, r->cfg.worker_id, r->cfg.lease_ms, 0, row, &e);
     if (rc == -STORE_ENOTFOUND)
         metrics_add(&m_claim_miss, 1);
     else if (rc < 0)
@@ -481,7 +481,7 @@ static void take_work(struct runner *r, int64_t *next_idle_poll)
     }
     *next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
     struct task_row row;
-    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, &row, NULL) == 0) {
+    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, 0, &row, NULL) == 0) {
         assign(r, NULL, &row);
         *next_idle_poll = 0; /* there may be more */
     }

@@ -188,14 +188,14 @@ static int call_claim(struct store *st, struct err *e)
 {
     struct task_row row;
 
-    return fini_if_ok(store_task_claim(st, ID, "w-1", 30000, &row, e), &row);
+    return fini_if_ok(store_task_claim(st, ID, "w-1", 30000, 0, &row, e), &row);
 }
 
 static int call_claim_next(struct store *st, struct err *e)
 {
     struct task_row row;
 
-    return fini_if_ok(store_task_claim_next(st, "w-1", 30000, &row, e), &row);
+    return fini_if_ok(store_task_claim_next(st, "w-1", 30000, 0, &row, e), &row);
 }
 
 static int call_heartbeat(struct store *st, struct err *e)
@@ -675,7 +675,7 @@ static void test_store_get_of_a_malformed_id_asks_nothing(void **state)
 
     assert_int_equal(store_task_get(st, "not-a-uuid", NULL, &got, &e), -STORE_ENOTFOUND);
     assert_int_equal(store_task_cancel(st, ID "x", "alice", &b, &e), -STORE_ENOTFOUND);
-    assert_int_equal(store_task_claim(st, "", "w-1", 1000, &got, &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_claim(st, "", "w-1", 1000, 0, &got, &e), -STORE_ENOTFOUND);
     assert_int_equal(store_task_answer(st, "{}", "alice", "{}", &b, &attempt, &e),
                      -STORE_ENOTFOUND);
     assert_int_equal(attempt, 0);
