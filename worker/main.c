@@ -28,6 +28,7 @@ struct settings {
     const char *fabric_connect, *pg_dsn, *redis_addr, *worker_id, *admin_listen, *log_level;
     const char *tools_manifest;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms, resolve_ms;
+    int64_t owner_max_running, reserved_slots;
     bool log_text, fixtures;
 };
 
@@ -47,6 +48,14 @@ static const struct cfg_opt opts[] = {
      &s.redis_addr},
     {"worker-id", CFG_STR, default_id, "unique worker name (default hostname-pid)", &s.worker_id},
     {"slots", CFG_INT, "4", "tasks run at once", &s.slots, 1, 1024},
+    {"owner-max-running", CFG_INT, "0",
+     "running tasks one owner may hold across all workers (0 = no cap; soft by the number of "
+     "workers claiming at the same moment)",
+     &s.owner_max_running, 0, 1000000},
+    {"reserved-slots", CFG_INT, "1",
+     "free slots kept for owners with nothing running, so one owner's backlog never holds "
+     "every slot (at most slots - 1)",
+     &s.reserved_slots, 0, 1024},
     {"lease-ms", CFG_INT, "15000", "task lease; renewed every third of it", &s.lease_ms, 1000,
      3600000},
     {"progress-ms", CFG_INT, "250", "minimum gap between progress writes of one task",
@@ -95,9 +104,11 @@ static int run(void)
     struct catalog *catalog = catalog_new(s.fixtures, &e);
     if (!catalog || (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0))
         goto out_fail;
-    struct runner_cfg rc_cfg = {s.fabric_connect, s.pg_dsn,       s.redis_addr,  s.worker_id,
-                                (int)s.slots,     s.lease_ms,     s.progress_ms, s.idle_poll_ms,
-                                s.sweep_ms,       s.grace_ms,     s.resolve_ms};
+    struct runner_cfg rc_cfg = {s.fabric_connect,         s.pg_dsn,           s.redis_addr,
+                                s.worker_id,              (int)s.slots,       s.lease_ms,
+                                s.progress_ms,            s.idle_poll_ms,     s.sweep_ms,
+                                s.grace_ms,               s.resolve_ms,       (int)s.owner_max_running,
+                                (int)s.reserved_slots};
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
         goto out_fail;
     if (*s.admin_listen && !(admin = admin_start(s.admin_listen, runner_ready, runner, &e)))

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "exttool.h"
 #include "fabric.h"
+#include "fairclaim.h"
 #include "fixtures.h"
 #include "log.h"
 #include "mcpdefs.h"
@@ -52,6 +53,7 @@ struct slot {
     enum slot_state state;        /* idle, assigned (job set) or busy (task claimed) */
     bool job_claimed;             /* job_row already claimed (idle poll) vs job_id to claim */
     char job_id[TASKID_LEN + 1];  /* task to claim (from an envelope) */
+    int job_cap;                  /* running cap of that claim (fairclaim_cap) */
     struct task_row job_row;      /* claimed task (from the idle poll) */
     char task_id[TASKID_LEN + 1]; /* the task being run */
     int attempt;                  /* its attempt */
@@ -73,6 +75,7 @@ struct runner {
     pthread_mutex_t mu;                   /* guards the slots and the flags below */
     pthread_cond_t free_cv;               /* a slot became idle */
     struct slot *slots;                   /* cfg.slots entries */
+    struct fairclaim fair;                /* running caps and reserved slots */
     int idle;                             /* slots in SLOT_IDLE */
     bool quit;                            /* threads must exit */
     bool draining;                        /* shutting down: claimed jobs are given back */
@@ -232,14 +235,16 @@ static void run_task(struct slot *s, const struct task_row *row)
     toolctx_fini(&ctx);
 }
 
-/* Claim the job assigned to 's' unless the idle poll already did; 0 or a -STORE_* code. */
-static int claim(struct slot *s, bool claimed, const char *id, struct task_row *row)
+/* Claim the job assigned to 's' (or, refused, the fairest eligible task) unless the idle
+ * poll already did; 0 or a -STORE_* code. */
+static int claim(struct slot *s, bool claimed, const char *id, int cap, struct task_row *row)
 {
     struct runner *r = s->r;
     struct err e = {0};
     if (claimed)
         return 0;
-    int rc = store_task_claim(s->store, id, r->cfg.worker_id, r->cfg.lease_ms, 0, row, &e);
+    int rc = fairclaim_take(&r->fair, s->store, id, r->cfg.worker_id, r->cfg.lease_ms, cap, row,
+                            &e);
     if (rc == -STORE_ENOTFOUND)
         metrics_add(&m_claim_miss, 1);
     else if (rc < 0)
@@ -259,10 +264,10 @@ static void begin(struct slot *s, const struct task_row *row)
 }
 
 /* Claim and run the job assigned to 's'; called without r->mu. */
-static void serve(struct slot *s, bool claimed, const char *id, struct task_row *row)
+static void serve(struct slot *s, bool claimed, const char *id, int cap, struct task_row *row)
 {
     struct runner *r = s->r;
-    int rc = claim(s, claimed, id, row);
+    int rc = claim(s, claimed, id, cap, row);
     pthread_mutex_lock(&r->mu);
     bool draining = r->draining;
     if (rc == 0 && !draining)
@@ -290,9 +295,10 @@ static void *slot_main(void *arg)
         bool claimed = s->job_claimed;
         char id[TASKID_LEN + 1];
         memcpy(id, s->job_id, sizeof(id));
+        int cap = s->job_cap;
         pthread_mutex_unlock(&r->mu);
 
-        serve(s, claimed, id, &row);
+        serve(s, claimed, id, cap, &row);
         task_row_fini(&row);
 
         pthread_mutex_lock(&r->mu);
@@ -316,6 +322,7 @@ static void assign(struct runner *r, const char *id, struct task_row *row)
             continue;
         s->state = SLOT_ASSIGNED;
         s->job_claimed = row != NULL;
+        s->job_cap = fairclaim_cap(&r->fair, r->idle, r->cfg.slots);
         if (row)
             s->job_row = *row;
         else
@@ -451,27 +458,27 @@ static void sweep(struct runner *r)
     }
 }
 
-/* Wait up to RECEIVE_WAIT_MS for a free slot; true when one is free. */
-static bool slot_is_free(struct runner *r)
+/* Wait up to RECEIVE_WAIT_MS for a free slot; the number free (0: none yet). */
+static int slots_free(struct runner *r)
 {
     pthread_mutex_lock(&r->mu);
-    if (r->idle == 0) {
+    int idle = r->idle;
+    if (idle == 0) {
         struct timespec until = clock_deadline_in(RECEIVE_WAIT_MS);
         pthread_cond_timedwait(&r->free_cv, &r->mu, &until);
-        pthread_mutex_unlock(&r->mu);
-        return false;
     }
     pthread_mutex_unlock(&r->mu);
-    return true;
+    return idle;
 }
 
 /*
- * Give a free slot work: from the fabric, but from PostgreSQL every
- * idle-poll-ms whatever the fabric is doing (a busy fabric must not starve a
- * requeued task that no one will push).  *next_idle_poll is when PostgreSQL
- * is asked next.
+ * Give one of the 'idle' free slots work: from the fabric, but from
+ * PostgreSQL every idle-poll-ms whatever the fabric is doing (a busy fabric
+ * must not starve a requeued task that no one will push), with the running
+ * cap of that slot (fairclaim.h).  *next_idle_poll is when PostgreSQL is
+ * asked next.
  */
-static void take_work(struct runner *r, int64_t *next_idle_poll)
+static void take_work(struct runner *r, int idle, int64_t *next_idle_poll)
 {
     if (clock_now_ms() < *next_idle_poll) {
         char id[TASKID_LEN + 1];
@@ -481,7 +488,8 @@ static void take_work(struct runner *r, int64_t *next_idle_poll)
     }
     *next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
     struct task_row row;
-    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, 0, &row, NULL) == 0) {
+    int cap = fairclaim_cap(&r->fair, idle, r->cfg.slots);
+    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, cap, &row, NULL) == 0) {
         assign(r, NULL, &row);
         *next_idle_poll = 0; /* there may be more */
     }
@@ -531,8 +539,9 @@ void runner_run(struct runner *r)
             sweep(r);
             next_sweep = now + r->cfg.sweep_ms;
         }
-        if (slot_is_free(r))
-            take_work(r, &next_idle_poll);
+        int idle = slots_free(r);
+        if (idle > 0)
+            take_work(r, idle, &next_idle_poll);
     }
     fabric_close(r->fabric);
     LOG_INFO("stopping: no longer receiving; waiting for running tasks");
@@ -597,6 +606,9 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     }
     r->cfg = *cfg;
     r->catalog = catalog;
+    r->fair.max_running = cfg->owner_max_running;
+    r->fair.reserved = cfg->reserved_slots;
+    r->fair.quiet_ms = cfg->idle_poll_ms;
     pthread_mutex_init(&r->mu, NULL);
     clock_cond_init(&r->free_cv);
     for (size_t i = 0; i < sizeof(all_metrics) / sizeof(all_metrics[0]); i++)
