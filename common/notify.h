@@ -49,6 +49,8 @@ struct notify_pub;
 /* A publisher for Redis at "host:port" (NULL, "" or no port disables it).  Connects
  * lazily; one per thread.  NULL only when out of memory. */
 struct notify_pub *notify_pub_new(const char *addr);
+/* Split a Redis address "host:port" (0 or -NOTIFY_EINVALID). */
+MUST_CHECK int notify_split_addr(const char *addr, char *host, size_t cap, int *port);
 /* Close and free; NULL is a no-op. */
 void notify_pub_free(struct notify_pub *p);
 /* Publish '<kind> <task_id>'; 0, or -NOTIFY_EUNAVAILABLE (best effort: callers may ignore it). */
