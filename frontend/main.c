@@ -118,7 +118,8 @@ static const struct cfg_opt opts[] = {
     {"rate-create-burst", CFG_INT, "40", "tools/call creating a task: requests at once",
      &s.rate_burst[QUOTA_CREATE], 1, 1000000000},
     {"rate-read-per-s", CFG_INT, "100",
-     "tasks/get, tasks/result, tasks/list, resources/read: requests a second per principal",
+     "reads (tasks/get, tasks/result, tasks/list, resources/read, subscriptions/listen): "
+     "requests a second per principal",
      &s.rate_per_s[QUOTA_READ], 0, 1000000000},
     {"rate-read-burst", CFG_INT, "200", "reads: requests at once", &s.rate_burst[QUOTA_READ], 1,
      1000000000},

@@ -246,13 +246,14 @@ void quota_resolve(const struct quota *l, const char *principal, const char *sco
 
 /*
  * The budget a request draws on: a tools/call without requestState creates
- * a task; tasks/get, tasks/result, tasks/list and resources/read read; the
- * rest (an unparsable body too: 'method' NULL) is "other".  Pure.
+ * a task; tasks/get, tasks/result, tasks/list, resources/read and
+ * subscriptions/listen read; the rest (an unparsable body too: 'method' NULL)
+ * is "other".  Pure.
  */
 enum quota_budget quota_budget_of(const char *method, const json_t *params)
 {
     static const char *const reads[] = {"tasks/get", "tasks/result", "tasks/list",
-                                        "resources/read"};
+                                        "resources/read", "subscriptions/listen"};
     if (!method)
         return QUOTA_OTHER;
     if (strcmp(method, "tools/call") == 0)

@@ -29,7 +29,7 @@
 /* The rate budgets: each principal has one bucket of each. */
 enum quota_budget {
     QUOTA_CREATE, /* tools/call that creates a task */
-    QUOTA_READ,   /* tasks/get, tasks/result, tasks/list, resources/read */
+    QUOTA_READ,   /* tasks/get, tasks/result, tasks/list, resources/read, subscriptions/listen */
     QUOTA_OTHER,  /* everything else, unparsable bodies included */
     QUOTA_BUDGETS
 };
