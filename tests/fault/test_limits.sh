@@ -9,7 +9,8 @@
 #    frontend reached directly (its own header deadline);
 #  - a principal over its create rate gets 429 with Retry-After and data.retryAfterMs while
 #    another principal is unaffected; the cap on live tasks answers 429 too;
-#  - with alice's 200 long tasks queued, bob's task starts within 2 s;
+#  - with alice's 200 long tasks queued, bob's task starts within 2 s, pushed to the workers
+#    or found by their own claims from PostgreSQL;
 #  - Redis stopped: the in-process fallback still refuses, and counts and logs it.
 # Every refusal is counted in taskwire_requests_refused_total (checked at the frontends).
 # SPDX-License-Identifier: Apache-2.0
@@ -209,6 +210,20 @@ for round in 1 2 3; do
         wait_ms 2000 started "$TASK_ID"
     echo "# round $round: bob's task started after $WAITED_MS ms"
     wait_for 10 db_status_is "$TASK_ID" completed
+done
+
+# The same when no push announces bob's task: written straight into PostgreSQL (with the
+# frontend's fair key), only a worker's own claim from the database can find it.
+for round in 1 2; do
+    ID=$(psql_q "INSERT INTO tasks (id, owner, tool, args, ttl_ms, poll_interval_ms, expires_at,
+                 fair_key) SELECT gen_random_uuid(), 'bob', 'sleep', '{\"seconds\":0.2,\"steps\":1}',
+                 600000, 1000, now() + interval '10 minutes', greatest(coalesce((SELECT
+                 max(fair_key) + 1 FROM tasks WHERE owner = 'bob' AND status = 'queued'), 0),
+                 coalesce((SELECT min(fair_key) FROM tasks WHERE status = 'queued'), 0))
+                 RETURNING id" | head -1)
+    check "unpushed round $round: bob's task starts within 2 s" wait_ms 2000 started "$ID"
+    echo "# unpushed round $round: bob's task started after $WAITED_MS ms"
+    wait_for 10 db_status_is "$ID" completed
 done
 
 # ---- Redis stopped: the fallback still refuses ----
