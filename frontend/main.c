@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "cfg.h"
 #include "dispatch.h"
+#include "fabkeys.h"
 #include "http.h"
 #include "log.h"
 #include "manifest.h"
@@ -27,6 +28,7 @@
 #include "resources.h"
 #include "startup.h"
 #include "state.h"
+#include "zap.h"
 
 #define EXIT_CONFIG 2
 #define EXIT_START 3
@@ -35,10 +37,11 @@ struct settings {
     const char *listen, *admin_listen, *fabric_bind, *pg_dsn, *redis_addr;
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
     const char *allowed_origins, *allowed_hosts, *state_key;
+    const char *fabric_secret_key, *fabric_worker_keys; /* CURVE */
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
     int64_t sync_task_ttl_ms, redispatch_ms, session_ttl_s;
-    bool log_text, fixtures;
+    bool log_text, fixtures, fabric_insecure;
 };
 
 static struct settings s;
@@ -49,6 +52,18 @@ static const struct cfg_opt opts[] = {
      &s.admin_listen},
     {"fabric-bind", CFG_STR, "tcp://127.0.0.1:7100", "ZeroMQ PUSH endpoint workers connect to",
      &s.fabric_bind},
+    {"fabric-secret-key", CFG_STR, NULL,
+     "Z85 CURVE secret key of the fabric socket, the same on every frontend (taskwire "
+     "fabric-keygen)",
+     &s.fabric_secret_key, 0, 0, true},
+    {"fabric-worker-keys", CFG_STR, NULL,
+     "the worker public keys admitted to the fabric: Z85, one per line, # comments (usually "
+     "from TASKWIRE_FABRIC_WORKER_KEYS_FILE)",
+     &s.fabric_worker_keys, 0, 0, true},
+    {"fabric-insecure", CFG_BOOL, "false",
+     "a plain fabric without CURVE: any peer that reaches the port gets jobs (local "
+     "development only; logged)",
+     &s.fabric_insecure},
     {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)",
      &s.pg_dsn, 0, 0, true},
     {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for event fan-out (\"\" = off)",
@@ -126,6 +141,22 @@ static int check_settings(void *arg, struct err *e)
     if (s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
         return err_set(e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
                        STATE_KEY_MIN);
+    if (s.fabric_insecure)
+        return 0;
+    if (!s.fabric_secret_key || !s.fabric_worker_keys)
+        return err_set(e, -CFG_EINVALID,
+                       "the fabric needs TASKWIRE_FABRIC_SECRET_KEY and TASKWIRE_FABRIC_WORKER_KEYS "
+                       "(or their _FILE variants), or TASKWIRE_FABRIC_INSECURE=true for local "
+                       "development");
+    uint8_t raw[FABKEYS_KEY_LEN];
+    struct err ke = {0};
+    if (fabkeys_decode(s.fabric_secret_key, raw, &ke) < 0)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_FABRIC_SECRET_KEY: %s", ke.msg);
+    struct fabkeys_allow *allow =
+        fabkeys_allow_parse(s.fabric_worker_keys, strlen(s.fabric_worker_keys), &ke);
+    fabkeys_allow_free(allow);
+    if (!allow)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_FABRIC_WORKER_KEYS: %s", ke.msg);
     return 0;
 }
 
@@ -140,9 +171,31 @@ struct shared {
     struct auth_verifier *verifier;      /* NULL when TASKWIRE_AUTH=none */
     struct catalog *catalog;             /* tools served */
     struct dispatch *fabric;             /* the PUSH socket */
+    struct fabkeys_allow *workers;       /* worker keys admitted (NULL when insecure) */
     unsigned char random_key[STATE_KEY_MIN]; /* requestState key when none is configured */
     struct content content;              /* resources, templates and prompts served */
 };
+
+/* The fabric socket: a CURVE server admitting the listed worker keys, or plain when the
+ * operator asked for an insecure fabric. */
+static int build_fabric(struct shared *sh, struct err *e)
+{
+    if (s.fabric_insecure) {
+        LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): any peer that "
+                 "reaches the fabric port receives jobs; use only for local development");
+        sh->fabric = dispatch_new(s.fabric_bind, NULL, e);
+        return sh->fabric ? 0 : failure(e);
+    }
+    if (!(sh->workers = fabkeys_allow_parse(s.fabric_worker_keys, strlen(s.fabric_worker_keys), e)))
+        return failure(e);
+    struct dispatch_curve curve = {s.fabric_secret_key, sh->workers};
+    if (!(sh->fabric = dispatch_new(s.fabric_bind, &curve, e)))
+        return failure(e);
+    char n[16];
+    snprintf(n, sizeof(n), "%zu", fabkeys_allow_count(sh->workers));
+    LOG_INFO("fabric authenticated with CURVE", "worker_keys", n);
+    return 0;
+}
 
 /* Build the verifier, catalog, fabric socket, requestState key and served content into
  * 'sh' and 'mcp'. */
@@ -162,8 +215,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     int rc;
     if (s.tools_manifest && (rc = manifest_load(sh->catalog, s.tools_manifest, e)) < 0)
         return rc;
-    if (!(sh->fabric = dispatch_new(s.fabric_bind, e)))
-        return failure(e);
+    if ((rc = build_fabric(sh, e)) < 0)
+        return rc;
     const unsigned char *key = (const unsigned char *)s.state_key;
     size_t key_len = s.state_key ? strlen(s.state_key) : 0;
     if (!key) {
@@ -219,6 +272,7 @@ static int run(void)
     if (!s.allowed_hosts)
         s.allowed_hosts = loopback ? "loopback" : "*";
     mcp_metrics_register();
+    zap_metrics_register();
 
     struct shared sh = {0};
     struct mcp_server mcp;
@@ -229,6 +283,7 @@ static int run(void)
         status = EXIT_START;
     }
     dispatch_free(sh.fabric);
+    fabkeys_allow_free(sh.workers);
     catalog_free(sh.catalog);
     auth_verifier_free(sh.verifier);
     return status;

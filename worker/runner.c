@@ -602,7 +602,8 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     for (size_t i = 0; i < sizeof(all_metrics) / sizeof(all_metrics[0]); i++)
         metrics_register(all_metrics[i]);
     metrics_set(&m_slots, cfg->slots);
-    if (!(r->fabric = fabric_new(cfg->fabric_connect, err)))
+    struct fabric_curve curve = {cfg->fabric_server_key, cfg->fabric_secret_key};
+    if (!(r->fabric = fabric_new(cfg->fabric_connect, cfg->fabric_server_key ? &curve : NULL, err)))
         goto out_free;
     r->store = store_new(cfg->pg_dsn, "taskwire-worker");
     r->hb_store = store_new(cfg->pg_dsn, "taskwire-worker-heartbeat");

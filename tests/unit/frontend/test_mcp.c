@@ -330,7 +330,7 @@ static int fabric_start(void)
     if (!mkdtemp(fabric.dir))
         return -1;
     snprintf(fabric.endpoint, sizeof(fabric.endpoint), "ipc://%s/fabric", fabric.dir);
-    if (!(fabric.d = dispatch_new(fabric.endpoint, &e))) {
+    if (!(fabric.d = dispatch_new(fabric.endpoint, NULL, &e))) {
         fprintf(stderr, "%s\n", e.msg);
         return -1;
     }
@@ -1097,7 +1097,7 @@ static void test_mcp_tools_call_answers_even_when_no_worker_takes_the_job(void *
     json_t *r;
 
     snprintf(endpoint, sizeof(endpoint), "ipc://%s/lonely", fabric.dir);
-    lonely = dispatch_new(endpoint, NULL);
+    lonely = dispatch_new(endpoint, NULL, NULL);
     assert_non_null(lonely);
     assert_int_equal(dispatch_push_task(lonely, PROBE, 0, NULL), -EAGAIN); /* no peer */
     f->srv.fabric = lonely;
