@@ -51,6 +51,14 @@ struct notify_pub;
 struct notify_pub *notify_pub_new(const char *addr);
 /* Close and free; NULL is a no-op. */
 void notify_pub_free(struct notify_pub *p);
+/* The rule for Redis settings: a password is required unless 'insecure' or no address is
+ * set; 0 or -NOTIFY_EINVALID with err saying which setting to add. */
+MUST_CHECK int notify_check_auth(const char *addr, const char *password, bool insecure,
+                                 struct err *err);
+/* Credentials (ACL user, may be NULL/""; password, NULL/"" = none) every Redis connection of
+ * this process sends with AUTH; warns when Redis at addr gets none.  Call from main() before
+ * connecting, after notify_check_auth().  0 or -NOTIFY_EINVALID. */
+MUST_CHECK int notify_set_auth(const char *addr, const char *user, const char *password);
 /* Publish '<kind> <task_id>'; 0, or -NOTIFY_EUNAVAILABLE (best effort: callers may ignore it). */
 int notify_publish(struct notify_pub *p, const char *kind, const char *task_id);
 

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "notify.h"
 #include "prompts.h"
 #include "redispatch.h"
 #include "resources.h"
@@ -38,10 +39,11 @@ struct settings {
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
     const char *allowed_origins, *allowed_hosts, *state_key;
     const char *fabric_secret_key, *fabric_worker_keys; /* CURVE */
+    const char *redis_user, *redis_password;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
     int64_t sync_task_ttl_ms, redispatch_ms, session_ttl_s;
-    bool log_text, fixtures, fabric_insecure;
+    bool log_text, fixtures, fabric_insecure, redis_insecure;
 };
 
 static struct settings s;
@@ -68,6 +70,11 @@ static const struct cfg_opt opts[] = {
      &s.pg_dsn, 0, 0, true},
     {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for event fan-out (\"\" = off)",
      &s.redis_addr},
+    {"redis-user", CFG_STR, NULL, "Redis ACL user (unset: the default user)", &s.redis_user},
+    {"redis-password", CFG_STR, NULL, "Redis password (AUTH), required unless redis-insecure",
+     &s.redis_password, 0, 0, true},
+    {"redis-insecure", CFG_BOOL, "false",
+     "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"auth", CFG_STR, "jwt", "jwt (verify bearer tokens) or none (local development only)",
      &s.auth},
     {"jwks-file", CFG_STR, NULL, "JWKS file with the token signing keys (auth=jwt)",
@@ -131,6 +138,9 @@ static const struct cfg_opt opts[] = {
 /* The checks --check-config runs too: the auth mode and its settings, the state key. */
 static int check_settings(void *arg, struct err *e)
 {
+    int rc = notify_check_auth(s.redis_addr, s.redis_password, s.redis_insecure, e);
+    if (rc < 0)
+        return rc;
     bool auth_none = strcmp(s.auth, "none") == 0;
     if (!auth_none && strcmp(s.auth, "jwt") != 0)
         return err_set(e, -CFG_EINVALID, "TASKWIRE_AUTH: '%s' is not jwt or none", s.auth);
@@ -273,6 +283,8 @@ static int run(void)
         s.allowed_hosts = loopback ? "loopback" : "*";
     mcp_metrics_register();
     zap_metrics_register();
+    if (notify_set_auth(s.redis_addr, s.redis_user, s.redis_password) < 0)
+        return EXIT_CONFIG; /* checked by check_settings() already */
 
     struct shared sh = {0};
     struct mcp_server mcp;

@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "manifest.h"
+#include "notify.h"
 #include "runner.h"
 #include "startup.h"
 
@@ -28,8 +29,9 @@
 struct settings {
     const char *fabric_connect, *pg_dsn, *redis_addr, *worker_id, *admin_listen, *log_level;
     const char *tools_manifest, *fabric_server_key, *fabric_secret_key;
+    const char *redis_user, *redis_password;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms, resolve_ms;
-    bool log_text, fixtures, fabric_insecure;
+    bool log_text, fixtures, fabric_insecure, redis_insecure;
 };
 
 static struct settings s;
@@ -53,6 +55,11 @@ static const struct cfg_opt opts[] = {
      0, true},
     {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for cancel events (\"\" = off)",
      &s.redis_addr},
+    {"redis-user", CFG_STR, NULL, "Redis ACL user (unset: the default user)", &s.redis_user},
+    {"redis-password", CFG_STR, NULL, "Redis password (AUTH), required unless redis-insecure",
+     &s.redis_password, 0, 0, true},
+    {"redis-insecure", CFG_BOOL, "false",
+     "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"worker-id", CFG_STR, default_id, "unique worker name (default hostname-pid)", &s.worker_id},
     {"slots", CFG_INT, "4", "tasks run at once", &s.slots, 1, 1024},
     {"lease-ms", CFG_INT, "15000", "task lease; renewed every third of it", &s.lease_ms, 1000,
@@ -78,6 +85,9 @@ static const struct cfg_opt opts[] = {
 /* The checks --check-config runs too: CURVE keys unless the fabric is insecure. */
 static int check_settings(void *arg, struct err *e)
 {
+    int rc = notify_check_auth(s.redis_addr, s.redis_password, s.redis_insecure, e);
+    if (rc < 0)
+        return rc;
     if (s.fabric_insecure)
         return 0;
     if (!s.fabric_server_key || !s.fabric_secret_key)
@@ -113,6 +123,8 @@ static int run(void)
 {
     struct signal_waiter waiter = {0};
     startup_block_signals(&waiter.set);
+    if (notify_set_auth(s.redis_addr, s.redis_user, s.redis_password) < 0)
+        return EXIT_CONFIG; /* checked by check_settings() already */
 
     int status = EXIT_START;
     struct err e = {0};

@@ -115,7 +115,9 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/secrets/state-key"
     --public "$TMP/fabric-frontend.public" >/dev/null
 "$TASKWIRE_BIN" fabric-keygen --secret "$TMP/secrets/fabric-worker.secret" \
     --public "$TMP/secrets/fabric-workers.list" >/dev/null
-chmod 644 "$TMP/secrets/fabric-frontend.secret" "$TMP/secrets/fabric-worker.secret"
+cp "$TASKWIRE_STACK_DIR/redis-password" "$TMP/secrets/redis-password"
+chmod 644 "$TMP/secrets/fabric-frontend.secret" "$TMP/secrets/fabric-worker.secret" \
+    "$TMP/secrets/redis-password"
 keygen() { "$TASKWIRE_BIN" keygen --key "$TMP/dev-key.jwk" --jwks "$TMP/jwks/jwks.json" >/dev/null; }
 check "a signing key and its JWKS for the frontend" keygen
 chmod 644 "$TMP/secrets/pg-dsn" "$TMP/secrets/state-key" "$TMP/jwks/jwks.json"
@@ -127,7 +129,8 @@ TOKEN=$("$TASKWIRE_BIN" token --key "$TMP/dev-key.jwk" --issuer taskwire-e2e \
 RUN=("${PODMAN[@]}" run --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
     --read-only --read-only-tmpfs=false --tmpfs "/tmp:rw,size=16m,mode=1777" --cap-drop ALL
     --security-opt no-new-privileges
-    -v "$TMP/secrets:/etc/taskwire/secrets:ro" -e TASKWIRE_PG_DSN_FILE=/etc/taskwire/secrets/pg-dsn)
+    -v "$TMP/secrets:/etc/taskwire/secrets:ro" -e TASKWIRE_PG_DSN_FILE=/etc/taskwire/secrets/pg-dsn
+    -e TASKWIRE_REDIS_PASSWORD_FILE=/etc/taskwire/secrets/redis-password)
 
 # ---- migrations ----
 "${RUN[@]}" --rm --name "$PREFIX-migrate-1" "$REF" taskwire migrate >"$TMP/m1.log" 2>&1 &

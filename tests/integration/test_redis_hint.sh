@@ -2,11 +2,12 @@
 # Redis carries hints, never decisions: a cancel event published by anyone who reaches Redis
 # (here by hand, for a task that was not cancelled) makes the worker read the task, find it
 # still its own and running, and keep the tool going; the task completes.  A real
-# tasks/cancel still stops its tool at once.
+# tasks/cancel still stops its tool at once.  Redis itself wants a password: without one, a
+# publisher is refused.
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "$0")/lib.sh"
 TOK=$(token redis-hint)
-REDIS=(redis-cli -h 127.0.0.1 -p $((BASE + 41)))
+REDIS=(env REDISCLI_AUTH="$(cat "${TASKWIRE_STACK_DIR:?}/redis-password")" redis-cli -h 127.0.0.1 -p $((BASE + 41)))
 worker_metric() { # NAME: the sum over both workers of metric NAME
     local total=0 w v
     for w in 1 2; do
@@ -24,6 +25,8 @@ ID=$TASK_ID
 check "a 3 s task is created" [ -n "$ID" ]
 running() { [ "$(psql_q "SELECT status FROM tasks WHERE id = '$ID'")" = running ]; }
 check "it runs on a worker" wait_for 10 running
+refused() { redis-cli -h 127.0.0.1 -p $((BASE + 41)) PUBLISH taskwire:task-events "cancel $ID" 2>&1 | grep -q NOAUTH; }
+check "Redis refuses a publisher without the password (NOAUTH)" refused
 KEPT0=$(worker_metric "$KEPT")
 check "a forged cancel event is published on Redis" "${REDIS[@]}" PUBLISH taskwire:task-events "cancel $ID"
 kept() { [ "$(worker_metric "$KEPT")" -gt "$KEPT0" ]; }

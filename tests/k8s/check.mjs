@@ -154,8 +154,8 @@ function binaries() {
   const b = opt.build;
   const progs = {
     // Settings that need a key or file are relaxed so that --print-config shows the defaults.
-    "taskwire-frontend": { bin: `${b}/frontend/taskwire-frontend`, sub: [], env: { TASKWIRE_AUTH: "none", TASKWIRE_FABRIC_INSECURE: "true" } },
-    "taskwire-worker": { bin: `${b}/worker/taskwire-worker`, sub: [], env: { TASKWIRE_FABRIC_INSECURE: "true" } },
+    "taskwire-frontend": { bin: `${b}/frontend/taskwire-frontend`, sub: [], env: { TASKWIRE_AUTH: "none", TASKWIRE_FABRIC_INSECURE: "true", TASKWIRE_REDIS_INSECURE: "true" } },
+    "taskwire-worker": { bin: `${b}/worker/taskwire-worker`, sub: [], env: { TASKWIRE_FABRIC_INSECURE: "true", TASKWIRE_REDIS_INSECURE: "true" } },
     "taskwire migrate": { bin: `${b}/cli/taskwire`, sub: ["migrate"], env: {} },
   };
   for (const [name, p] of Object.entries(progs)) {
