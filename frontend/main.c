@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "apptools.h"
 #include "auth.h"
 #include "catalog.h"
 #include "cfg.h"
@@ -160,6 +161,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     if (!(sh->catalog = catalog_new(s.fixtures, e)))
         return failure(e);
     int rc;
+    if ((rc = apptools_register(sh->catalog, e)) < 0) /* before a manifest could take a name */
+        return rc;
     if (s.tools_manifest && (rc = manifest_load(sh->catalog, s.tools_manifest, e)) < 0)
         return rc;
     if (!(sh->fabric = dispatch_new(s.fabric_bind, e)))
