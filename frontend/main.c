@@ -28,6 +28,7 @@
 #include "resources.h"
 #include "startup.h"
 #include "state.h"
+#include "taskapp.h"
 
 #define EXIT_CONFIG 2
 #define EXIT_START 3
@@ -180,6 +181,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
                                s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
                                s.state_ttl_s,      s.fixtures,    s.session_ttl_s};
     resources_register(&sh->content, s.fixtures);
+    if ((rc = taskapp_register(&sh->content, e)) < 0)
+        return rc;
     prompts_register(&sh->content, s.fixtures);
     mcp->content = &sh->content;
     mcp->prompts_list_changed = s.fixtures; /* only the fixture test_trigger_prompt_change signals */
