@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "apptools.h"
 #include "auth.h"
 #include "catalog.h"
 #include "cfg.h"
@@ -29,6 +30,7 @@
 #include "resources.h"
 #include "startup.h"
 #include "state.h"
+#include "taskapp.h"
 #include "zap.h"
 
 #define EXIT_CONFIG 2
@@ -223,6 +225,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     if (!(sh->catalog = catalog_new(s.fixtures, e)))
         return failure(e);
     int rc;
+    if ((rc = apptools_register(sh->catalog, e)) < 0) /* before a manifest could take a name */
+        return rc;
     if (s.tools_manifest && (rc = manifest_load(sh->catalog, s.tools_manifest, e)) < 0)
         return rc;
     if ((rc = build_fabric(sh, e)) < 0)
@@ -240,6 +244,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
                                s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
                                s.state_ttl_s,      s.fixtures,    s.session_ttl_s};
     resources_register(&sh->content, s.fixtures);
+    if ((rc = taskapp_register(&sh->content, e)) < 0)
+        return rc;
     prompts_register(&sh->content, s.fixtures);
     mcp->content = &sh->content;
     mcp->prompts_list_changed = s.fixtures; /* only the fixture test_trigger_prompt_change signals */
