@@ -31,6 +31,8 @@
 #include "call.h"
 #include "cfg.h"
 #include "devtoken.h"
+#include "fabkeys.h"
+#include "fileio.h"
 #include "migrate.h"
 #include "migrations.h"
 #include "startup.h"
@@ -92,6 +94,7 @@ static const char top_usage[] =
     "Commands:\n"
     "  migrate   apply the embedded SQL migrations to PostgreSQL\n"
     "  keygen    create a development signing key (private JWK) and its JWKS\n"
+    "  fabric-keygen  create a CURVE key pair for the fabric (frontends or workers)\n"
     "  token     mint a development bearer token signed with that key\n"
     "  call      call an MCP tool, following a task to its end\n"
     "  help      this text, or 'taskwire help <command>'\n"
@@ -367,6 +370,55 @@ static int cmd_keygen(int argc, char **argv)
     return code;
 }
 
+/* ---- fabric-keygen ---- */
+
+/* Write a fresh CURVE key pair: the secret to 'secret_path' (0600), the public to
+ * 'public_path' (0644), each as one line of Z85. */
+static int run_fabric_keygen(const char *secret_path, const char *public_path)
+{
+    char pub[FABKEYS_Z85_LEN + 2], sec[FABKEYS_Z85_LEN + 2];
+    struct err err = {0};
+    if (!secret_path || !*secret_path || !public_path || !*public_path)
+        return usage_error("fabric-keygen", "--secret FILE and --public FILE are required");
+    if (fabkeys_generate(pub, sec, &err) < 0)
+        return failure("fabric-keygen", err.msg, EXIT_USAGE);
+    strcat(pub, "\n");
+    strcat(sec, "\n");
+    if (fileio_write_atomic(secret_path, sec, strlen(sec), 0600, &err) < 0 ||
+        fileio_write_atomic(public_path, pub, strlen(pub), 0644, &err) < 0)
+        return failure("fabric-keygen", err.msg, EXIT_USAGE);
+    printf("wrote %s and %s\n", secret_path, public_path);
+    return EXIT_OK;
+}
+
+static int cmd_fabric_keygen(int argc, char **argv)
+{
+    const char *secret = NULL, *public = NULL;
+    struct cfg_opt opts[] = {
+        {"secret", CFG_STR, NULL, "where to write the Z85 secret key (mode 0600)", &secret, 0, 0,
+         false},
+        {"public", CFG_STR, NULL, "where to write the Z85 public key (mode 0644)", &public, 0, 0,
+         false},
+    };
+    struct settings s = {
+        .cmd = "fabric-keygen",
+        .usage = "usage: taskwire fabric-keygen --secret FILE --public FILE\n\n"
+                 "Create a CURVE key pair for the fabric: one for the frontends (their secret is\n"
+                 "TASKWIRE_FABRIC_SECRET_KEY, their public key the workers'\n"
+                 "TASKWIRE_FABRIC_SERVER_KEY), one per worker or worker group (its secret is the\n"
+                 "worker's TASKWIRE_FABRIC_SECRET_KEY, its public key a line of the frontends'\n"
+                 "TASKWIRE_FABRIC_WORKER_KEYS_FILE).",
+        .opts = opts,
+        .nopts = NOPTS(opts),
+        .args_error = "takes no arguments",
+    };
+    int code = load_settings(&s, argc, argv);
+    if (code == GO_ON)
+        code = run_fabric_keygen(secret, public);
+    unload_settings(&s);
+    return code;
+}
+
 /* ---- token ---- */
 
 /* Mint and print a token for 'subject'; an empty audience means $TASKWIRE_URL or the default. */
@@ -523,6 +575,7 @@ static int cmd_call(int argc, char **argv)
 static const struct command commands[] = {
     {"migrate", "apply the SQL migrations", cmd_migrate},
     {"keygen", "create a development signing key", cmd_keygen},
+    {"fabric-keygen", "create a CURVE key pair for the fabric", cmd_fabric_keygen},
     {"token", "mint a development token", cmd_token},
     {"call", "call an MCP tool", cmd_call},
 };

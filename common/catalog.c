@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcpdefs.h"
+
 struct catalog {
     struct tool_desc *tools; /* sorted by name */
     size_t count;            /* entries in tools */
@@ -63,12 +65,33 @@ static bool valid_name(const char *name)
 }
 
 /*
+ * Name the task view App in the _meta of 'definition' (a tool that may run
+ * as a task) unless it names an App of its own: _meta.ui.resourceUri, and
+ * the flat "ui/resourceUri" that the official registerAppTool() of
+ * @modelcontextprotocol/ext-apps 2.0.4 still writes beside it for hosts
+ * that only read the deprecated key.  Hosts without MCP Apps ignore both.
+ */
+static void link_task_view(json_t *definition)
+{
+    json_t *meta = json_object_get(definition, "_meta");
+    if (!meta) {
+        meta = json_object();
+        json_object_set_new(definition, "_meta", meta);
+    }
+    if (!json_is_object(meta) || json_object_get(meta, "ui"))
+        return;
+    json_object_set_new(meta, "ui", json_pack("{s:s}", "resourceUri", TW_TASK_APP_URI));
+    json_object_set_new(meta, MCP_UI_META_RESOURCE_URI, json_string(TW_TASK_APP_URI));
+}
+
+/*
  * Add one tool, keeping the array sorted, with its inputSchema compiled
  * (schema_compile()).  Takes ownership of 'definition' and 'exec' whatever
  * the outcome.  Returns 0, or -CATALOG_EINVALID with 'err' set for an
  * invalid or duplicate name, a missing inputSchema or one the validator
  * refuses ("tool NAME: inputSchema at #/...: ..."), too many tools, or
- * -CATALOG_ENOMEM.  Not thread-safe: call at start-up only.
+ * -CATALOG_ENOMEM.  A tool that may run as a task gets the task view App
+ * in its _meta (link_task_view()).  Not thread-safe: call at start-up only.
  */
 int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, json_t *exec,
                 struct err *err)
@@ -106,6 +129,8 @@ int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, 
         json_decref(exec);
         return rc;
     }
+    if (policy != TOOL_TASK_NEVER)
+        link_task_view(definition);
     size_t at = 0;
     while (at < c->count && strcmp(c->tools[at].name, name) < 0)
         at++;
@@ -116,6 +141,21 @@ int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy, 
                                       .max_attempts = 3, .exec = exec};
     c->count++;
     return 0;
+}
+
+/*
+ * Add a tool that the frontend answers itself through 'impl' (see
+ * catalog.h): never a task, no exec spec.  Takes ownership of 'definition'
+ * whatever the outcome; returns what catalog_add() returns.  Start-up only.
+ */
+int catalog_add_frontend(struct catalog *c, json_t *definition, const struct tool_frontend *impl,
+                         struct err *err)
+{
+    const char *name = json_string_value(json_object_get(definition, "name"));
+    int rc = catalog_add(c, definition, TOOL_TASK_NEVER, NULL, err);
+    if (rc == 0)
+        ((struct tool_desc *)catalog_find(c, name))->frontend = impl;
+    return rc;
 }
 
 /* Add a table of built-in definitions. */

@@ -4,7 +4,10 @@
  * Frontends use the catalog to answer tools/list and to validate tools/call
  * before a task row exists; workers use the same catalog to find the code
  * that runs each tool.  Built once at start-up, then read-only, so it is
- * shared between threads without locks.
+ * shared between threads without locks.  Every tool that may run as a task
+ * names the task view App (TW_TASK_APP_URI) in _meta.ui.resourceUri; a few
+ * tools are answered by the frontend itself (catalog_add_frontend()) and
+ * never reach a worker.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -25,6 +28,10 @@ enum tool_policy {
     TOOL_TASK_REQUIRED, /* only as a task; other clients get -32021 */
 };
 
+/* How a frontend answers a tool by itself (a cheap read of the store, never a task): defined by
+ * the frontend (frontend/toolserve.h); the catalog only keeps the pointer. */
+struct tool_frontend;
+
 struct tool_desc {
     const char *name;        /* unique, [A-Za-z0-9_.-]{1,128} */
     json_t *definition;      /* the Tool object for tools/list (name, description,
@@ -37,6 +44,8 @@ struct tool_desc {
     const char *requires;    /* client capability it cannot work without ("sampling"), or NULL */
     json_t *exec;            /* external-process spec from a tools manifest (argv, timeout,
                                 env, limits), or NULL for a built-in C tool; owned */
+    const struct tool_frontend *frontend; /* answered by the frontend itself, never run by a
+                                             worker; NULL for every other tool; borrowed */
 };
 
 enum catalog_error {
@@ -56,6 +65,10 @@ void catalog_free(struct catalog *c);
  * an inputSchema that schema_compile() refuses. */
 MUST_CHECK int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy,
                            json_t *exec, struct err *err);
+/* Add a tool the frontend answers itself through 'impl' (borrowed; must outlive the catalog):
+ * like catalog_add() with TOOL_TASK_NEVER and no exec spec. */
+MUST_CHECK int catalog_add_frontend(struct catalog *c, json_t *definition,
+                                    const struct tool_frontend *impl, struct err *err);
 /* The tool called 'name', or NULL. */
 const struct tool_desc *catalog_find(const struct catalog *c, const char *name);
 /* The tools/list "tools" array, sorted by name; a new reference. */

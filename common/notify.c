@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,17 +64,88 @@ int notify_split_addr(const char *addr, char *host, size_t cap, int *port)
     return 0;
 }
 
-static redisContext *connect_redis(const char *host, int port)
+/* Credentials every connection presents (notify_set_auth); empty password = none. */
+static char auth_user[128], auth_password[512];
+
+/*
+ * Remember the Redis ACL user (may be NULL or "" for the default user) and
+ * password (NULL or "" = none) every connection of this process sends with
+ * AUTH, and warn once when Redis at 'addr' is used without a password.  Call
+ * from main() before any publisher or subscriber exists.
+ * Returns 0, or -NOTIFY_EINVALID when either is too long.
+ */
+int notify_set_auth(const char *addr, const char *user, const char *password)
 {
-    struct timeval tv = {0, NOTIFY_TIMEOUT_MS * 1000};
+    if ((user && strlen(user) >= sizeof(auth_user)) ||
+        (password && strlen(password) >= sizeof(auth_password)))
+        return -NOTIFY_EINVALID;
+    snprintf(auth_user, sizeof(auth_user), "%s", user ? user : "");
+    snprintf(auth_password, sizeof(auth_password), "%s", password ? password : "");
+    if (addr && *addr && !auth_password[0])
+        LOG_WARN("Redis is used WITHOUT a password (TASKWIRE_REDIS_INSECURE=true): anyone who "
+                 "reaches it can publish events; use only for local development");
+    return 0;
+}
+
+/*
+ * Secure by default: Redis reachable at 'addr' must be protected by a
+ * password unless the operator said 'insecure' (local development).  Pure.
+ */
+int notify_check_auth(const char *addr, const char *password, bool insecure, struct err *err)
+{
+    if (password && strlen(password) >= sizeof(auth_password))
+        return err_set(err, -NOTIFY_EINVALID, "TASKWIRE_REDIS_PASSWORD is longer than %zu bytes",
+                       sizeof(auth_password) - 1);
+    if (!addr || !*addr || insecure || (password && *password))
+        return 0;
+    return err_set(err, -NOTIFY_EINVALID,
+                   "Redis needs TASKWIRE_REDIS_PASSWORD (or _FILE), or TASKWIRE_REDIS_INSECURE=true "
+                   "for local development");
+}
+
+/* Send AUTH when a password is set; true when none is needed or Redis said OK. */
+static bool authenticate(redisContext *c)
+{
+    static atomic_bool warned;
+    if (!auth_password[0])
+        return true;
+    redisReply *r = auth_user[0] ? redisCommand(c, "AUTH %s %s", auth_user, auth_password)
+                                 : redisCommand(c, "AUTH %s", auth_password);
+    bool ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
+    if (!ok && !atomic_exchange(&warned, true))
+        LOG_ERROR("redis refused the credentials (TASKWIRE_REDIS_USER / TASKWIRE_REDIS_PASSWORD)",
+                  "reply", r && r->type == REDIS_REPLY_ERROR ? r->str : "none");
+    if (r)
+        freeReplyObject(r);
+    return ok;
+}
+
+/*
+ * Connect to Redis at host:port within connect_ms, set the command timeout
+ * to command_ms and authenticate (notify_set_auth()).  Returns the
+ * connection, or NULL when Redis is unreachable or refused the credentials.
+ */
+redisContext *notify_redis_connect(const char *host, int port, int connect_ms, int command_ms)
+{
+    struct timeval tv = {connect_ms / 1000, (connect_ms % 1000) * 1000};
     redisContext *c = redisConnectWithTimeout(host, port, tv);
     if (!c || c->err) {
         if (c)
             redisFree(c);
         return NULL;
     }
-    redisSetTimeout(c, tv);
+    struct timeval cmd = {command_ms / 1000, (command_ms % 1000) * 1000};
+    redisSetTimeout(c, cmd);
+    if (!authenticate(c)) {
+        redisFree(c);
+        return NULL;
+    }
     return c;
+}
+
+static redisContext *connect_redis(const char *host, int port)
+{
+    return notify_redis_connect(host, port, NOTIFY_TIMEOUT_MS, NOTIFY_TIMEOUT_MS);
 }
 
 /*

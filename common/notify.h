@@ -49,10 +49,22 @@ struct notify_pub;
 /* A publisher for Redis at "host:port" (NULL, "" or no port disables it).  Connects
  * lazily; one per thread.  NULL only when out of memory. */
 struct notify_pub *notify_pub_new(const char *addr);
+/* A Redis connection to host:port (connect and command timeouts in ms), authenticated with
+ * the credentials of notify_set_auth(); NULL when unreachable or refused. */
+struct redisContext *notify_redis_connect(const char *host, int port, int connect_ms,
+                                          int command_ms);
 /* Split a Redis address "host:port" (0 or -NOTIFY_EINVALID). */
 MUST_CHECK int notify_split_addr(const char *addr, char *host, size_t cap, int *port);
 /* Close and free; NULL is a no-op. */
 void notify_pub_free(struct notify_pub *p);
+/* The rule for Redis settings: a password is required unless 'insecure' or no address is
+ * set; 0 or -NOTIFY_EINVALID with err saying which setting to add. */
+MUST_CHECK int notify_check_auth(const char *addr, const char *password, bool insecure,
+                                 struct err *err);
+/* Credentials (ACL user, may be NULL/""; password, NULL/"" = none) every Redis connection of
+ * this process sends with AUTH; warns when Redis at addr gets none.  Call from main() before
+ * connecting, after notify_check_auth().  0 or -NOTIFY_EINVALID. */
+MUST_CHECK int notify_set_auth(const char *addr, const char *user, const char *password);
 /* Publish '<kind> <task_id>'; 0, or -NOTIFY_EUNAVAILABLE (best effort: callers may ignore it). */
 int notify_publish(struct notify_pub *p, const char *kind, const char *task_id);
 

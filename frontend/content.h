@@ -48,6 +48,8 @@ struct resource_def {
     const char *mime_type;   /* MIME type of the contents */
     const char *text;        /* text contents, or NULL when 'blob' holds them */
     const char *blob;        /* base64 contents (when 'text' is NULL) */
+    const char *meta;        /* _meta of its list entry and of its contents (a JSON object
+                                as text), or NULL */
 };
 
 /* What reading one resource produced. */

@@ -15,10 +15,18 @@
 
 #include "err.h"
 
+/* CURVE on the fabric: the frontends' server secret key and the worker keys admitted. */
+struct dispatch_curve {
+    const char *secret_key;            /* Z85 server secret key (borrowed) */
+    const struct fabkeys_allow *allow; /* admitted worker public keys (borrowed; outlives it) */
+};
+
 struct dispatch;
 
-/* Bind a PUSH socket at 'endpoint' (e.g. "tcp://0.0.0.0:7100"). NULL with err set. */
-struct dispatch *dispatch_new(const char *endpoint, struct err *err);
+/* Bind a PUSH socket at 'endpoint' (e.g. "tcp://0.0.0.0:7100"), a CURVE server admitting only
+ * 'curve->allow' keys, or plain when 'curve' is NULL (insecure).  NULL with err set. */
+struct dispatch *dispatch_new(const char *endpoint, const struct dispatch_curve *curve,
+                              struct err *err);
 /* Close the socket (linger 0) and free; NULL is a no-op. */
 void dispatch_free(struct dispatch *d);
 /* Push the job envelope of task 'task_id' without blocking: 0, -EAGAIN (no room / no

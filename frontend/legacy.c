@@ -95,7 +95,10 @@ static bool served(const struct mcp_server *srv, const char *method)
 /* The server capabilities a session of 'version' gets: only what works there. */
 static json_t *server_capabilities(const struct mcp_server *srv, const char *version)
 {
-    json_t *c = json_pack("{s:{s:b}, s:{}}", "tools", "listChanged", 0, "logging");
+    /* The MCP Apps extension, as on server/discover: the task view is always served
+     * (clients that did not declare the extension ignore this). */
+    json_t *c = json_pack("{s:{s:b}, s:{}, s:{s:{}}}", "tools", "listChanged", 0, "logging",
+                          "extensions", MCP_EXT_UI);
     if (strcmp(version, ERA_LEGACY_LATEST) == 0)
         json_object_set_new(
             c, "tasks",

@@ -14,16 +14,19 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "apptools.h"
 #include "auth.h"
 #include "catalog.h"
 #include "cfg.h"
 #include "dispatch.h"
+#include "fabkeys.h"
 #include "fileio.h"
 #include "guard.h"
 #include "http.h"
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "notify.h"
 #include "prompts.h"
 #include "quota.h"
 #include "ratelimit.h"
@@ -31,6 +34,8 @@
 #include "resources.h"
 #include "startup.h"
 #include "state.h"
+#include "taskapp.h"
+#include "zap.h"
 
 #define EXIT_CONFIG 2
 #define EXIT_START 3
@@ -39,13 +44,15 @@ struct settings {
     const char *listen, *admin_listen, *fabric_bind, *pg_dsn, *redis_addr;
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
     const char *allowed_origins, *allowed_hosts, *state_key, *limits_file;
+    const char *fabric_secret_key, *fabric_worker_keys; /* CURVE */
+    const char *redis_user, *redis_password;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
     int64_t sync_task_ttl_ms, redispatch_ms, session_ttl_s;
     int64_t rate_per_s[QUOTA_BUDGETS], rate_burst[QUOTA_BUDGETS], max_sync, max_listen, max_live;
     int64_t frontends, stream_share_pct, header_timeout_ms, body_timeout_ms, idle_timeout_s;
     int64_t max_conns_per_address;
-    bool log_text, fixtures;
+    bool log_text, fixtures, fabric_insecure, redis_insecure;
 };
 
 static struct settings s;
@@ -56,10 +63,27 @@ static const struct cfg_opt opts[] = {
      &s.admin_listen},
     {"fabric-bind", CFG_STR, "tcp://127.0.0.1:7100", "ZeroMQ PUSH endpoint workers connect to",
      &s.fabric_bind},
+    {"fabric-secret-key", CFG_STR, NULL,
+     "Z85 CURVE secret key of the fabric socket, the same on every frontend (taskwire "
+     "fabric-keygen)",
+     &s.fabric_secret_key, 0, 0, true},
+    {"fabric-worker-keys", CFG_STR, NULL,
+     "the worker public keys admitted to the fabric: Z85, one per line, # comments (usually "
+     "from TASKWIRE_FABRIC_WORKER_KEYS_FILE)",
+     &s.fabric_worker_keys, 0, 0, true},
+    {"fabric-insecure", CFG_BOOL, "false",
+     "a plain fabric without CURVE: any peer that reaches the port gets jobs (local "
+     "development only; logged)",
+     &s.fabric_insecure},
     {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)",
      &s.pg_dsn, 0, 0, true},
     {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for event fan-out (\"\" = off)",
      &s.redis_addr},
+    {"redis-user", CFG_STR, NULL, "Redis ACL user (unset: the default user)", &s.redis_user},
+    {"redis-password", CFG_STR, NULL, "Redis password (AUTH), required unless redis-insecure",
+     &s.redis_password, 0, 0, true},
+    {"redis-insecure", CFG_BOOL, "false",
+     "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"auth", CFG_STR, "jwt", "jwt (verify bearer tokens) or none (local development only)",
      &s.auth},
     {"jwks-file", CFG_STR, NULL, "JWKS file with the token signing keys (auth=jwt)",
@@ -189,10 +213,35 @@ static int load_quota(struct quota **out, struct err *e)
     return 0;
 }
 
+/* The fabric's CURVE settings, unless the operator asked for an insecure fabric. */
+static int check_fabric(struct err *e)
+{
+    if (s.fabric_insecure)
+        return 0;
+    if (!s.fabric_secret_key || !s.fabric_worker_keys)
+        return err_set(e, -CFG_EINVALID,
+                       "the fabric needs TASKWIRE_FABRIC_SECRET_KEY and TASKWIRE_FABRIC_WORKER_KEYS "
+                       "(or their _FILE variants), or TASKWIRE_FABRIC_INSECURE=true for local "
+                       "development");
+    uint8_t raw[FABKEYS_KEY_LEN];
+    struct err ke = {0};
+    if (fabkeys_decode(s.fabric_secret_key, raw, &ke) < 0)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_FABRIC_SECRET_KEY: %s", ke.msg);
+    struct fabkeys_allow *allow =
+        fabkeys_allow_parse(s.fabric_worker_keys, strlen(s.fabric_worker_keys), &ke);
+    fabkeys_allow_free(allow);
+    if (!allow)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_FABRIC_WORKER_KEYS: %s", ke.msg);
+    return 0;
+}
+
 /* The checks --check-config runs too: the auth mode and its settings, the state key, the
  * limits file. */
 static int check_settings(void *arg, struct err *e)
 {
+    int rc = notify_check_auth(s.redis_addr, s.redis_password, s.redis_insecure, e);
+    if (rc < 0)
+        return rc;
     bool auth_none = strcmp(s.auth, "none") == 0;
     if (!auth_none && strcmp(s.auth, "jwt") != 0)
         return err_set(e, -CFG_EINVALID, "TASKWIRE_AUTH: '%s' is not jwt or none", s.auth);
@@ -203,8 +252,10 @@ static int check_settings(void *arg, struct err *e)
     if (s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
         return err_set(e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
                        STATE_KEY_MIN);
+    if ((rc = check_fabric(e)) < 0)
+        return rc;
     struct quota *q = NULL;
-    int rc = load_quota(&q, e);
+    rc = load_quota(&q, e);
     quota_free(q);
     return rc;
 }
@@ -220,6 +271,7 @@ struct shared {
     struct auth_verifier *verifier;      /* NULL when TASKWIRE_AUTH=none */
     struct catalog *catalog;             /* tools served */
     struct dispatch *fabric;             /* the PUSH socket */
+    struct fabkeys_allow *workers;       /* worker keys admitted (NULL when insecure) */
     unsigned char random_key[STATE_KEY_MIN]; /* requestState key when none is configured */
     struct content content;              /* resources, templates and prompts served */
     struct quota *quota;                 /* limits per principal */
@@ -243,6 +295,27 @@ static int build_guard(struct shared *sh, struct err *e)
     return 0;
 }
 
+/* The fabric socket: a CURVE server admitting the listed worker keys, or plain when the
+ * operator asked for an insecure fabric. */
+static int build_fabric(struct shared *sh, struct err *e)
+{
+    if (s.fabric_insecure) {
+        LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): any peer that "
+                 "reaches the fabric port receives jobs; use only for local development");
+        sh->fabric = dispatch_new(s.fabric_bind, NULL, e);
+        return sh->fabric ? 0 : failure(e);
+    }
+    if (!(sh->workers = fabkeys_allow_parse(s.fabric_worker_keys, strlen(s.fabric_worker_keys), e)))
+        return failure(e);
+    struct dispatch_curve curve = {s.fabric_secret_key, sh->workers};
+    if (!(sh->fabric = dispatch_new(s.fabric_bind, &curve, e)))
+        return failure(e);
+    char n[16];
+    snprintf(n, sizeof(n), "%zu", fabkeys_allow_count(sh->workers));
+    LOG_INFO("fabric authenticated with CURVE", "worker_keys", n);
+    return 0;
+}
+
 /* Build the verifier, catalog, fabric socket, requestState key and served content into
  * 'sh' and 'mcp'. */
 static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e)
@@ -259,10 +332,12 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     if (!(sh->catalog = catalog_new(s.fixtures, e)))
         return failure(e);
     int rc;
+    if ((rc = apptools_register(sh->catalog, e)) < 0) /* before a manifest could take a name */
+        return rc;
     if (s.tools_manifest && (rc = manifest_load(sh->catalog, s.tools_manifest, e)) < 0)
         return rc;
-    if (!(sh->fabric = dispatch_new(s.fabric_bind, e)))
-        return failure(e);
+    if ((rc = build_fabric(sh, e)) < 0)
+        return rc;
     if ((rc = build_guard(sh, e)) < 0)
         return rc;
     const unsigned char *key = (const unsigned char *)s.state_key;
@@ -278,6 +353,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
                                s.poll_interval_ms, s.list_ttl_ms, key,           key_len,
                                s.state_ttl_s,      s.fixtures,    s.session_ttl_s};
     resources_register(&sh->content, s.fixtures);
+    if ((rc = taskapp_register(&sh->content, e)) < 0)
+        return rc;
     prompts_register(&sh->content, s.fixtures);
     mcp->content = &sh->content;
     mcp->prompts_list_changed = s.fixtures; /* only the fixture test_trigger_prompt_change signals */
@@ -322,6 +399,9 @@ static int run(void)
     if (!s.allowed_hosts)
         s.allowed_hosts = loopback ? "loopback" : "*";
     mcp_metrics_register();
+    zap_metrics_register();
+    if (notify_set_auth(s.redis_addr, s.redis_user, s.redis_password) < 0)
+        return EXIT_CONFIG; /* checked by check_settings() already */
 
     struct shared sh = {0};
     struct mcp_server mcp;
@@ -335,6 +415,7 @@ static int run(void)
     guard_free(sh.guard);
     ratelimit_free(sh.rate);
     quota_free(sh.quota);
+    fabkeys_allow_free(sh.workers);
     catalog_free(sh.catalog);
     auth_verifier_free(sh.verifier);
     return status;

@@ -27,6 +27,7 @@
 #include "taskjson.h"
 #include "reply.h"
 #include "mcpdefs.h"
+#include "toolserve.h"
 
 METRIC_DEFINE(m_created, METRIC_COUNTER, "taskwire_tasks_created_total", NULL,
               "Tasks committed by tools/call");
@@ -56,8 +57,11 @@ static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, in
 {
     json_t *r = reply_result_new("complete");
     json_object_set_new(r, "supportedVersions", json_pack("[s]", MCP_PROTOCOL_VERSION));
-    json_t *caps = json_pack("{s:{s:b}, s:{s:{}}}", "tools", "listChanged",
-                             c->srv->tools_list_changed, "extensions", MCP_EXT_TASKS);
+    /* MCP Apps is advertised to every caller, not only to hosts that declare it: serving
+     * the task view is a fixed property of the server (like the Tasks extension), and this
+     * answer is cached publicly.  Clients without the extension ignore it. */
+    json_t *caps = json_pack("{s:{s:b}, s:{s:{}, s:{}}}", "tools", "listChanged",
+                             c->srv->tools_list_changed, "extensions", MCP_EXT_TASKS, MCP_EXT_UI);
     content_methods_capabilities(c->srv->content, c->srv->prompts_list_changed, caps);
     json_object_set_new(r, "capabilities", caps);
     json_object_set_new(r, "instructions",
@@ -269,9 +273,9 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
 }
 
 /*
- * tools/call: find and check the tool, then either continue an MRTR round
- * (requestState) or commit a new task.  Sets *wait_for when the answer must
- * wait for the task.
+ * tools/call: find and check the tool, then answer a tool the frontend
+ * serves itself, continue an MRTR round (requestState) or commit a new task.
+ * Sets *wait_for when the answer must wait for the task.
  */
 static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, int *status,
                              bool *wait_for)
@@ -287,6 +291,13 @@ static json_t *do_tools_call(struct mcp_call *c, const struct rpc_request *req, 
     bool as_task = false;
     if ((reply = check_tool_call(c, req, status, tool, args, &as_task)))
         return reply;
+    if (tool->frontend) { /* answered here and now, never a task (toolserve.h) */
+        struct toolserve_call tc = {c->store, c->pub, c->owner, req->client_caps};
+        json_t *none = json_object();
+        reply = tool->frontend->call(&tc, req, status, args ? args : none);
+        json_decref(none);
+        return reply;
+    }
     json_t *used = args ? json_incref(args) : json_object();
     if (json_object_get(req->params, "requestState")) {
         reply = mrtr_retry(c, req, status, tool, used, as_task, wait_for);

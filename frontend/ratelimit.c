@@ -160,16 +160,9 @@ static redisContext *thread_ctx(struct ratelimit *rl)
     int64_t now = clock_now_ms();
     if (c->ctx || now < c->next_try_ms)
         return c->ctx;
-    struct timeval tv = {0, RATELIMIT_CONNECT_MS * 1000};
-    c->ctx = redisConnectWithTimeout(rl->host, rl->port, tv);
-    if (c->ctx && !c->ctx->err) {
-        struct timeval cmd = {0, RATELIMIT_COMMAND_MS * 1000};
-        redisSetTimeout(c->ctx, cmd);
-        return c->ctx;
-    }
+    c->ctx = notify_redis_connect(rl->host, rl->port, RATELIMIT_CONNECT_MS, RATELIMIT_COMMAND_MS);
     if (c->ctx)
-        redisFree(c->ctx);
-    c->ctx = NULL;
+        return c->ctx;
     c->next_try_ms = now + RATELIMIT_RETRY_MS;
     return NULL;
 }

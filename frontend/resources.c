@@ -129,12 +129,21 @@ int resources_complete_task_id(const struct content_call *cc, const char *prefix
 
 /* ---- reading ---- */
 
+/* Set the _meta of resource 'def' (if it has one) on 'o', its list entry or contents. */
+static void with_meta(json_t *o, const struct resource_def *def)
+{
+    json_t *meta = def->meta ? json_loads(def->meta, 0, NULL) : NULL;
+    if (meta)
+        json_object_set_new(o, "_meta", meta);
+}
+
 /* The contents of fixed resource 'def': public, fresh for the list TTL. */
 static int read_fixed(const struct content_call *cc, const struct resource_def *def,
                       struct content_read *out, struct err *err)
 {
     out->contents = json_pack("[{s:s, s:s, s:s}]", "uri", def->uri, "mimeType", def->mime_type,
                               def->text ? "text" : "blob", def->text ? def->text : def->blob);
+    with_meta(json_array_get(out->contents, 0), def);
     out->ttl_ms = cc->list_ttl_ms;
     out->scope = "public";
     return out->contents ? 0 : err_set(err, -CONTENT_EINTERNAL, "out of memory");
@@ -197,9 +206,11 @@ json_t *resources_list(const struct content_call *cc, const struct rpc_request *
     json_t *list = json_array();
     for (size_t i = 0; i < cc->reg->nresources; i++) {
         const struct resource_def *d = cc->reg->resources[i];
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s*, s:s*, s:s}", "uri", d->uri, "name",
-                                              d->name, "title", d->title, "description",
-                                              d->description, "mimeType", d->mime_type));
+        json_t *entry = json_pack("{s:s, s:s, s:s*, s:s*, s:s}", "uri", d->uri, "name", d->name,
+                                  "title", d->title, "description", d->description, "mimeType",
+                                  d->mime_type);
+        with_meta(entry, d);
+        json_array_append_new(list, entry);
     }
     json_t *r = reply_result_new("complete");
     json_object_set_new(r, "resources", list);

@@ -19,6 +19,14 @@
 #define MCP_EXT_TASKS "io.modelcontextprotocol/tasks"
 #define MCP_META_LOG_LEVEL "io.modelcontextprotocol/logLevel" /* lowest level a request wants */
 #define TW_META_PROGRESS "dev.taskwire/progress" /* {progress, total} on tasks/get */
+/* MCP Apps (io.modelcontextprotocol/ui, ext-apps specification 2026-01-26). */
+#define MCP_EXT_UI "io.modelcontextprotocol/ui"       /* the extension's identifier */
+#define MCP_UI_MIME_TYPE "text/html;profile=mcp-app"  /* the mimeType of an App's HTML */
+#define MCP_UI_META_RESOURCE_URI "ui/resourceUri"     /* deprecated flat _meta key of a tool's
+                                                         App, still written by the official
+                                                         registerAppTool for older hosts */
+#define TW_TASK_APP_URI "ui://taskwire/task"          /* the task view App every task tool
+                                                         names in _meta.ui.resourceUri */
 
 /* JSON-RPC 2.0 and MCP error codes. */
 #define MCP_EPARSE (-32700)

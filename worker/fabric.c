@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "envelope.h"
+#include "fabkeys.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -177,14 +178,16 @@ int fabric_refresh(struct fabric *f, struct err *err)
 }
 
 /*
- * Create the PULL socket (receive high-water mark 1, no linger) and connect
- * it as fabric_refresh() does.  'connect' is borrowed and must outlive the
- * fabric.  Returns a new fabric (fabric_free() it), or NULL with 'err' set
- * (the fabric_refresh() codes, or -FABRIC_ESOCKET).
+ * Create the PULL socket (receive high-water mark 1, no message larger than an
+ * envelope, no linger), a CURVE client of the frontends when 'curve' is given,
+ * and connect it as fabric_refresh() does.  'connect' is borrowed and must
+ * outlive the fabric.  Returns a new fabric (fabric_free() it), or NULL with
+ * 'err' set (the fabric_refresh() codes, -FABRIC_ESOCKET or -FABRIC_EKEY).
  */
-struct fabric *fabric_new(const char *connect, struct err *err)
+struct fabric *fabric_new(const char *connect, const struct fabric_curve *curve, struct err *err)
 {
     int hwm = 1, zero = 0;
+    int64_t max = ENVELOPE_MAX_BYTES;
     struct fabric *f = calloc(1, sizeof(*f));
     if (!f) {
         err_set(err, -FABRIC_ENOMEM, "out of memory");
@@ -197,7 +200,13 @@ struct fabric *fabric_new(const char *connect, struct err *err)
         goto out_free;
     }
     zmq_setsockopt(f->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(f->pull, ZMQ_MAXMSGSIZE, &max, sizeof(max));
     zmq_setsockopt(f->pull, ZMQ_LINGER, &zero, sizeof(zero));
+    struct err ke = {0};
+    if (curve && fabkeys_set_client(f->pull, curve->server_key, curve->secret_key, &ke) < 0) {
+        err_set(err, -FABRIC_EKEY, "%s", ke.msg);
+        goto out_free;
+    }
     if (fabric_refresh(f, err) < 0)
         goto out_free;
     return f;

@@ -27,13 +27,22 @@ enum fabric_error {
     FABRIC_ECONNECT,    /* an endpoint was refused by zmq_connect() */
     FABRIC_ENOENDPOINT, /* nothing to connect to */
     FABRIC_EFULL,       /* more endpoints than FABRIC_MAX_EPS */
+    FABRIC_EKEY,        /* the CURVE keys are unusable */
+};
+
+/* CURVE on the fabric: the frontends' public key and this worker's secret key (Z85). */
+struct fabric_curve {
+    const char *server_key; /* the frontends' Z85 public key (borrowed) */
+    const char *secret_key; /* this worker's Z85 secret key (borrowed) */
 };
 
 struct fabric;
 
-/* Create the PULL socket and connect it to every entry of 'connect' (borrowed; must
- * outlive the fabric); NULL with err set. */
-struct fabric *fabric_new(const char *connect, struct err *err);
+/* Create the PULL socket, a CURVE client when 'curve' is not NULL (else plain, insecure),
+ * and connect it to every entry of 'connect' (borrowed; must outlive the fabric); NULL
+ * with err set. */
+struct fabric *fabric_new(const char *connect, const struct fabric_curve *curve,
+                          struct err *err);
 /* Resolve the dns:// entries again; connect new addresses, disconnect gone ones. */
 MUST_CHECK int fabric_refresh(struct fabric *f, struct err *err);
 /* Wait up to 'timeout_ms' for one envelope; true with its task id copied out. */

@@ -15,9 +15,11 @@
 
 #include "admin.h"
 #include "catalog.h"
+#include "fabkeys.h"
 #include "cfg.h"
 #include "log.h"
 #include "manifest.h"
+#include "notify.h"
 #include "runner.h"
 #include "startup.h"
 
@@ -26,10 +28,11 @@
 
 struct settings {
     const char *fabric_connect, *pg_dsn, *redis_addr, *worker_id, *admin_listen, *log_level;
-    const char *tools_manifest;
+    const char *tools_manifest, *fabric_server_key, *fabric_secret_key;
+    const char *redis_user, *redis_password;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms, resolve_ms;
     int64_t owner_max_running, reserved_slots;
-    bool log_text, fixtures;
+    bool log_text, fixtures, fabric_insecure, redis_insecure;
 };
 
 static struct settings s;
@@ -40,12 +43,24 @@ static const struct cfg_opt opts[] = {
      "comma-separated frontend endpoints: tcp://host:port, or dns://name:port for every "
      "address of a name (e.g. a Kubernetes headless Service)",
      &s.fabric_connect},
+    {"fabric-server-key", CFG_STR, NULL,
+     "the frontends' Z85 CURVE public key (taskwire fabric-keygen)", &s.fabric_server_key},
+    {"fabric-secret-key", CFG_STR, NULL,
+     "this worker's Z85 CURVE secret key; its public key must be on the frontends' list",
+     &s.fabric_secret_key, 0, 0, true},
+    {"fabric-insecure", CFG_BOOL, "false",
+     "a plain fabric without CURVE (local development only; logged)", &s.fabric_insecure},
     {"fabric-resolve-ms", CFG_INT, "10000", "how often dns:// fabric names are resolved again",
      &s.resolve_ms, 100, 3600000},
     {"pg-dsn", CFG_STR, "", "libpq connection string (PG* variables fill the rest)", &s.pg_dsn, 0,
      0, true},
     {"redis-addr", CFG_STR, "127.0.0.1:6379", "Redis host:port for cancel events (\"\" = off)",
      &s.redis_addr},
+    {"redis-user", CFG_STR, NULL, "Redis ACL user (unset: the default user)", &s.redis_user},
+    {"redis-password", CFG_STR, NULL, "Redis password (AUTH), required unless redis-insecure",
+     &s.redis_password, 0, 0, true},
+    {"redis-insecure", CFG_BOOL, "false",
+     "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"worker-id", CFG_STR, default_id, "unique worker name (default hostname-pid)", &s.worker_id},
     {"slots", CFG_INT, "4", "tasks run at once", &s.slots, 1, 1024},
     {"owner-max-running", CFG_INT, "0",
@@ -76,6 +91,27 @@ static const struct cfg_opt opts[] = {
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* The checks --check-config runs too: CURVE keys unless the fabric is insecure. */
+static int check_settings(void *arg, struct err *e)
+{
+    int rc = notify_check_auth(s.redis_addr, s.redis_password, s.redis_insecure, e);
+    if (rc < 0)
+        return rc;
+    if (s.fabric_insecure)
+        return 0;
+    if (!s.fabric_server_key || !s.fabric_secret_key)
+        return err_set(e, -CFG_EINVALID,
+                       "the fabric needs TASKWIRE_FABRIC_SERVER_KEY and TASKWIRE_FABRIC_SECRET_KEY "
+                       "(or _FILE), or TASKWIRE_FABRIC_INSECURE=true for local development");
+    uint8_t raw[FABKEYS_KEY_LEN];
+    struct err ke = {0};
+    if (fabkeys_decode(s.fabric_server_key, raw, &ke) < 0)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_FABRIC_SERVER_KEY: %s", ke.msg);
+    if (fabkeys_decode(s.fabric_secret_key, raw, &ke) < 0)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_FABRIC_SECRET_KEY: %s", ke.msg);
+    return 0;
+}
+
 struct signal_waiter {
     sigset_t set;     /* signals to wait for */
     struct runner *r; /* told to stop */
@@ -96,6 +132,8 @@ static int run(void)
 {
     struct signal_waiter waiter = {0};
     startup_block_signals(&waiter.set);
+    if (notify_set_auth(s.redis_addr, s.redis_user, s.redis_password) < 0)
+        return EXIT_CONFIG; /* checked by check_settings() already */
 
     int status = EXIT_START;
     struct err e = {0};
@@ -104,11 +142,26 @@ static int run(void)
     struct catalog *catalog = catalog_new(s.fixtures, &e);
     if (!catalog || (s.tools_manifest && manifest_load(catalog, s.tools_manifest, &e) < 0))
         goto out_fail;
-    struct runner_cfg rc_cfg = {s.fabric_connect,         s.pg_dsn,           s.redis_addr,
-                                s.worker_id,              (int)s.slots,       s.lease_ms,
-                                s.progress_ms,            s.idle_poll_ms,     s.sweep_ms,
-                                s.grace_ms,               s.resolve_ms,       (int)s.owner_max_running,
-                                (int)s.reserved_slots};
+    struct runner_cfg rc_cfg = {
+        .fabric_connect = s.fabric_connect,
+        .fabric_server_key = s.fabric_insecure ? NULL : s.fabric_server_key,
+        .fabric_secret_key = s.fabric_secret_key,
+        .pg_dsn = s.pg_dsn,
+        .redis_addr = s.redis_addr,
+        .worker_id = s.worker_id,
+        .slots = (int)s.slots,
+        .lease_ms = s.lease_ms,
+        .progress_ms = s.progress_ms,
+        .idle_poll_ms = s.idle_poll_ms,
+        .sweep_ms = s.sweep_ms,
+        .grace_ms = s.grace_ms,
+        .resolve_ms = s.resolve_ms,
+        .owner_max_running = (int)s.owner_max_running,
+        .reserved_slots = (int)s.reserved_slots,
+    };
+    if (s.fabric_insecure)
+        LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): this worker "
+                 "takes jobs from any peer; use only for local development");
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
         goto out_fail;
     if (*s.admin_listen && !(admin = admin_start(s.admin_listen, runner_ready, runner, &e)))
@@ -151,6 +204,7 @@ int main(int argc, char **argv)
         .nopts = NOPTS,
         .log_level = &s.log_level,
         .log_text = &s.log_text,
+        .check = check_settings,
     };
     int rc = startup_begin(&sp, argc, argv);
     int status = rc == STARTUP_RUN ? run() : rc == STARTUP_DONE ? 0 : EXIT_CONFIG;

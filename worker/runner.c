@@ -1,9 +1,10 @@
 /*
- * runner.c - the worker runtime: slots, heartbeats and the sweeper.
+ * runner.c - the worker runtime: slots and heartbeats.
  *
- * Threads: the receive loop (runner_run), one thread per slot running tools,
- * one heartbeat thread writing leases and coalesced progress, and the Redis
- * subscriber delivering cancel events.  One mutex (r->mu) guards all slot
+ * Threads: the receive loop (runner_run, which also runs the sweeper pass of
+ * worker/sweeper.c), one thread per slot running tools, one heartbeat thread
+ * writing leases and coalesced progress and checking cancel events, and the
+ * Redis subscriber delivering them.  One mutex (r->mu) guards all slot
  * state; it is never held across a database or network call.  What a running
  * tool shares with these threads is a struct toolctx_state behind its own
  * lock (worker/toolctx.h), taken after r->mu, never before.  The fabric
@@ -16,7 +17,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,11 +31,11 @@
 #include "metrics.h"
 #include "notify.h"
 #include "store.h"
+#include "sweeper.h"
 #include "toolctx.h"
 #include "tools.h"
 
 #define HEARTBEAT_TICK_MS 50
-#define SWEEP_BATCH       100
 #define RETRY_MS          500
 #define RECEIVE_WAIT_MS   100 /* longest wait for the fabric or a free slot */
 
@@ -57,6 +57,7 @@ struct slot {
     struct task_row job_row;      /* claimed task (from the idle poll) */
     char task_id[TASKID_LEN + 1]; /* the task being run */
     int attempt;                  /* its attempt */
+    bool verify;                  /* a cancel event named the task: read it before stopping */
     bool release;                 /* shutting down: give the task back */
     int64_t last_write_ms;        /* last progress write (monotonic) */
     int64_t last_renew_ms;        /* last lease renewal (monotonic) */
@@ -72,6 +73,7 @@ struct runner {
     struct notify_pub *loop_pub;          /* receive loop's publisher (sweeper events) */
     struct notify_sub *events;            /* Redis cancel events */
     pthread_t hb_thread;                  /* heartbeat thread */
+    pthread_cond_t hb_cv;                 /* wakes the heartbeat thread early (cancel events) */
     pthread_mutex_t mu;                   /* guards the slots and the flags below */
     pthread_cond_t free_cv;               /* a slot became idle */
     struct slot *slots;                   /* cfg.slots entries */
@@ -88,26 +90,21 @@ METRIC_DEFINE(m_done, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\
               "Task outcomes written by this worker");
 METRIC_DEFINE(m_failed, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\"failed\"",
               "Task outcomes written by this worker");
-METRIC_DEFINE(m_queue_depth, METRIC_GAUGE, "taskwire_queue_depth", NULL,
-              "Tasks queued for a worker, cluster-wide (as of this worker's last sweep)");
-METRIC_DEFINE(m_queue_age, METRIC_GAUGE, "taskwire_queue_oldest_age_seconds", NULL,
-              "Age of the oldest queued task, cluster-wide");
-METRIC_DEFINE(m_running, METRIC_GAUGE, "taskwire_tasks_running", NULL,
-              "Tasks held by a worker, cluster-wide");
 METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
               "Attempts that ended with a retryable failure and were queued again");
 METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
               "Tools stopped because their task was cancelled or its lease lost");
+METRIC_DEFINE(m_cancel_stop, METRIC_COUNTER, "taskwire_cancel_events_total",
+              "verdict=\"stopped\"",
+              "Cancel events, by what the re-read of the task found (events are only hints)");
+METRIC_DEFINE(m_cancel_keep, METRIC_COUNTER, "taskwire_cancel_events_total", "verdict=\"kept\"",
+              "Cancel events, by what the re-read of the task found (events are only hints)");
 METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
               "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
-METRIC_DEFINE(m_requeued, METRIC_COUNTER, "taskwire_leases_expired_total", "outcome=\"requeued\"",
-              "Expired leases found by this worker's sweeper");
-METRIC_DEFINE(m_lease_failed, METRIC_COUNTER, "taskwire_leases_expired_total", "outcome=\"failed\"",
-              "Expired leases found by this worker's sweeper");
 
 static struct metric *const all_metrics[] = {
-    &m_busy,        &m_slots,     &m_done,    &m_failed,     &m_stopped,  &m_retried,
-    &m_queue_depth, &m_queue_age, &m_running, &m_claim_miss, &m_requeued, &m_lease_failed,
+    &m_busy, &m_slots, &m_done, &m_failed, &m_stopped, &m_retried, &m_claim_miss,
+    &m_cancel_stop, &m_cancel_keep,
 };
 
 /* ---- running one task on a slot ---- */
@@ -348,10 +345,65 @@ static void stop_task(struct runner *r, const char *task_id, int attempt)
     pthread_mutex_unlock(&r->mu);
 }
 
+/*
+ * A cancel event from Redis is only a hint: anyone who reaches Redis could
+ * publish one.  Mark the slot running that task and wake the heartbeat
+ * thread, which reads the task before it stops anything.
+ */
 static void on_event(void *arg, const char *kind, const char *task_id)
 {
-    if (strcmp(kind, NOTIFY_CANCEL) == 0)
-        stop_task(arg, task_id, -1);
+    struct runner *r = arg;
+    if (strcmp(kind, NOTIFY_CANCEL) != 0)
+        return;
+    bool marked = false;
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state == SLOT_BUSY && strcmp(s->task_id, task_id) == 0)
+            s->verify = marked = true;
+    }
+    if (marked)
+        pthread_cond_signal(&r->hb_cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Collect (and clear) the slots a cancel event named into ids/attempts; how many. */
+static int collect_verifications(struct runner *r, char (*ids)[TASKID_LEN + 1], int *attempts)
+{
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->cfg.slots; i++) {
+        struct slot *s = &r->slots[i];
+        if (s->state != SLOT_BUSY || !s->verify)
+            continue;
+        s->verify = false;
+        memcpy(ids[n], s->task_id, TASKID_LEN + 1);
+        attempts[n++] = s->attempt;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* Read task 'id' and stop its tool only when this run no longer owns it (cancelled, another
+ * attempt or worker, gone).  A failed read stops nothing: the next heartbeat decides. */
+static void verify_cancel(struct runner *r, const char *id, int attempt)
+{
+    struct task_row row;
+    struct err e = {0};
+    int rc = store_task_get(r->hb_store, id, NULL, &row, &e);
+    if (rc < 0 && rc != -STORE_ENOTFOUND) {
+        LOG_DEBUG("cancel event not checked now", "task_id", id, "error", e.msg);
+        return;
+    }
+    bool ours = rc == 0 && row.status == TASK_RUNNING && row.attempt == attempt && row.worker_id &&
+                strcmp(row.worker_id, r->cfg.worker_id) == 0;
+    if (rc == 0)
+        task_row_fini(&row);
+    metrics_add(ours ? &m_cancel_keep : &m_cancel_stop, 1);
+    if (ours)
+        LOG_INFO("cancel event ignored: the task still runs here", "task_id", id);
+    else
+        stop_task(r, id, attempt);
 }
 
 /* ---- heartbeats ---- */
@@ -411,52 +463,32 @@ static void *heartbeat_main(void *arg)
     struct beat *beats = calloc((size_t)r->cfg.slots, sizeof(*beats));
     if (!beats)
         return NULL;
+    char(*ids)[TASKID_LEN + 1] = calloc((size_t)r->cfg.slots, sizeof(*ids));
+    int *attempts = calloc((size_t)r->cfg.slots, sizeof(*attempts));
     pthread_mutex_lock(&r->mu);
-    while (!r->quit) {
+    while (!r->quit && ids && attempts) {
         pthread_mutex_unlock(&r->mu);
-        int n = collect_beats(r, beats, clock_now_ms());
+        int n = collect_verifications(r, ids, attempts);
+        for (int i = 0; i < n; i++)
+            verify_cancel(r, ids[i], attempts[i]);
+        n = collect_beats(r, beats, clock_now_ms());
         for (int i = 0; i < n; i++) {
             send_beat(r, &beats[i]);
             free(beats[i].b.logs);
         }
-        clock_sleep_ms(HEARTBEAT_TICK_MS);
         pthread_mutex_lock(&r->mu);
+        struct timespec until = clock_deadline_in(HEARTBEAT_TICK_MS);
+        if (!r->quit)
+            pthread_cond_timedwait(&r->hb_cv, &r->mu, &until);
     }
     pthread_mutex_unlock(&r->mu);
+    free(ids);
+    free(attempts);
     free(beats);
     return NULL;
 }
 
-/* ---- receive loop and sweeper ---- */
-
-static void publish_changed(void *arg, const char *task_id)
-{
-    struct runner *r = arg;
-    notify_publish(r->loop_pub, NOTIFY_CHANGED, task_id);
-}
-
-/* One sweeper pass: expired leases and TTLs, and the cluster-wide queue gauges. */
-static void sweep(struct runner *r)
-{
-    struct sweep_counts c;
-    struct err e = {0};
-    if (store_sweep(r->store, SWEEP_BATCH, r->cfg.lease_ms, &c, publish_changed, r, &e) < 0) {
-        LOG_DEBUG("sweep skipped", "error", e.msg);
-        return;
-    }
-    metrics_set(&m_queue_depth, c.queued);
-    metrics_set(&m_queue_age, (int64_t)c.oldest_queued_s);
-    metrics_set(&m_running, c.running);
-    metrics_add(&m_requeued, c.requeued);
-    metrics_add(&m_lease_failed, c.failed);
-    if (c.requeued || c.failed || c.expired) {
-        char a[16], b[16], d[16];
-        snprintf(a, sizeof(a), "%d", c.requeued);
-        snprintf(b, sizeof(b), "%d", c.failed);
-        snprintf(d, sizeof(d), "%d", c.expired);
-        LOG_INFO("sweeper", "requeued", a, "failed", b, "expired", d);
-    }
-}
+/* ---- receive loop ---- */
 
 /* Wait up to RECEIVE_WAIT_MS for a free slot; the number free (0: none yet). */
 static int slots_free(struct runner *r)
@@ -536,7 +568,7 @@ void runner_run(struct runner *r)
             next_resolve = now + r->cfg.resolve_ms;
         }
         if (now >= next_sweep) {
-            sweep(r);
+            sweeper_pass(r->store, r->loop_pub, r->cfg.lease_ms);
             next_sweep = now + r->cfg.sweep_ms;
         }
         int idle = slots_free(r);
@@ -611,10 +643,13 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     r->fair.quiet_ms = cfg->idle_poll_ms;
     pthread_mutex_init(&r->mu, NULL);
     clock_cond_init(&r->free_cv);
+    clock_cond_init(&r->hb_cv);
     for (size_t i = 0; i < sizeof(all_metrics) / sizeof(all_metrics[0]); i++)
         metrics_register(all_metrics[i]);
+    sweeper_metrics_register();
     metrics_set(&m_slots, cfg->slots);
-    if (!(r->fabric = fabric_new(cfg->fabric_connect, err)))
+    struct fabric_curve curve = {cfg->fabric_server_key, cfg->fabric_secret_key};
+    if (!(r->fabric = fabric_new(cfg->fabric_connect, cfg->fabric_server_key ? &curve : NULL, err)))
         goto out_free;
     r->store = store_new(cfg->pg_dsn, "taskwire-worker");
     r->hb_store = store_new(cfg->pg_dsn, "taskwire-worker-heartbeat");
@@ -647,6 +682,7 @@ void runner_free(struct runner *r)
     notify_sub_stop(r->events);
     pthread_mutex_lock(&r->mu);
     r->quit = true;
+    pthread_cond_signal(&r->hb_cv);
     for (int i = 0; r->slots && i < r->cfg.slots; i++)
         pthread_cond_broadcast(&r->slots[i].cv);
     pthread_mutex_unlock(&r->mu);
@@ -670,6 +706,7 @@ void runner_free(struct runner *r)
     notify_pub_free(r->loop_pub);
     fabric_free(r->fabric);
     pthread_cond_destroy(&r->free_cv);
+    pthread_cond_destroy(&r->hb_cv);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }

@@ -26,6 +26,8 @@
 struct runner_cfg {
     const char *fabric_connect; /* comma-separated frontend endpoints: tcp://host:port, or
                                    dns://name:port resolved to every address it has */
+    const char *fabric_server_key; /* the frontends' Z85 CURVE public key, NULL = insecure */
+    const char *fabric_secret_key; /* this worker's Z85 CURVE secret key */
     const char *pg_dsn;         /* libpq conninfo */
     const char *redis_addr;     /* "host:port" for cancel events, "" = heartbeat only */
     const char *worker_id;      /* unique name of this worker */

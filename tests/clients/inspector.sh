@@ -8,8 +8,9 @@
 # Checks, each by the CLI's exit status (0) and its output: tools/list (the default, legacy
 # era: 2025-11-25 tools with execution.taskSupport), tools/call echo, tools/call of the
 # task-required tool sleep to completion (task augmentation, tasks/get polling,
-# tasks/result with related-task), and with --protocol-era auto the modern era (it probes
-# server/discover first): tools/list without execution and results with resultType.
+# tasks/result with related-task), with --protocol-era auto the modern era (it probes
+# server/discover first): tools/list without execution and results with resultType, and
+# with --app-info the task view App a task tool names (ui://taskwire/task, its CSP).
 # HOME is a scratch folder (the Inspector keeps its stores there).  Prints one line per
 # check and "N passed, M failed"; exits 1 on any failure.
 # SPDX-License-Identifier: Apache-2.0
@@ -69,6 +70,17 @@ cli --protocol-era auto --method tools/call --tool-name sleep --tool-args-json '
 check "--protocol-era auto: tools/call sleep exits 0" [ "$RC" = 0 ]
 check "--protocol-era auto: the result is a 2026 one (resultType complete)" \
     jq_ok '.resultType == "complete" and .content[0].text == "Slept 1 s in 2 steps."'
+
+# The task view App, as the Inspector reads it (--app-info: the tool's _meta.ui.resourceUri,
+# then resources/read of it; exit 2 for a tool without an App).
+cli --method tools/call --tool-name sleep --app-info --format json
+check "--app-info sleep exits 0" [ "$RC" = 0 ]
+check "--app-info sleep: ui://taskwire/task, text/html;profile=mcp-app, a CSP of no domain" \
+    jq_ok '.appInfo.hasApp and .appInfo.resourceUri == "ui://taskwire/task" and
+           .appInfo.resourceMimeType == "text/html;profile=mcp-app" and
+           ([.appInfo.csp[] | length] | add) == 0'
+cli --method tools/call --tool-name greet --app-info --format json
+check "--app-info greet (never a task): exit 2, no App" [ "$RC" = 2 ]
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]

@@ -8,7 +8,8 @@
  * complete v1 envelope of the real task as an old frontend wrote it, bad,
  * duplicated and retired fields), then the same valid v2 envelope for one
  * task several times.  It prints how many of each it sent; every malformed
- * one must be counted and dropped by the worker.
+ * one must be counted and dropped by the worker.  When FABRIC_INJECT_SECRET_KEY_FILE
+ * names the frontends' CURVE secret key, it binds as a CURVE server like them.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -137,6 +138,28 @@ static void usage(void)
     exit(2);
 }
 
+/* Make 'sock' a CURVE server with the Z85 secret key in file 'path'; 0 or -1. */
+static int curve_server(void *s, const char *path)
+{
+    char key[64] = "";
+    FILE *f = fopen(path, "r");
+    int one = 1;
+    if (!f || !fgets(key, sizeof(key), f)) {
+        fprintf(stderr, "fabric_inject: cannot read %s\n", path);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    key[strcspn(key, "\r\n")] = '\0';
+    if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, key, strlen(key)) != 0) {
+        fprintf(stderr, "fabric_inject: CURVE: %s\n", zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 7)
@@ -161,6 +184,10 @@ int main(int argc, char **argv)
     int timeout = SEND_TIMEOUT_MS, linger = LINGER_MS;
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout, sizeof(timeout));
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+    /* As a frontend, a CURVE server when the stack's fabric is authenticated. */
+    const char *key_file = getenv("FABRIC_INJECT_SECRET_KEY_FILE");
+    if (key_file && *key_file && curve_server(sock, key_file) != 0)
+        return 1;
     if (zmq_bind(sock, endpoint) != 0) {
         fprintf(stderr, "fabric_inject: bind %s: %s\n", endpoint, zmq_strerror(errno));
         return 1;

@@ -208,9 +208,10 @@ respawn() {
 redis_start() {
     local port=$((BASE + 41))
     mkdir -p "$SD/redis"
-    spawn_cmd redis redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-        --daemonize no --dir "$SD/redis" --logfile "$LOGS/redis.log" >/dev/null || return 1
-    redis_pong() { [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; }
+    spawn_cmd redis redis-server "$SD/redis-auth.conf" --bind 127.0.0.1 --port "$port" --save '' \
+        --appendonly no --daemonize no --dir "$SD/redis" --logfile "$LOGS/redis.log" >/dev/null ||
+        return 1
+    redis_pong() { [ "$(REDISCLI_AUTH=$(cat "$SD/redis-password") redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; }
     wait_for 5 redis_pong
 }
 

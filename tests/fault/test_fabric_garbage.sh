@@ -47,7 +47,8 @@ check "task is queued" db_status_is "$ID" queued
 OWNER=$(psql_q "SELECT owner FROM tasks WHERE id = '$ID'")
 ARGS=$(psql_q "SELECT args::text FROM tasks WHERE id = '$ID'")
 
-"$INJECT" "$EP" "$ID" "$OWNER" sleep "$ARGS" "$DUPS" >"$TMP/inject.out" 2>"$TMP/inject.err" &
+FABRIC_INJECT_SECRET_KEY_FILE=$SD/fabric/frontend.secret \
+    "$INJECT" "$EP" "$ID" "$OWNER" sleep "$ARGS" "$DUPS" >"$TMP/inject.out" 2>"$TMP/inject.err" &
 IPID=$!
 BG_PIDS+=("$IPID")
 inject_done() { ! kill -0 "$IPID" 2>/dev/null; }
@@ -90,7 +91,7 @@ for w in worker-1 worker-2; do
 done
 call_task "$PROXY" "$TOK" sleep '{"seconds":0.2,"steps":1}'
 ID2=$TASK_ID
-"$INJECT" "$EP" "$ID2" "$OWNER" sleep '{"seconds":0.2,"steps":1}' 3 >"$TMP/inject2.out" 2>&1 &
+FABRIC_INJECT_SECRET_KEY_FILE=$SD/fabric/frontend.secret "$INJECT" "$EP" "$ID2" "$OWNER" sleep '{"seconds":0.2,"steps":1}' 3 >"$TMP/inject2.out" 2>&1 &
 IPID=$!
 BG_PIDS+=("$IPID")
 check "round 2: the injector finished (30 s)" wait_for 30 inject_done

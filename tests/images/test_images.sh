@@ -109,6 +109,15 @@ mkdir -p "$TMP/secrets" "$TMP/jwks"
 chmod 755 "$TMP" "$TMP/secrets" "$TMP/jwks"
 printf '%s' "$DSN" >"$TMP/secrets/pg-dsn"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/secrets/state-key"
+# The fabric's CURVE keys, as a deployment holds them: the frontends' secret and the admitted
+# worker keys on the frontend, the frontends' public key and the worker's secret on the worker.
+"$TASKWIRE_BIN" fabric-keygen --secret "$TMP/secrets/fabric-frontend.secret" \
+    --public "$TMP/fabric-frontend.public" >/dev/null
+"$TASKWIRE_BIN" fabric-keygen --secret "$TMP/secrets/fabric-worker.secret" \
+    --public "$TMP/secrets/fabric-workers.list" >/dev/null
+cp "$TASKWIRE_STACK_DIR/redis-password" "$TMP/secrets/redis-password"
+chmod 644 "$TMP/secrets/fabric-frontend.secret" "$TMP/secrets/fabric-worker.secret" \
+    "$TMP/secrets/redis-password"
 keygen() { "$TASKWIRE_BIN" keygen --key "$TMP/dev-key.jwk" --jwks "$TMP/jwks/jwks.json" >/dev/null; }
 check "a signing key and its JWKS for the frontend" keygen
 chmod 644 "$TMP/secrets/pg-dsn" "$TMP/secrets/state-key" "$TMP/jwks/jwks.json"
@@ -120,7 +129,8 @@ TOKEN=$("$TASKWIRE_BIN" token --key "$TMP/dev-key.jwk" --issuer taskwire-e2e \
 RUN=("${PODMAN[@]}" run --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
     --read-only --read-only-tmpfs=false --tmpfs "/tmp:rw,size=16m,mode=1777" --cap-drop ALL
     --security-opt no-new-privileges
-    -v "$TMP/secrets:/etc/taskwire/secrets:ro" -e TASKWIRE_PG_DSN_FILE=/etc/taskwire/secrets/pg-dsn)
+    -v "$TMP/secrets:/etc/taskwire/secrets:ro" -e TASKWIRE_PG_DSN_FILE=/etc/taskwire/secrets/pg-dsn
+    -e TASKWIRE_REDIS_PASSWORD_FILE=/etc/taskwire/secrets/redis-password)
 
 # ---- migrations ----
 "${RUN[@]}" --rm --name "$PREFIX-migrate-1" "$REF" taskwire migrate >"$TMP/m1.log" 2>&1 &
@@ -147,12 +157,16 @@ check "the frontend container starts" \
     -e TASKWIRE_JWKS_FILE=/etc/taskwire/jwks/jwks.json -e TASKWIRE_AUTH_ISSUER=taskwire-e2e \
     -e TASKWIRE_AUTH_AUDIENCE="$URL" -e TASKWIRE_STATE_KEY_FILE=/etc/taskwire/secrets/state-key \
     -e TASKWIRE_TOOLS_MANIFEST="$MANIFEST" -e TASKWIRE_POLL_INTERVAL_MS=100 \
+    -e TASKWIRE_FABRIC_SECRET_KEY_FILE=/etc/taskwire/secrets/fabric-frontend.secret \
+    -e TASKWIRE_FABRIC_WORKER_KEYS_FILE=/etc/taskwire/secrets/fabric-workers.list \
     "$REF" taskwire-frontend >/dev/null
 check "the worker container starts" \
     "${RUN[@]}" -d --name "$PREFIX-worker" --user 10001:10001 \
     -e TASKWIRE_FABRIC_CONNECT="tcp://127.0.0.1:$FABRIC" -e TASKWIRE_ADMIN_LISTEN="127.0.0.1:$WK_ADMIN" \
     -e TASKWIRE_REDIS_ADDR="127.0.0.1:$((BASE + 41))" -e TASKWIRE_WORKER_ID=e2e-container-worker \
     -e TASKWIRE_SLOTS=2 -e TASKWIRE_GRACE_MS="$GRACE_MS" -e TASKWIRE_TOOLS_MANIFEST="$MANIFEST" \
+    -e TASKWIRE_FABRIC_SERVER_KEY="$(cat "$TMP/fabric-frontend.public")" \
+    -e TASKWIRE_FABRIC_SECRET_KEY_FILE=/etc/taskwire/secrets/fabric-worker.secret \
     "$REF" taskwire-worker >/dev/null
 
 ready() { [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$1")" = 200 ]; }

@@ -37,9 +37,9 @@ check "discover advertises resources, prompts (listChanged) and completions" \
     [ "$(jbody '.result.capabilities | [.resources, .prompts, .completions] | tojson')" = \
     '[{},{"listChanged":true},{}]' ]
 rpc "$PROXY" "$ALICE" resources/list '{}'
-check "resources/list: the fixture resources, public" \
+check "resources/list: the fixture resources and the task view App, public" \
     [ "$(jbody '[.result.resources[].uri, .result.cacheScope] | join(" ")')" = \
-    "test://static-text test://static-binary test://watched-resource public" ]
+    "test://static-text test://static-binary test://watched-resource ui://taskwire/task public" ]
 rpc "$PROXY" "$ALICE" resources/templates/list '{}'
 check "resources/templates/list: the task template first" \
     [ "$(jbody '.result.resourceTemplates[0].uriTemplate')" = "taskwire://tasks/{taskId}" ]

@@ -36,6 +36,9 @@ TASKWIRE_FABRIC_CONNECT="dns://localhost:$((BASE + 21)),dns://localhost:$((BASE 
     TASKWIRE_PG_DSN="host=127.0.0.1 port=$((BASE + 40)) user=taskwire dbname=taskwire" \
     TASKWIRE_REDIS_ADDR="127.0.0.1:$((BASE + 41))" TASKWIRE_ADMIN_LISTEN="127.0.0.1:$((BASE + 48))" \
     TASKWIRE_WORKER_ID=worker-dns TASKWIRE_SLOTS=1 TASKWIRE_GRACE_MS=1000 \
+    TASKWIRE_FABRIC_SERVER_KEY="$(cat "${TASKWIRE_STACK_DIR:?}/fabric/frontend.public")" \
+    TASKWIRE_FABRIC_SECRET_KEY_FILE="$TASKWIRE_STACK_DIR/fabric/worker.secret" \
+    TASKWIRE_REDIS_PASSWORD_FILE="$TASKWIRE_STACK_DIR/redis-password" \
     "$W" >"$TMP/worker-dns.log" 2>&1 &
 WPID=$!
 check "the dns:// worker connects to both frontends" wait_for 10 bash -c \

@@ -130,8 +130,13 @@ static void test_manifest_loads_valid_tools(void **state)
     const struct tool_desc *t1 = catalog_find(c, "t1");
     assert_non_null(t1);
     assert_int_equal(t1->policy, TOOL_TASK_OPTIONAL);
-    /* The Tool object holds exactly what clients may see. */
-    assert_int_equal(json_object_size(t1->definition), 4);
+    /* The Tool object holds exactly what clients may see: what the manifest says, and as
+     * for every tool that may run as a task, the task view App in _meta. */
+    assert_int_equal(json_object_size(t1->definition), 5);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(t1->definition, "_meta"), "ui"),
+                            "resourceUri")),
+                        "ui://taskwire/task");
     assert_string_equal(json_string_value(json_object_get(t1->definition, "title")), "Tool one");
     assert_string_equal(json_string_value(json_object_get(t1->definition, "description")), "first");
     assert_true(json_is_object(json_object_get(t1->input_schema, "properties")));

@@ -186,6 +186,26 @@ static void test_notify_subscriber_needs_an_address(void **state)
     notify_sub_stop(NULL);
 }
 
+/* Secure by default: a Redis address needs a password unless the operator says insecure. */
+static void test_notify_check_auth_requires_a_password(void **state)
+{
+    struct err e = {0};
+    char big[600];
+
+    (void)state;
+    assert_int_equal(notify_check_auth("127.0.0.1:6379", NULL, false, &e), -NOTIFY_EINVALID);
+    assert_non_null(strstr(e.msg, "TASKWIRE_REDIS_PASSWORD"));
+    assert_int_equal(notify_check_auth("127.0.0.1:6379", "", false, &e), -NOTIFY_EINVALID);
+    assert_int_equal(notify_check_auth("127.0.0.1:6379", "s3cret", false, &e), 0);
+    assert_int_equal(notify_check_auth("127.0.0.1:6379", NULL, true, &e), 0);
+    assert_int_equal(notify_check_auth("", NULL, false, &e), 0); /* Redis off */
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(notify_check_auth("127.0.0.1:6379", big, true, &e), -NOTIFY_EINVALID);
+    assert_int_equal(notify_set_auth("127.0.0.1:6379", NULL, big), -NOTIFY_EINVALID);
+    assert_int_equal(notify_set_auth("127.0.0.1:6379", "taskwire", "s3cret"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_notify_parse_reads_only_len_bytes),
         cmocka_unit_test(test_notify_disabled_publisher_fails_at_once),
         cmocka_unit_test(test_notify_subscriber_needs_an_address),
+        cmocka_unit_test(test_notify_check_auth_requires_a_password),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

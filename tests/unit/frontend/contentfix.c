@@ -22,6 +22,7 @@
 #include "prompts.h"
 #include "resources.h"
 #include "store_row.h"
+#include "taskapp.h"
 
 static const unsigned char state_key[32] = "0123456789abcdef0123456789abcdef";
 
@@ -116,6 +117,7 @@ void cf_start(struct contentfix *f, bool fixtures)
 {
     memset(f, 0, sizeof(*f));
     resources_register(&f->reg, fixtures);
+    assert_int_equal(taskapp_register(&f->reg, NULL), 0);
     prompts_register(&f->reg, fixtures);
     fakepq_reset();
     fakepq_serve(STORE_STMT_GET, serve_get, f);

@@ -36,6 +36,7 @@
 #include <cmocka.h>
 #include <zmq.h>
 
+#include "apptools.h"
 #include "envelope.h"
 #include "fakepq.h"
 #include "hub.h"
@@ -330,7 +331,7 @@ static int fabric_start(void)
     if (!mkdtemp(fabric.dir))
         return -1;
     snprintf(fabric.endpoint, sizeof(fabric.endpoint), "ipc://%s/fabric", fabric.dir);
-    if (!(fabric.d = dispatch_new(fabric.endpoint, &e))) {
+    if (!(fabric.d = dispatch_new(fabric.endpoint, NULL, &e))) {
         fprintf(stderr, "%s\n", e.msg);
         return -1;
     }
@@ -643,7 +644,8 @@ static int fixture_new(void **state)
     *state = f;
     f->catalog = catalog_new(false, NULL);
     if (!f->catalog || add_tool(f->catalog, REPORT_DEF, TOOL_TASK_REQUIRED) < 0 ||
-        add_tool(f->catalog, QUICK_DEF, TOOL_TASK_OPTIONAL) < 0)
+        add_tool(f->catalog, QUICK_DEF, TOOL_TASK_OPTIONAL) < 0 ||
+        apptools_register(f->catalog, NULL) < 0)
         return -1;
     f->srv = (struct mcp_server){.catalog = f->catalog,
                                  .fabric = fabric.d,
@@ -882,7 +884,8 @@ static void test_mcp_server_discover_describes_the_server_with_a_public_cache_tt
     assert_server_info(r);
     assert_json(json_object_get(r, "supportedVersions"), "[\"" MCP_PROTOCOL_VERSION "\"]");
     assert_json(json_object_get(r, "capabilities"),
-                "{\"tools\":{\"listChanged\":true},\"extensions\":{\"" MCP_EXT_TASKS "\":{}}}");
+                "{\"tools\":{\"listChanged\":true},\"extensions\":{\"" MCP_EXT_TASKS "\":{},"
+                "\"" MCP_EXT_UI "\":{}}}");
     str_at(r, "instructions");
     assert_int_equal(int_at(r, "ttlMs"), LIST_TTL_MS);
     assert_string_equal(str_at(r, "cacheScope"), "public");
@@ -909,7 +912,14 @@ static void test_mcp_tools_list_lists_the_catalog_with_a_public_cache_ttl(void *
     json_array_foreach(tools, i, t)
     {
         if (strcmp(str_at(t, "name"), REPORT) == 0) {
-            assert_json(t, REPORT_DEF);
+            /* As defined, plus the task view App every task tool names (both keys). */
+            json_t *copy = json_deep_copy(t);
+            assert_json(json_object_get(t, "_meta"),
+                        "{\"ui\":{\"resourceUri\":\"" TW_TASK_APP_URI "\"},"
+                        "\"" MCP_UI_META_RESOURCE_URI "\":\"" TW_TASK_APP_URI "\"}");
+            json_object_del(copy, "_meta");
+            assert_json(copy, REPORT_DEF);
+            json_decref(copy);
             seen = true;
         }
     }
@@ -948,8 +958,9 @@ static void test_mcp_server_discover_advertises_the_content_it_serves(void **sta
     serve_content(f, &c, true);
     handle(f, ALICE, CAPS_NONE, "server/discover", NULL);
     assert_json(json_object_get(result_of(f), "capabilities"),
-                "{\"tools\":{\"listChanged\":true},\"extensions\":{\"" MCP_EXT_TASKS "\":{}},"
-                "\"resources\":{},\"prompts\":{\"listChanged\":true},\"completions\":{}}");
+                "{\"tools\":{\"listChanged\":true},\"extensions\":{\"" MCP_EXT_TASKS "\":{},"
+                "\"" MCP_EXT_UI "\":{}},\"resources\":{},\"prompts\":{\"listChanged\":true},"
+                "\"completions\":{}}");
     serve_content(f, &c, false);
     handle(f, ALICE, CAPS_NONE, "server/discover", NULL);
     assert_json(json_object_get(json_object_get(result_of(f), "capabilities"), "prompts"),
@@ -1109,7 +1120,7 @@ static void test_mcp_tools_call_answers_even_when_no_worker_takes_the_job(void *
     json_t *r;
 
     snprintf(endpoint, sizeof(endpoint), "ipc://%s/lonely", fabric.dir);
-    lonely = dispatch_new(endpoint, NULL);
+    lonely = dispatch_new(endpoint, NULL, NULL);
     assert_non_null(lonely);
     assert_int_equal(dispatch_push_task(lonely, PROBE, 0, NULL), -EAGAIN); /* no peer */
     f->srv.fabric = lonely;
@@ -1839,6 +1850,142 @@ static void test_mcp_stream_notifications_name_their_subscription(void **state)
     json_decref(token);
 }
 
+/* ---- tools the frontend answers itself: the task view App's ---- */
+
+#define APP_CALL(tool, id) "{\"name\":\"" tool "\",\"arguments\":{\"taskId\":\"" id "\"}}"
+
+/* Assert that the last reply is the plain answer of an app tool about task 'id' in
+ * 'status' (no task created, nothing pushed); returns its structuredContent (borrowed). */
+static json_t *app_answer(struct fixture *f, const char *id, const char *status)
+{
+    json_t *r = result_of(f), *s;
+
+    assert_string_equal(str_at(r, "resultType"), "complete");
+    assert_server_info(r);
+    assert_null(json_object_get(r, "taskId"));
+    assert_true(strstr(str_at(json_array_get(json_object_get(r, "content"), 0), "text"), id));
+    s = json_object_get(r, "structuredContent");
+    assert_string_equal(str_at(s, "taskId"), id);
+    assert_string_equal(str_at(s, "status"), status);
+    assert_null(json_object_get(s, "resultType"));
+    assert_null(json_object_get(s, "_meta"));
+    assert_int_equal(fakepq_execs(STORE_STMT_CREATE), 0);
+    return s;
+}
+
+static void test_mcp_app_tools_are_listed_for_the_app_only_and_never_as_tasks(void **state)
+{
+    struct fixture *f = *state;
+    const struct tool_desc *t;
+    const char *names[] = {APPTOOLS_STATUS, APPTOOLS_CANCEL};
+
+    for (int i = 0; i < 2; i++) {
+        t = catalog_find(f->catalog, names[i]);
+        assert_non_null(t);
+        assert_non_null(t->frontend);
+        assert_int_equal(t->policy, TOOL_TASK_NEVER);
+        assert_json(json_object_get(t->definition, "_meta"),
+                    "{\"ui\":{\"resourceUri\":\"" TW_TASK_APP_URI "\",\"visibility\":[\"app\"]}}");
+    }
+    assert_null(catalog_find(f->catalog, REPORT)->frontend);
+}
+
+static void test_mcp_app_status_tool_answers_from_the_store_without_a_task(void **state)
+{
+    struct fixture *f = *state;
+    struct task_row *t = table_put(f, TASK, ALICE, TASK_RUNNING);
+    json_t *s;
+
+    t->has_progress = true;
+    t->progress = 2;
+    t->progress_total = 5;
+    set_text(&t->status_message, "step 2/5");
+    /* With or without the Tasks extension: a plain CallToolResult, at once. */
+    handle(f, ALICE, CAPS_NONE, "tools/call", APP_CALL(APPTOOLS_STATUS, TASK));
+    s = app_answer(f, TASK, "working");
+    assert_string_equal(str_at(s, "statusMessage"), "step 2/5");
+    assert_json(json_object_get(s, "progress"), "{\"progress\":2.0,\"total\":5.0}");
+    assert_int_equal(int_at(s, "pollIntervalMs"), POLL_MS);
+    assert_int_equal(int_at(s, "ttlMs"), TASK_TTL_MS);
+    assert_param(STORE_STMT_GET, 0, TASK);
+    assert_param(STORE_STMT_GET, 1, ALICE);
+    handle(f, ALICE, CAPS_TASKS, "tools/call", APP_CALL(APPTOOLS_STATUS, TASK));
+    app_answer(f, TASK, "working");
+    assert_string_equal(str_at(json_array_get(json_object_get(result_of(f), "content"), 0), "text"),
+                        "Task " TASK " is working (2 of 5): step 2/5.");
+}
+
+static void test_mcp_app_status_tool_shows_the_result_of_a_completed_task(void **state)
+{
+    struct fixture *f = *state;
+    struct task_row *t = table_put(f, TASK, ALICE, TASK_COMPLETED);
+    json_t *s;
+
+    set_text(&t->result, "{\"content\":[{\"type\":\"text\",\"text\":\"Slept 1 s.\"}]}");
+    handle(f, ALICE, CAPS_TASKS, "tools/call", APP_CALL(APPTOOLS_STATUS, TASK));
+    s = app_answer(f, TASK, "completed");
+    assert_json(json_object_get(s, "result"),
+                "{\"content\":[{\"type\":\"text\",\"text\":\"Slept 1 s.\"}]}");
+}
+
+static void test_mcp_app_tools_read_a_foreign_task_exactly_like_tasks_get_of_an_unknown(void **state)
+{
+    struct fixture *f = *state;
+    const char *tools[] = {APPTOOLS_STATUS, APPTOOLS_CANCEL};
+    json_t *unknown;
+    char call[256];
+
+    table_put(f, TASK, ALICE, TASK_RUNNING);
+    handle(f, MALLORY, CAPS_TASKS, "tasks/get", "{\"taskId\":\"" UNKNOWN "\"}");
+    unknown = json_incref(error_of(f, 200, MCP_EPARAMS));
+    for (int i = 0; i < 2; i++) {
+        snprintf(call, sizeof(call), "{\"name\":\"%s\",\"arguments\":{\"taskId\":\"%s\"}}",
+                 tools[i], TASK);
+        handle(f, MALLORY, CAPS_NONE, "tools/call", "%s", call);
+        assert_true(json_equal(unknown, error_of(f, 200, MCP_EPARAMS)));
+        snprintf(call, sizeof(call), "{\"name\":\"%s\",\"arguments\":{\"taskId\":\"%s\"}}",
+                 tools[i], UNKNOWN);
+        handle(f, MALLORY, CAPS_NONE, "tools/call", "%s", call);
+        assert_true(json_equal(unknown, error_of(f, 200, MCP_EPARAMS)));
+    }
+    json_decref(unknown);
+    assert_int_equal(f->task[0].status, TASK_RUNNING);
+    assert_nothing_published();
+}
+
+static void test_mcp_app_cancel_tool_cancels_like_tasks_cancel_then_shows_the_task(void **state)
+{
+    struct fixture *f = *state;
+    json_t *s;
+
+    table_put(f, TASK, ALICE, TASK_RUNNING);
+    table_put(f, OTHER, ALICE, TASK_COMPLETED);
+    handle(f, ALICE, CAPS_NONE, "tools/call", APP_CALL(APPTOOLS_CANCEL, TASK));
+    s = app_answer(f, TASK, "cancelled");
+    assert_true(json_is_true(json_object_get(s, "cancelled")));
+    assert_param(STORE_STMT_CANCEL, 1, ALICE);
+    assert_int_equal(f->task[0].status, TASK_CANCELLED);
+    assert_published(NOTIFY_CANCEL, TASK); /* the worker running it stops */
+    /* A finished task is no error: it stays as it is, and says so. */
+    handle(f, ALICE, CAPS_NONE, "tools/call", APP_CALL(APPTOOLS_CANCEL, OTHER));
+    s = app_answer(f, OTHER, "completed");
+    assert_true(json_is_false(json_object_get(s, "cancelled")));
+    assert_int_equal(f->task[1].status, TASK_COMPLETED);
+    assert_nothing_published();
+}
+
+static void test_mcp_app_tools_check_their_arguments_like_any_tool(void **state)
+{
+    struct fixture *f = *state;
+
+    handle(f, ALICE, CAPS_NONE, "tools/call", "{\"name\":\"" APPTOOLS_STATUS "\"}");
+    error_of(f, 200, MCP_EPARAMS);
+    handle(f, ALICE, CAPS_NONE, "tools/call",
+           "{\"name\":\"" APPTOOLS_CANCEL "\",\"arguments\":{\"taskId\":\"" TASK "\",\"x\":1}}");
+    error_of(f, 200, MCP_EPARAMS);
+    assert_int_equal(fakepq_execs_prepared(), 0); /* refused before the store */
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_new, fixture_free)
 
 int main(void)
@@ -1886,6 +2033,12 @@ int main(void)
         T(test_mcp_create_task_reply_is_the_flat_task_of_the_row),
         T(test_mcp_sync_reply_is_the_outcome_of_the_task),
         T(test_mcp_stream_notifications_name_their_subscription),
+        T(test_mcp_app_tools_are_listed_for_the_app_only_and_never_as_tasks),
+        T(test_mcp_app_status_tool_answers_from_the_store_without_a_task),
+        T(test_mcp_app_status_tool_shows_the_result_of_a_completed_task),
+        T(test_mcp_app_tools_read_a_foreign_task_exactly_like_tasks_get_of_an_unknown),
+        T(test_mcp_app_cancel_tool_cancels_like_tasks_cancel_then_shows_the_task),
+        T(test_mcp_app_tools_check_their_arguments_like_any_tool),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

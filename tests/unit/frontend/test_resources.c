@@ -78,17 +78,19 @@ static json_t *only_contents(struct contentfix *f)
 
 /* ---- lists ---- */
 
-static void test_resources_list_is_empty_without_fixtures_and_never_lists_tasks(void **state)
+static void test_resources_list_has_only_the_task_view_without_fixtures_never_tasks(void **state)
 {
     struct contentfix *f = *state;
-    json_t *r;
+    json_t *r, *list;
 
     cf_task(f, CF_TASK, CF_ALICE, TASK_COMPLETED, "2026-11-22T00:47:48.123Z");
     cf_call(f, CF_ALICE, CF_CAPS_NONE, "resources/list", NULL);
     r = cf_result(f);
     cf_assert_result_type(r, "complete");
     assert_public(r);
-    cf_assert_json(json_object_get(r, "resources"), "[]");
+    list = json_object_get(r, "resources");
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(cf_str(json_array_get(list, 0), "uri"), TW_TASK_APP_URI);
     assert_int_equal(fakepq_connects(), 0); /* no database involved */
 }
 
@@ -100,7 +102,12 @@ static void test_resources_list_has_the_fixtures_in_order_without_null_fields(vo
     cf_call(f, CF_ALICE, CF_CAPS_NONE, "resources/list", NULL);
     r = cf_result(f);
     assert_public(r);
-    cf_assert_json(json_object_get(r, "resources"),
+    /* The fixtures, then the task view App (registered after them; test_taskapp.c). */
+    r = json_object_get(r, "resources");
+    assert_int_equal(json_array_size(r), 4);
+    assert_string_equal(cf_str(json_array_get(r, 3), "uri"), TW_TASK_APP_URI);
+    json_array_remove(r, 3);
+    cf_assert_json(r,
                    "[{\"uri\":\"test://static-text\",\"name\":\"static-text\","
                    "\"title\":\"Static Text Resource\","
                    "\"description\":\"A static text resource for testing\","
@@ -348,7 +355,7 @@ static void test_resources_read_uri_embeds_for_other_modules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        N(test_resources_list_is_empty_without_fixtures_and_never_lists_tasks),
+        N(test_resources_list_has_only_the_task_view_without_fixtures_never_tasks),
         F(test_resources_list_has_the_fixtures_in_order_without_null_fields),
         F(test_resources_templates_list_has_the_task_template_first),
         N(test_resources_templates_list_without_fixtures_has_only_tasks),
