@@ -261,18 +261,17 @@ int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms
  * 'log' (NULL: none).  -STORE_ELOST when the task was cancelled or the lease
  * was lost: the caller must stop the tool.
  */
-int store_task_heartbeat(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_heartbeat(struct store *st, const char *id, const char *worker, const char *claim,
                          int64_t lease_ms, const char *status_message, double progress,
                          double total, const char *log, struct err *err)
 {
-    char att[16], lease[24], prog[32], tot[32];
-    snprintf(att, sizeof(att), "%d", attempt);
+    char lease[24], prog[32], tot[32];
     snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
     snprintf(prog, sizeof(prog), "%.17g", progress);
     snprintf(tot, sizeof(tot), "%.17g", total);
     const char *p[] = {id,
                        worker,
-                       att,
+                       claim,
                        lease,
                        status_message,
                        progress >= 0 ? prog : NULL,
@@ -289,19 +288,18 @@ int store_task_heartbeat(struct store *st, const char *id, const char *worker, i
  * unchanged) and the log messages not written yet ('log', a JSON array, or
  * NULL) are written in the same statement.
  */
-int store_task_finish(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_finish(struct store *st, const char *id, const char *worker, const char *claim,
                       enum task_status status, const char *json, const char *status_message,
                       double progress, double total, const char *log, struct err *err)
 {
     if (status != TASK_COMPLETED && status != TASK_FAILED)
         return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
-    char att[16], prog[32], tot[32];
-    snprintf(att, sizeof(att), "%d", attempt);
+    char prog[32], tot[32];
     snprintf(prog, sizeof(prog), "%.17g", progress);
     snprintf(tot, sizeof(tot), "%.17g", total);
     const char *p[] = {id,
                        worker,
-                       att,
+                       claim,
                        taskstate_name(status),
                        status == TASK_COMPLETED ? json : NULL,
                        status == TASK_FAILED ? json : NULL,
@@ -320,12 +318,10 @@ int store_task_finish(struct store *st, const char *id, const char *worker, int 
  * is queued again and the tool re-runs with the answers.  -STORE_ELOST when
  * the task is no longer this worker's.
  */
-int store_task_request_input(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_request_input(struct store *st, const char *id, const char *worker, const char *claim,
                              const char *requests, const char *status_message, struct err *err)
 {
-    char att[16];
-    snprintf(att, sizeof(att), "%d", attempt);
-    const char *p[] = {id, worker, att, requests, status_message};
+    const char *p[] = {id, worker, claim, requests, status_message};
     return run_owned(st, S_REQUEST_INPUT, 5, p, err);
 }
 
@@ -364,12 +360,10 @@ int store_task_answer(struct store *st, const char *id, const char *owner, const
  * exponential backoff with jitter, or fail it with 'message' at the last
  * attempt (*failed).  -STORE_ELOST when it is no longer this worker's.
  */
-int store_task_retry(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_retry(struct store *st, const char *id, const char *worker, const char *claim,
                      const char *message, bool *failed, struct err *err)
 {
-    char att[16];
-    snprintf(att, sizeof(att), "%d", attempt);
-    const char *p[] = {id, worker, att, message};
+    const char *p[] = {id, worker, claim, message};
     PGresult *r;
     *failed = false;
     int rc = run(st, S_RETRY, 4, p, &r, err);
@@ -473,12 +467,10 @@ int store_redispatch(struct store *st, int64_t after_ms, int max, struct task_ro
  * Put a task this worker runs back to queued, giving back its attempt (used
  * on graceful shutdown, where the task did nothing wrong).
  */
-int store_task_release(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_release(struct store *st, const char *id, const char *worker, const char *claim,
                        struct err *err)
 {
-    char att[16];
-    snprintf(att, sizeof(att), "%d", attempt);
-    const char *p[] = {id, worker, att};
+    const char *p[] = {id, worker, claim};
     return run_owned(st, S_RELEASE, 3, p, err);
 }
 

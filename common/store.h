@@ -53,6 +53,8 @@ struct task_row {
     char *input_requests;              /* outstanding inputRequests JSON text, or NULL */
     char *input_responses;             /* answers received so far, JSON text, or NULL */
     int attempt;                       /* claims so far */
+    char claim[TASKID_LEN + 1];        /* token of the current claim (a UUID), "" when none:
+                                          every worker write must present it */
     int max_attempts;                  /* claims allowed before the sweeper fails it */
     char *worker_id;                   /* current owner worker, or NULL */
     char *trace;                       /* W3C traceparent of the creating request, or NULL */
@@ -124,7 +126,9 @@ MUST_CHECK int store_task_cancel(struct store *st, const char *id, const char *o
                                  bool *changed, struct err *err);
 
 /* Claim task 'id' (queued -> running) for 'worker' into *out (caller owns it) unless its
- * owner runs max_running tasks already (0 = no cap); -STORE_ENOTFOUND when not claimable. */
+ * owner runs max_running tasks already (0 = no cap); -STORE_ENOTFOUND when not claimable.
+ * Every claim gets a new out->claim token, which the worker writes below must present
+ * (with 'worker'): a write of an earlier claim is -STORE_ELOST. */
 MUST_CHECK int store_task_claim(struct store *st, const char *id, const char *worker,
                                 int64_t lease_ms, int max_running, struct task_row *out,
                                 struct err *err);
@@ -135,19 +139,19 @@ MUST_CHECK int store_task_claim_next(struct store *st, const char *worker, int64
 /* Renew the lease and record progress (NULL message / negative progress = unchanged)
  * and log messages to append (a JSON array, or NULL). */
 MUST_CHECK int store_task_heartbeat(struct store *st, const char *id, const char *worker,
-                                    int attempt, int64_t lease_ms, const char *status_message,
+                                    const char *claim, int64_t lease_ms, const char *status_message,
                                     double progress, double total, const char *log,
                                     struct err *err);
 /* Finish: TASK_COMPLETED with result JSON, or TASK_FAILED with error JSON, plus the
  * last progress (negative = unchanged) and log messages to append (or NULL). */
 MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *worker,
-                                 int attempt, enum task_status status, const char *json,
+                                 const char *claim, enum task_status status, const char *json,
                                  const char *status_message, double progress, double total,
                                  const char *log, struct err *err);
 /* Park a running task in input_required with the outstanding inputRequests (JSON
  * text), releasing it from this worker until the answers arrive. */
 MUST_CHECK int store_task_request_input(struct store *st, const char *id, const char *worker,
-                                        int attempt, const char *requests,
+                                        const char *claim, const char *requests,
                                         const char *status_message, struct err *err);
 /* Store answers of 'owner' for outstanding keys; *resumed (queued again) when none is
  * left, with the task's *attempt (for its job envelope). */
@@ -167,7 +171,7 @@ MUST_CHECK int store_task_list(struct store *st, const char *owner, int64_t afte
                                struct err *err);
 /* A retryable failure: re-queue after a backoff, or fail at the last attempt. */
 MUST_CHECK int store_task_retry(struct store *st, const char *id, const char *worker,
-                                int attempt, const char *message, bool *failed,
+                                const char *claim, const char *message, bool *failed,
                                 struct err *err);
 /* Queued tasks not claimed within after_ms of their last push, to push again: on success
  * *rows is a new array of *count rows (id, tool, owner, attempt, trace only) the caller
@@ -176,7 +180,7 @@ MUST_CHECK int store_redispatch(struct store *st, int64_t after_ms, int max,
                                 struct task_row **rows, int *count, struct err *err);
 /* Give a running task back to the queue without counting the attempt. */
 MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
-                                  int attempt, struct err *err);
+                                  const char *claim, struct err *err);
 /* One sweeper pass: requeue or fail expired leases (not before the database has been
  * up for lease_ms), delete expired rows (batched), read the queue's size. */
 MUST_CHECK int store_sweep(struct store *st, int batch, int64_t lease_ms,

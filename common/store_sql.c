@@ -2,8 +2,9 @@
  * store_sql.c - every statement of the task store, prepared once per connection.
  *
  * Every write is one statement (one commit); worker writes are conditional
- * on (worker_id, attempt, status) so a stale worker can never overwrite an
- * outcome.  Timestamps come from PostgreSQL's clock, never from ours.  Claims
+ * on (worker_id, claim, status), where claim is a token every claim draws
+ * anew, so a stale worker or an earlier run of the same worker can never
+ * overwrite an outcome.  Timestamps come from PostgreSQL's clock, never from ours.  Claims
  * honour a running cap per owner and take the queue in fair order
  * (fair_key, migration 0006); creates honour a cap on an owner's live tasks.
  *
@@ -22,7 +23,7 @@
 #define ROW_COLS STORE_TASK_SQL
 #define STORE_IDS_SCAN "1000" /* rows of one owner's id range store_task_ids() looks at */
 #define OWNED                                                                                     \
-    "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
+    "id = $1::uuid AND worker_id = $2 AND claim::text = $3"                                     \
     " AND status IN ('running', 'input_required')"
 #define LEASE(p) "now() + (" p "::bigint * interval '1 millisecond')"
 /* The fair_key of a new task of owner p: after the owner's queued tasks, and never before
@@ -66,12 +67,13 @@ const struct store_stmt store_stmts[S_COUNT] = {
                          " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
     [S_CANCEL] = {STORE_STMT_CANCEL,
                   "UPDATE tasks SET status = 'cancelled', status_message = 'cancelled by client',"
-                  " worker_id = NULL, lease_until = NULL, input_requests = NULL,"
+                  " worker_id = NULL, claim = NULL, lease_until = NULL, input_requests = NULL,"
                   " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2 AND " VISIBLE
                   " AND status IN ('queued', 'running', 'input_required') RETURNING id"},
     /* A pushed task, unless its owner runs $4 tasks already (NULL: no cap). */
     [S_CLAIM] = {STORE_STMT_CLAIM,
                  "UPDATE tasks t SET status = 'running', worker_id = $2, attempt = attempt + 1,"
+                 " claim = gen_random_uuid(),"
                  " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
                  " AND status = 'queued' AND not_before <= now()"
                  " AND ($4::int IS NULL OR " RUNNING_OF("t.owner") " < $4::int)"
@@ -99,6 +101,7 @@ const struct store_stmt store_stmts[S_COUNT] = {
                       " cand AS (SELECT id FROM ok UNION ALL SELECT id FROM far"
                       " WHERE NOT EXISTS (SELECT 1 FROM ok))"
                       " UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
+                      " claim = gen_random_uuid(),"
                       " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
                       "SELECT c.id FROM tasks c WHERE c.id IN (SELECT id FROM cand)"
                       " AND c.status = 'queued' AND c.not_before <= now()"
@@ -113,16 +116,16 @@ const struct store_stmt store_stmts[S_COUNT] = {
                      " AND $8::jsonb IS NULL THEN updated_at ELSE now() END WHERE " OWNED},
     [S_FINISH] = {STORE_STMT_FINISH,
                   "UPDATE tasks SET status = $4, result = $5::jsonb, error = $6::jsonb,"
-                  " status_message = coalesce($7, status_message), lease_until = NULL,"
+                  " status_message = coalesce($7, status_message), lease_until = NULL, claim = NULL,"
                   " progress = coalesce($8::float8, progress),"
                   " progress_total = coalesce($9::float8, progress_total)," LOG_APPEND("$10")
                   " updated_at = now(), " KEEP " WHERE " OWNED},
     [S_RELEASE] = {STORE_STMT_RELEASE,
                    "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
-                   " attempt = attempt - 1, dispatched_at = now(), updated_at = now()"
+                   " claim = NULL, attempt = attempt - 1, dispatched_at = now(), updated_at = now()"
                    " WHERE " OWNED},
     [S_SWEEP_LEASES] = {STORE_STMT_SWEEP_LEASES,
-                        "UPDATE tasks t SET worker_id = NULL, lease_until = NULL,"
+                        "UPDATE tasks t SET worker_id = NULL, lease_until = NULL, claim = NULL,"
                         " updated_at = now(), dispatched_at = now(),"
                         " status = CASE WHEN t.attempt >= t.max_attempts THEN 'failed'"
                         " ELSE 'queued' END,"
@@ -142,7 +145,7 @@ const struct store_stmt store_stmts[S_COUNT] = {
     [S_REQUEST_INPUT] = {STORE_STMT_REQUEST_INPUT,
                          "UPDATE tasks SET status = 'input_required', input_requests = $4::jsonb,"
                          " status_message = coalesce($5, 'waiting for input'), worker_id = NULL,"
-                         " lease_until = NULL, attempt = attempt - 1, updated_at = now()"
+                         " claim = NULL, lease_until = NULL, attempt = attempt - 1, updated_at = now()"
                          " WHERE " OWNED " RETURNING id"},
     /* Keep answers to outstanding keys only; drop answered keys from the
      * outstanding set; back to the queue when none is left. */
@@ -165,8 +168,8 @@ const struct store_stmt store_stmts[S_COUNT] = {
     /* A retryable failure: back to the queue after a backoff, or failed at the last
      * attempt with the tool's message. */
     [S_RETRY] = {STORE_STMT_RETRY,
-                 "UPDATE tasks SET worker_id = NULL, lease_until = NULL, updated_at = now(),"
-                 " dispatched_at = now(),"
+                 "UPDATE tasks SET worker_id = NULL, lease_until = NULL, claim = NULL,"
+                 " updated_at = now(), dispatched_at = now(),"
                  " status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,"
                  " error = CASE WHEN attempt >= max_attempts THEN jsonb_build_object('code',"
                  " " MCP_SQL(MCP_EINTERNAL) ", 'message', $4::text) END,"

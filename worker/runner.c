@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cancelhint.h"
 #include "clock.h"
 #include "exttool.h"
 #include "fabric.h"
@@ -56,7 +57,7 @@ struct slot {
     int job_cap;                  /* running cap of that claim (fairclaim_cap) */
     struct task_row job_row;      /* claimed task (from the idle poll) */
     char task_id[TASKID_LEN + 1]; /* the task being run */
-    int attempt;                  /* its attempt */
+    char claim[TASKID_LEN + 1];   /* its claim token (store_task_claim) */
     bool verify;                  /* a cancel event named the task: read it before stopping */
     bool release;                 /* shutting down: give the task back */
     int64_t last_write_ms;        /* last progress write (monotonic) */
@@ -94,17 +95,11 @@ METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
               "Attempts that ended with a retryable failure and were queued again");
 METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
               "Tools stopped because their task was cancelled or its lease lost");
-METRIC_DEFINE(m_cancel_stop, METRIC_COUNTER, "taskwire_cancel_events_total",
-              "verdict=\"stopped\"",
-              "Cancel events, by what the re-read of the task found (events are only hints)");
-METRIC_DEFINE(m_cancel_keep, METRIC_COUNTER, "taskwire_cancel_events_total", "verdict=\"kept\"",
-              "Cancel events, by what the re-read of the task found (events are only hints)");
 METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
               "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
 
 static struct metric *const all_metrics[] = {
     &m_busy, &m_slots, &m_done, &m_failed, &m_stopped, &m_retried, &m_claim_miss,
-    &m_cancel_stop, &m_cancel_keep,
 };
 
 /* ---- running one task on a slot ---- */
@@ -119,7 +114,7 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
     toolctx_state_last_progress(&s->tool, &progress, &total);
     char *logs = toolctx_state_take_logs(&s->tool);
     int rc;
-    while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->attempt, status,
+    while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->claim, status,
                                    json, status == TASK_COMPLETED ? "completed" : "failed",
                                    progress, total, logs, &e)) == -STORE_EUNAVAILABLE &&
            clock_now_ms() < give_up)
@@ -142,7 +137,7 @@ static void retry(struct slot *s, const struct task_row *row, const char *reason
 {
     bool failed = false;
     struct err e = {0};
-    if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->attempt, reason, &failed,
+    if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->claim, reason, &failed,
                          &e) == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
         metrics_add(failed ? &m_failed : &m_retried, 1);
@@ -154,7 +149,7 @@ static void retry(struct slot *s, const struct task_row *row, const char *reason
 /* Give a claimed task back without counting the attempt (shutdown). */
 static void release(struct slot *s, const struct task_row *row)
 {
-    if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->attempt, NULL) == 0)
+    if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->claim, NULL) == 0)
         LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
 }
 
@@ -254,7 +249,7 @@ static void begin(struct slot *s, const struct task_row *row)
 {
     s->state = SLOT_BUSY;
     memcpy(s->task_id, row->id, sizeof(s->task_id));
-    s->attempt = row->attempt;
+    memcpy(s->claim, row->claim, sizeof(s->claim));
     s->release = false;
     toolctx_state_reset(&s->tool);
     s->last_write_ms = s->last_renew_ms = clock_now_ms();
@@ -332,14 +327,14 @@ static void assign(struct runner *r, const char *id, struct task_row *row)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Stop the tool of the slot running 'task_id' (any attempt when attempt < 0). */
-static void stop_task(struct runner *r, const char *task_id, int attempt)
+/* Stop the tool of the slot running 'task_id' (under any claim when claim is NULL). */
+static void stop_task(struct runner *r, const char *task_id, const char *claim)
 {
     pthread_mutex_lock(&r->mu);
     for (int i = 0; i < r->cfg.slots; i++) {
         struct slot *s = &r->slots[i];
         if (s->state == SLOT_BUSY && strcmp(s->task_id, task_id) == 0 &&
-            (attempt < 0 || s->attempt == attempt))
+            (!claim || strcmp(s->claim, claim) == 0))
             toolctx_state_stop(&s->tool);
     }
     pthread_mutex_unlock(&r->mu);
@@ -367,8 +362,8 @@ static void on_event(void *arg, const char *kind, const char *task_id)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Collect (and clear) the slots a cancel event named into ids/attempts; how many. */
-static int collect_verifications(struct runner *r, char (*ids)[TASKID_LEN + 1], int *attempts)
+/* Collect (and clear) the runs a cancel event named into 'runs'; how many. */
+static int collect_verifications(struct runner *r, struct run_ref *runs)
 {
     int n = 0;
     pthread_mutex_lock(&r->mu);
@@ -377,40 +372,19 @@ static int collect_verifications(struct runner *r, char (*ids)[TASKID_LEN + 1], 
         if (s->state != SLOT_BUSY || !s->verify)
             continue;
         s->verify = false;
-        memcpy(ids[n], s->task_id, TASKID_LEN + 1);
-        attempts[n++] = s->attempt;
+        memcpy(runs[n].id, s->task_id, sizeof(runs[n].id));
+        memcpy(runs[n].claim, s->claim, sizeof(runs[n].claim));
+        n++;
     }
     pthread_mutex_unlock(&r->mu);
     return n;
-}
-
-/* Read task 'id' and stop its tool only when this run no longer owns it (cancelled, another
- * attempt or worker, gone).  A failed read stops nothing: the next heartbeat decides. */
-static void verify_cancel(struct runner *r, const char *id, int attempt)
-{
-    struct task_row row;
-    struct err e = {0};
-    int rc = store_task_get(r->hb_store, id, NULL, &row, &e);
-    if (rc < 0 && rc != -STORE_ENOTFOUND) {
-        LOG_DEBUG("cancel event not checked now", "task_id", id, "error", e.msg);
-        return;
-    }
-    bool ours = rc == 0 && row.status == TASK_RUNNING && row.attempt == attempt && row.worker_id &&
-                strcmp(row.worker_id, r->cfg.worker_id) == 0;
-    if (rc == 0)
-        task_row_fini(&row);
-    metrics_add(ours ? &m_cancel_keep : &m_cancel_stop, 1);
-    if (ours)
-        LOG_INFO("cancel event ignored: the task still runs here", "task_id", id);
-    else
-        stop_task(r, id, attempt);
 }
 
 /* ---- heartbeats ---- */
 
 struct beat {
     char id[TASKID_LEN + 1]; /* task */
-    int attempt;             /* its attempt */
+    char claim[TASKID_LEN + 1]; /* its claim token */
     struct toolctx_beat b;   /* liveness and the progress snapshot */
 };
 
@@ -429,7 +403,7 @@ static int collect_beats(struct runner *r, struct beat *beats, int64_t now)
             (!b->b.with_progress && !b->b.logs && now - s->last_renew_ms < r->cfg.lease_ms / 3))
             continue;
         memcpy(b->id, s->task_id, sizeof(b->id));
-        b->attempt = s->attempt;
+        memcpy(b->claim, s->claim, sizeof(b->claim));
         s->last_renew_ms = now;
         if (b->b.with_progress || b->b.logs)
             s->last_write_ms = now;
@@ -445,13 +419,13 @@ static void send_beat(struct runner *r, const struct beat *beat)
     const struct toolctx_beat *b = &beat->b;
     struct err e = {0};
     int rc =
-        store_task_heartbeat(r->hb_store, beat->id, r->cfg.worker_id, beat->attempt,
+        store_task_heartbeat(r->hb_store, beat->id, r->cfg.worker_id, beat->claim,
                              r->cfg.lease_ms, b->with_progress && b->message[0] ? b->message : NULL,
                              b->with_progress ? b->progress : -1, b->total, b->logs, &e);
     if (rc == 0 && (b->with_progress || b->logs))
         notify_publish(r->hb_pub, NOTIFY_CHANGED, beat->id);
     if (rc == -STORE_ELOST)
-        stop_task(r, beat->id, beat->attempt);
+        stop_task(r, beat->id, beat->claim);
     else if (rc < 0)
         LOG_WARN("heartbeat failed", "task_id", beat->id, "error", e.msg);
 }
@@ -463,14 +437,14 @@ static void *heartbeat_main(void *arg)
     struct beat *beats = calloc((size_t)r->cfg.slots, sizeof(*beats));
     if (!beats)
         return NULL;
-    char(*ids)[TASKID_LEN + 1] = calloc((size_t)r->cfg.slots, sizeof(*ids));
-    int *attempts = calloc((size_t)r->cfg.slots, sizeof(*attempts));
+    struct run_ref *runs = calloc((size_t)r->cfg.slots, sizeof(*runs));
     pthread_mutex_lock(&r->mu);
-    while (!r->quit && ids && attempts) {
+    while (!r->quit && runs) {
         pthread_mutex_unlock(&r->mu);
-        int n = collect_verifications(r, ids, attempts);
+        int n = collect_verifications(r, runs);
         for (int i = 0; i < n; i++)
-            verify_cancel(r, ids[i], attempts[i]);
+            if (cancelhint_check(r->hb_store, r->cfg.worker_id, &runs[i]) == CANCELHINT_STOP)
+                stop_task(r, runs[i].id, runs[i].claim);
         n = collect_beats(r, beats, clock_now_ms());
         for (int i = 0; i < n; i++) {
             send_beat(r, &beats[i]);
@@ -482,8 +456,7 @@ static void *heartbeat_main(void *arg)
             pthread_cond_timedwait(&r->hb_cv, &r->mu, &until);
     }
     pthread_mutex_unlock(&r->mu);
-    free(ids);
-    free(attempts);
+    free(runs);
     free(beats);
     return NULL;
 }
@@ -647,6 +620,7 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     for (size_t i = 0; i < sizeof(all_metrics) / sizeof(all_metrics[0]); i++)
         metrics_register(all_metrics[i]);
     sweeper_metrics_register();
+    cancelhint_metrics_register();
     metrics_set(&m_slots, cfg->slots);
     struct fabric_curve curve = {cfg->fabric_server_key, cfg->fabric_secret_key};
     if (!(r->fabric = fabric_new(cfg->fabric_connect, cfg->fabric_server_key ? &curve : NULL, err)))
