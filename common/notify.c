@@ -44,8 +44,12 @@ struct notify_sub {
     void *arg;           /* its argument */
 };
 
-/* Split "host:port"; returns 0 or -NOTIFY_EINVALID. */
-static int split_addr(const char *addr, char *host, size_t cap, int *port)
+/*
+ * Split a Redis address "host:port" into 'host' (room for 'cap' bytes) and
+ * *port.  Returns 0 or -NOTIFY_EINVALID (NULL, no colon, an empty or too long
+ * host, a port outside 1-65535).  Pure; thread-safe.
+ */
+int notify_split_addr(const char *addr, char *host, size_t cap, int *port)
 {
     const char *colon = addr ? strrchr(addr, ':') : NULL;
     if (!colon || colon == addr || (size_t)(colon - addr) >= cap)
@@ -116,21 +120,32 @@ static bool authenticate(redisContext *c)
     return ok;
 }
 
-static redisContext *connect_redis(const char *host, int port)
+/*
+ * Connect to Redis at host:port within connect_ms, set the command timeout
+ * to command_ms and authenticate (notify_set_auth()).  Returns the
+ * connection, or NULL when Redis is unreachable or refused the credentials.
+ */
+redisContext *notify_redis_connect(const char *host, int port, int connect_ms, int command_ms)
 {
-    struct timeval tv = {0, NOTIFY_TIMEOUT_MS * 1000};
+    struct timeval tv = {connect_ms / 1000, (connect_ms % 1000) * 1000};
     redisContext *c = redisConnectWithTimeout(host, port, tv);
     if (!c || c->err) {
         if (c)
             redisFree(c);
         return NULL;
     }
-    redisSetTimeout(c, tv);
+    struct timeval cmd = {command_ms / 1000, (command_ms % 1000) * 1000};
+    redisSetTimeout(c, cmd);
     if (!authenticate(c)) {
         redisFree(c);
         return NULL;
     }
     return c;
+}
+
+static redisContext *connect_redis(const char *host, int port)
+{
+    return notify_redis_connect(host, port, NOTIFY_TIMEOUT_MS, NOTIFY_TIMEOUT_MS);
 }
 
 /*
@@ -141,7 +156,7 @@ static redisContext *connect_redis(const char *host, int port)
 struct notify_pub *notify_pub_new(const char *addr)
 {
     struct notify_pub *p = calloc(1, sizeof(*p));
-    if (p && split_addr(addr, p->host, sizeof(p->host), &p->port) < 0)
+    if (p && notify_split_addr(addr, p->host, sizeof(p->host), &p->port) < 0)
         p->port = 0; /* disabled */
     return p;
 }
@@ -316,7 +331,7 @@ struct notify_sub *notify_sub_start(const char *addr, notify_cb *cb, void *arg)
     struct notify_sub *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    if (split_addr(addr, s->host, sizeof(s->host), &s->port) < 0) {
+    if (notify_split_addr(addr, s->host, sizeof(s->host), &s->port) < 0) {
         free(s);
         return NULL;
     }

@@ -49,6 +49,12 @@ struct notify_pub;
 /* A publisher for Redis at "host:port" (NULL, "" or no port disables it).  Connects
  * lazily; one per thread.  NULL only when out of memory. */
 struct notify_pub *notify_pub_new(const char *addr);
+/* A Redis connection to host:port (connect and command timeouts in ms), authenticated with
+ * the credentials of notify_set_auth(); NULL when unreachable or refused. */
+struct redisContext *notify_redis_connect(const char *host, int port, int connect_ms,
+                                          int command_ms);
+/* Split a Redis address "host:port" (0 or -NOTIFY_EINVALID). */
+MUST_CHECK int notify_split_addr(const char *addr, char *host, size_t cap, int *port);
 /* Close and free; NULL is a no-op. */
 void notify_pub_free(struct notify_pub *p);
 /* The rule for Redis settings: a password is required unless 'insecure' or no address is

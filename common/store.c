@@ -1,12 +1,9 @@
 /*
- * store.c - the task store's statements and calls.
+ * store.c - the task store's calls: parameters in, rows out.
  *
- * All SQL lives here (the select lists come from the column lists of
- * store_row.h), as prepared statements created once per connection by
- * store_conn.c.  Every write is one statement (one commit); worker writes
- * are conditional on (worker_id, attempt, status) so a stale worker can
- * never overwrite an outcome.  Timestamps come from PostgreSQL's clock,
- * never from ours.
+ * Each call runs one prepared statement of store_sql.c (created once per
+ * connection by store_conn.c) and reads its result; a statement that finds
+ * its connection dropped is sent once more.  No SQL text lives here.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -16,195 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcpdefs.h"
 #include "store_conn.h"
 #include "store_row.h"
-
-/* A task is visible while it is live, and until its expiry once it is not. */
-#define VISIBLE "(expires_at > now() OR status IN ('queued', 'running'))"
-/* On an outcome, results are kept ttl_ms from now (never less than promised at creation). */
-#define KEEP "expires_at = greatest(expires_at, now() + ttl_ms * interval '1 millisecond')"
-#define ROW_COLS STORE_TASK_SQL
-#define STORE_IDS_SCAN "1000" /* rows of one owner's id range store_task_ids() looks at */
-#define OWNED                                                                                     \
-    "id = $1::uuid AND worker_id = $2 AND attempt = $3::int"                                     \
-    " AND status IN ('running', 'input_required')"
-#define LEASE(p) "now() + (" p "::bigint * interval '1 millisecond')"
-#define SQL_NUM(x) SQL_NUM_(x)
-#define SQL_NUM_(x) #x
-/* Append the log messages of JSON array parameter p, keeping the last STORE_LOG_KEEP;
- * log_seq counts every message ever appended. */
-#define LOG_APPEND(p)                                                                             \
-    " log_seq = log_seq + coalesce(jsonb_array_length(" p "::jsonb), 0),"                         \
-    " log = CASE WHEN " p "::jsonb IS NULL THEN log ELSE (SELECT jsonb_agg(e ORDER BY i) FROM"    \
-    " jsonb_array_elements(coalesce(log, '[]') || " p "::jsonb) WITH ORDINALITY a(e, i)"          \
-    " WHERE i > jsonb_array_length(coalesce(log, '[]') || " p "::jsonb) - "                       \
-    SQL_NUM(STORE_LOG_KEEP) ") END,"
-/* Retry delay after attempt n: 1 s * 2^(n-1), at most 5 min, with +-25 % jitter. */
-#define BACKOFF(n)                                                                                \
-    "now() + least(300000, 1000 * power(2, greatest(" n " - 1, 0))) * (0.75 + random() * 0.5)"    \
-    " * interval '1 millisecond'"
-
-enum stmt {
-    S_CREATE,
-    S_GET,
-    S_CANCEL,
-    S_CLAIM,
-    S_CLAIM_NEXT,
-    S_HEARTBEAT,
-    S_FINISH,
-    S_RELEASE,
-    S_SWEEP_LEASES,
-    S_SWEEP_EXPIRED,
-    S_REQUEST_INPUT,
-    S_ANSWER,
-    S_RETRY,
-    S_REDISPATCH,
-    S_QUEUE_STATS,
-    S_RECENT_IDS,
-    S_PREFIX_IDS,
-    S_END_INPUT,
-    S_LIST,
-    S_COUNT
-};
-
-static const struct store_stmt stmts[S_COUNT] = {
-    [S_CREATE] = {STORE_STMT_CREATE,
-                  "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms,"
-                  " max_attempts, client_caps, input_responses, expires_at) VALUES ($1::uuid,"
-                  " $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
-                  " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ") RETURNING " ROW_COLS},
-    [S_GET] = {STORE_STMT_GET, "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
-                         " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
-    [S_CANCEL] = {STORE_STMT_CANCEL,
-                  "UPDATE tasks SET status = 'cancelled', status_message = 'cancelled by client',"
-                  " worker_id = NULL, lease_until = NULL, input_requests = NULL,"
-                  " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2 AND " VISIBLE
-                  " AND status IN ('queued', 'running', 'input_required') RETURNING id"},
-    [S_CLAIM] = {STORE_STMT_CLAIM,
-                 "UPDATE tasks SET status = 'running', worker_id = $2, attempt = attempt + 1,"
-                 " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
-                 " AND status = 'queued' AND not_before <= now()"
-                 " RETURNING " ROW_COLS},
-    [S_CLAIM_NEXT] = {STORE_STMT_CLAIM_NEXT,
-                      "UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
-                      " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
-                      "SELECT id FROM tasks WHERE status = 'queued' AND not_before <= now()"
-                      " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
-                      " RETURNING " ROW_COLS},
-    [S_HEARTBEAT] = {STORE_STMT_HEARTBEAT,
-                     "UPDATE tasks SET lease_until = " LEASE("$4") ","
-                     " status_message = coalesce($5, status_message),"
-                     " progress = coalesce($6::float8, progress),"
-                     " progress_total = coalesce($7::float8, progress_total)," LOG_APPEND("$8")
-                     " updated_at = CASE WHEN $5 IS NULL AND $6::float8 IS NULL"
-                     " AND $8::jsonb IS NULL THEN updated_at ELSE now() END WHERE " OWNED},
-    [S_FINISH] = {STORE_STMT_FINISH,
-                  "UPDATE tasks SET status = $4, result = $5::jsonb, error = $6::jsonb,"
-                  " status_message = coalesce($7, status_message), lease_until = NULL,"
-                  " progress = coalesce($8::float8, progress),"
-                  " progress_total = coalesce($9::float8, progress_total)," LOG_APPEND("$10")
-                  " updated_at = now(), " KEEP " WHERE " OWNED},
-    [S_RELEASE] = {STORE_STMT_RELEASE,
-                   "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
-                   " attempt = attempt - 1, dispatched_at = now(), updated_at = now()"
-                   " WHERE " OWNED},
-    [S_SWEEP_LEASES] = {STORE_STMT_SWEEP_LEASES,
-                        "UPDATE tasks t SET worker_id = NULL, lease_until = NULL,"
-                        " updated_at = now(), dispatched_at = now(),"
-                        " status = CASE WHEN t.attempt >= t.max_attempts THEN 'failed'"
-                        " ELSE 'queued' END,"
-                        " error = CASE WHEN t.attempt >= t.max_attempts THEN jsonb_build_object("
-                        "'code', " MCP_SQL(MCP_EINTERNAL) ", 'message', 'task failed: its worker stopped responding "
-                        "on each of ' || t.attempt || ' attempts') END,"
-                        " status_message = CASE WHEN t.attempt >= t.max_attempts THEN"
-                        " 'worker lost; gave up' ELSE 'worker lost; retrying' END,"
-                        " expires_at = greatest(t.expires_at, now() + t.ttl_ms *"
-                        " interval '1 millisecond'),"
-                        " not_before = " BACKOFF("t.attempt")
-                        " FROM (SELECT id FROM tasks WHERE status IN ('running', 'input_required')"
-                        " AND lease_until < now() AND pg_postmaster_start_time() < now() -"
-                        " ($2::bigint * interval '1 millisecond')"
-                        " LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
-                        " WHERE t.id = s.id RETURNING t.status, t.id::text"},
-    [S_REQUEST_INPUT] = {STORE_STMT_REQUEST_INPUT,
-                         "UPDATE tasks SET status = 'input_required', input_requests = $4::jsonb,"
-                         " status_message = coalesce($5, 'waiting for input'), worker_id = NULL,"
-                         " lease_until = NULL, attempt = attempt - 1, updated_at = now()"
-                         " WHERE " OWNED " RETURNING id"},
-    /* Keep answers to outstanding keys only; drop answered keys from the
-     * outstanding set; back to the queue when none is left. */
-    [S_ANSWER] = {STORE_STMT_ANSWER,
-                  "UPDATE tasks t SET"
-                  " input_responses = coalesce(t.input_responses, '{}') || coalesce(("
-                  "SELECT jsonb_object_agg(r.key, r.value) FROM jsonb_each($3::jsonb) r"
-                  " WHERE t.input_requests ? r.key), '{}'),"
-                  " input_requests = (SELECT jsonb_object_agg(q.key, q.value)"
-                  " FROM jsonb_each(t.input_requests) q WHERE NOT $3::jsonb ? q.key),"
-                  " status = CASE WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(t.input_requests) k"
-                  " WHERE NOT $3::jsonb ? k) THEN 'input_required' ELSE 'queued' END,"
-                  " dispatched_at = now(),"
-                  " status_message = CASE WHEN EXISTS (SELECT 1 FROM"
-                  " jsonb_object_keys(t.input_requests) k WHERE NOT $3::jsonb ? k)"
-                  " THEN t.status_message ELSE 'input received' END,"
-                  " updated_at = now()"
-                  " WHERE t.id = $1::uuid AND t.owner = $2 AND t.status = 'input_required'"
-                  " AND t.expires_at > now() RETURNING t.status, t.attempt"},
-    /* A retryable failure: back to the queue after a backoff, or failed at the last
-     * attempt with the tool's message. */
-    [S_RETRY] = {STORE_STMT_RETRY,
-                 "UPDATE tasks SET worker_id = NULL, lease_until = NULL, updated_at = now(),"
-                 " dispatched_at = now(),"
-                 " status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,"
-                 " error = CASE WHEN attempt >= max_attempts THEN jsonb_build_object('code',"
-                 " " MCP_SQL(MCP_EINTERNAL) ", 'message', $4::text) END,"
-                 " status_message = CASE WHEN attempt >= max_attempts THEN $4::text"
-                 " ELSE 'retrying: ' || $4::text END,"
-                 " not_before = " BACKOFF("attempt") ", " KEEP " WHERE " OWNED " RETURNING status"},
-    /* Queued tasks nobody claimed for a while: mark them pushed again. */
-    [S_REDISPATCH] = {STORE_STMT_REDISPATCH,
-                      "UPDATE tasks t SET dispatched_at = now() FROM (SELECT id FROM tasks"
-                      " WHERE status = 'queued' AND not_before <= now()"
-                      " AND dispatched_at < now() - ($1::bigint * interval '1 millisecond')"
-                      " ORDER BY dispatched_at LIMIT $2::int FOR UPDATE SKIP LOCKED) s"
-                      " WHERE t.id = s.id RETURNING " STORE_DISPATCH_SQL},
-    /* Sizes for metrics, from the partial indexes only (never the whole table). */
-    [S_QUEUE_STATS] = {STORE_STMT_QUEUE_STATS,
-                       "SELECT (SELECT count(*) FROM tasks WHERE status = 'queued'),"
-                       " (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)"
-                       " FROM tasks WHERE status = 'queued'),"
-                       " (SELECT count(*) FROM tasks WHERE status IN ('running', 'input_required')"
-                       " AND lease_until IS NOT NULL)"},
-    /* A caller's ids, newest first, through an index on their own rows only.
-     * Up to one typed character: tasks_owner_list_idx (0004) backwards, reading
-     * at most about 16 rows per id returned.  Longer prefixes: the id range of
-     * tasks_owner_id_idx (0005), at most STORE_IDS_SCAN rows (the newest of the
-     * first that many in id order, so only a prefix matching more than that is
-     * cut).  Both keep their plan when PostgreSQL switches to a generic one. */
-    [S_RECENT_IDS] = {STORE_STMT_RECENT_IDS,
-                      "SELECT id FROM tasks WHERE owner = $1 AND id::text LIKE $2 AND " VISIBLE
-                      " ORDER BY created_at DESC, id DESC LIMIT $3::int"},
-    [S_PREFIX_IDS] = {STORE_STMT_PREFIX_IDS,
-                      "SELECT id FROM (SELECT id, created_at FROM tasks WHERE owner = $1"
-                      " AND id BETWEEN $2::uuid AND $3::uuid AND " VISIBLE
-                      " ORDER BY id LIMIT " STORE_IDS_SCAN ") s"
-                      " ORDER BY created_at DESC, id DESC LIMIT $4::int"},
-    /* The client refused an input request: the round ends the task with a tool error. */
-    [S_END_INPUT] = {STORE_STMT_END_INPUT,
-                     "UPDATE tasks SET status = 'completed', result = $3::jsonb,"
-                     " input_requests = NULL, status_message = 'input refused by the client',"
-                     " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2"
-                     " AND status = 'input_required' AND expires_at > now() RETURNING id"},
-    /* A page of an owner's tasks after a position (keyset on tasks_owner_list_idx). */
-    [S_LIST] = {STORE_STMT_LIST,
-                "SELECT " ROW_COLS " FROM tasks WHERE owner = $1 AND " VISIBLE
-                " AND (created_at, id) > (timestamptz 'epoch' + $2::bigint"
-                " * interval '1 microsecond', $3::uuid) ORDER BY created_at, id LIMIT $4::int"},
-    [S_SWEEP_EXPIRED] = {STORE_STMT_SWEEP_EXPIRED,
-                         "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE"
-                         " expires_at <= now() AND status NOT IN ('queued', 'running')"
-                         " LIMIT $1::int FOR UPDATE SKIP LOCKED)"},
-};
+#include "store_sql.h"
 
 /* Columns of the tw_sweep_leases and tw_queue_stats results. */
 enum { SWEPT_STATUS, SWEPT_ID };
@@ -222,16 +33,16 @@ static int run(struct store *st, enum stmt s, int n, const char *const *params, 
 {
     st->sqlstate[0] = '\0';
     for (int tries = 0; tries < 2; tries++) {
-        int rc = store_conn_open(st, stmts, S_COUNT, err);
+        int rc = store_conn_open(st, store_stmts, S_COUNT, err);
         if (rc < 0)
             return rc;
-        PGresult *r = st->pq->exec_prepared(st->conn, stmts[s].name, n, params, NULL, NULL, 0);
+        PGresult *r = st->pq->exec_prepared(st->conn, store_stmts[s].name, n, params, NULL, NULL, 0);
         ExecStatusType status = st->pq->result_status(r);
         if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
             *out = r;
             return 0;
         }
-        rc = store_conn_fail(st, r, stmts[s].name, err);
+        rc = store_conn_fail(st, r, store_stmts[s].name, err);
         if (rc != -STORE_EUNAVAILABLE)
             return rc;
     }
@@ -274,7 +85,7 @@ static int run_owned(struct store *st, enum stmt s, int n, const char *const *pa
  */
 bool store_ping(struct store *st)
 {
-    if (store_conn_open(st, stmts, S_COUNT, NULL) < 0)
+    if (store_conn_open(st, store_stmts, S_COUNT, NULL) < 0)
         return false;
     PGresult *r = st->pq->exec(st->conn, "SELECT 1");
     if (st->pq->result_status(r) == PGRES_TUPLES_OK) {
@@ -289,21 +100,33 @@ bool store_ping(struct store *st)
  * Insert task 't' as queued and fill *out with the stored row (timestamps
  * from the database).  The INSERT has committed when this returns 0.  A
  * duplicate id (only possible when a retry follows a lost connection whose
- * INSERT had committed) reads the row back instead.
+ * INSERT had committed) reads the row back instead.  When the owner has
+ * t->max_live live tasks already (counted with a LIMIT through
+ * tasks_owner_live_idx, so never more than that many rows are read), nothing
+ * is inserted and the result is -STORE_ELIMIT; concurrent creates of one
+ * owner may pass the cap by as many as run at once.
  */
 int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
                       struct err *err)
 {
-    char ttl[24], poll[24], att[16];
+    char ttl[24], poll[24], att[16], live[16];
     snprintf(ttl, sizeof(ttl), "%lld", (long long)t->ttl_ms);
     snprintf(poll, sizeof(poll), "%lld", (long long)t->poll_interval_ms);
     snprintf(att, sizeof(att), "%d", t->max_attempts);
-    const char *p[] = {t->id, t->owner, t->tool,        t->args,           t->trace,
-                       ttl,   poll,     att,            t->client_caps,    t->input_responses};
+    snprintf(live, sizeof(live), "%d", t->max_live);
+    const char *p[] = {t->id, t->owner,         t->tool,           t->args,
+                       t->trace, ttl,           poll,              att,
+                       t->client_caps, t->input_responses, t->max_live > 0 ? live : NULL};
     struct err e = {0};
-    int rc = run_row(st, S_CREATE, 10, p, out, &e);
+    int rc = run_row(st, S_CREATE, 11, p, out, &e);
     if (rc == -STORE_EINVALID && strcmp(st->sqlstate, STORE_SQLSTATE_UNIQUE) == 0)
         return store_task_get(st, t->id, t->owner, out, err);
+    if (rc == -STORE_ENOTFOUND) { /* the cap; or a retry whose first INSERT committed */
+        rc = store_task_get(st, t->id, t->owner, out, NULL);
+        if (rc != -STORE_ENOTFOUND)
+            return rc;
+        return err_set(err, -STORE_ELIMIT, "the owner has %d live tasks already", t->max_live);
+    }
     if (rc < 0 && err)
         *err = e;
     return rc;
@@ -390,33 +213,46 @@ int store_task_cancel(struct store *st, const char *id, const char *owner, bool 
     return task_visible(st, id, owner, err);
 }
 
-/*
- * Claim queued task 'id' for 'worker' with a lease of 'lease_ms'; fills *out
- * with the row as claimed (attempt already incremented).  -STORE_ENOTFOUND
- * when it is not queued any more (claimed elsewhere, cancelled, expired).
- */
-int store_task_claim(struct store *st, const char *id, const char *worker, int64_t lease_ms,
-                     struct task_row *out, struct err *err)
+/* "n" for a cap of n >= 1 into buf, or NULL (no cap) for n <= 0. */
+static const char *cap_param(int n, char *buf, size_t size)
 {
-    if (!taskid_valid(id))
-        return err_set(err, -STORE_ENOTFOUND, "no such task");
-    char lease[24];
-    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
-    const char *p[] = {id, worker, lease};
-    return run_row(st, S_CLAIM, 3, p, out, err);
+    if (n <= 0)
+        return NULL;
+    snprintf(buf, size, "%d", n);
+    return buf;
 }
 
 /*
- * Claim the oldest queued task, skipping rows other claimers hold locked.
- * -STORE_ENOTFOUND when the queue is empty.
+ * Claim queued task 'id' for 'worker' with a lease of 'lease_ms', unless
+ * its owner runs 'max_running' tasks already (0 = no cap); fills *out with
+ * the row as claimed (attempt already incremented).  -STORE_ENOTFOUND when
+ * it is not queued any more (claimed elsewhere, cancelled, expired) or its
+ * owner is at the cap: then it stays queued for a later claim.
+ */
+int store_task_claim(struct store *st, const char *id, const char *worker, int64_t lease_ms,
+                     int max_running, struct task_row *out, struct err *err)
+{
+    if (!taskid_valid(id))
+        return err_set(err, -STORE_ENOTFOUND, "no such task");
+    char lease[24], cap[16];
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+    const char *p[] = {id, worker, lease, cap_param(max_running, cap, sizeof(cap))};
+    return run_row(st, S_CLAIM, 4, p, out, err);
+}
+
+/*
+ * Claim the fairest queued task (round robin over owners by fair_key) whose
+ * owner runs fewer than 'max_running' tasks (0 = no cap), skipping rows other
+ * claimers hold locked.  -STORE_ENOTFOUND when none is claimable.  The cap is
+ * soft: workers claiming at the same moment may each see room for one more.
  */
 int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
-                          struct task_row *out, struct err *err)
+                          int max_running, struct task_row *out, struct err *err)
 {
-    char lease[24];
+    char lease[24], cap[16];
     snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
-    const char *p[] = {worker, lease};
-    return run_row(st, S_CLAIM_NEXT, 2, p, out, err);
+    const char *p[] = {worker, lease, cap_param(max_running, cap, sizeof(cap))};
+    return run_row(st, S_CLAIM_NEXT, 3, p, out, err);
 }
 
 /*
@@ -425,18 +261,17 @@ int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms
  * 'log' (NULL: none).  -STORE_ELOST when the task was cancelled or the lease
  * was lost: the caller must stop the tool.
  */
-int store_task_heartbeat(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_heartbeat(struct store *st, const char *id, const char *worker, const char *claim,
                          int64_t lease_ms, const char *status_message, double progress,
                          double total, const char *log, struct err *err)
 {
-    char att[16], lease[24], prog[32], tot[32];
-    snprintf(att, sizeof(att), "%d", attempt);
+    char lease[24], prog[32], tot[32];
     snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
     snprintf(prog, sizeof(prog), "%.17g", progress);
     snprintf(tot, sizeof(tot), "%.17g", total);
     const char *p[] = {id,
                        worker,
-                       att,
+                       claim,
                        lease,
                        status_message,
                        progress >= 0 ? prog : NULL,
@@ -453,19 +288,18 @@ int store_task_heartbeat(struct store *st, const char *id, const char *worker, i
  * unchanged) and the log messages not written yet ('log', a JSON array, or
  * NULL) are written in the same statement.
  */
-int store_task_finish(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_finish(struct store *st, const char *id, const char *worker, const char *claim,
                       enum task_status status, const char *json, const char *status_message,
                       double progress, double total, const char *log, struct err *err)
 {
     if (status != TASK_COMPLETED && status != TASK_FAILED)
         return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
-    char att[16], prog[32], tot[32];
-    snprintf(att, sizeof(att), "%d", attempt);
+    char prog[32], tot[32];
     snprintf(prog, sizeof(prog), "%.17g", progress);
     snprintf(tot, sizeof(tot), "%.17g", total);
     const char *p[] = {id,
                        worker,
-                       att,
+                       claim,
                        taskstate_name(status),
                        status == TASK_COMPLETED ? json : NULL,
                        status == TASK_FAILED ? json : NULL,
@@ -484,12 +318,10 @@ int store_task_finish(struct store *st, const char *id, const char *worker, int 
  * is queued again and the tool re-runs with the answers.  -STORE_ELOST when
  * the task is no longer this worker's.
  */
-int store_task_request_input(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_request_input(struct store *st, const char *id, const char *worker, const char *claim,
                              const char *requests, const char *status_message, struct err *err)
 {
-    char att[16];
-    snprintf(att, sizeof(att), "%d", attempt);
-    const char *p[] = {id, worker, att, requests, status_message};
+    const char *p[] = {id, worker, claim, requests, status_message};
     return run_owned(st, S_REQUEST_INPUT, 5, p, err);
 }
 
@@ -528,12 +360,10 @@ int store_task_answer(struct store *st, const char *id, const char *owner, const
  * exponential backoff with jitter, or fail it with 'message' at the last
  * attempt (*failed).  -STORE_ELOST when it is no longer this worker's.
  */
-int store_task_retry(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_retry(struct store *st, const char *id, const char *worker, const char *claim,
                      const char *message, bool *failed, struct err *err)
 {
-    char att[16];
-    snprintf(att, sizeof(att), "%d", attempt);
-    const char *p[] = {id, worker, att, message};
+    const char *p[] = {id, worker, claim, message};
     PGresult *r;
     *failed = false;
     int rc = run(st, S_RETRY, 4, p, &r, err);
@@ -637,12 +467,10 @@ int store_redispatch(struct store *st, int64_t after_ms, int max, struct task_ro
  * Put a task this worker runs back to queued, giving back its attempt (used
  * on graceful shutdown, where the task did nothing wrong).
  */
-int store_task_release(struct store *st, const char *id, const char *worker, int attempt,
+int store_task_release(struct store *st, const char *id, const char *worker, const char *claim,
                        struct err *err)
 {
-    char att[16];
-    snprintf(att, sizeof(att), "%d", attempt);
-    const char *p[] = {id, worker, att};
+    const char *p[] = {id, worker, claim};
     return run_owned(st, S_RELEASE, 3, p, err);
 }
 

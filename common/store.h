@@ -30,6 +30,7 @@ enum store_error {
     STORE_EUNAVAILABLE,  /* PostgreSQL unreachable or restarting (SQLSTATE 08, 57P, none) */
     STORE_EINVALID,      /* the database refused the values (SQLSTATE 22, 23: bad JSON...) */
     STORE_EINTERNAL,     /* anything else; err has the first line of PostgreSQL's message */
+    STORE_ELIMIT,        /* the owner has task_new.max_live live tasks already */
 };
 
 #define STORE_TS_LEN 24 /* "2026-11-22T00:47:48.123Z" */
@@ -52,6 +53,8 @@ struct task_row {
     char *input_requests;              /* outstanding inputRequests JSON text, or NULL */
     char *input_responses;             /* answers received so far, JSON text, or NULL */
     int attempt;                       /* claims so far */
+    char claim[TASKID_LEN + 1];        /* token of the current claim (a UUID), "" when none:
+                                          every worker write must present it */
     int max_attempts;                  /* claims allowed before the sweeper fails it */
     char *worker_id;                   /* current owner worker, or NULL */
     char *trace;                       /* W3C traceparent of the creating request, or NULL */
@@ -78,6 +81,7 @@ struct task_new {
     int max_attempts;         /* >= 1 */
     const char *client_caps;  /* JSON text of the request's clientCapabilities, or NULL */
     const char *input_responses; /* answers the request already carried (JSON), or NULL */
+    int max_live;             /* refused while the owner has this many live tasks; 0 = no cap */
 };
 
 /* Counts returned by one sweeper pass. */
@@ -104,7 +108,8 @@ void store_free(struct store *st);
 bool store_ping(struct store *st);
 
 /* Insert a queued task and fill *out (caller owns it); the row is committed on return.
- * An id that already exists (a retry after a lost connection) is read back instead. */
+ * An id that already exists (a retry after a lost connection) is read back instead;
+ * -STORE_ELIMIT when the owner has t->max_live live tasks already. */
 MUST_CHECK int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
                                  struct err *err);
 /* Read a task visible to 'owner' (owner NULL = any, for workers and tests) into *out
@@ -120,29 +125,33 @@ MUST_CHECK int store_task_ids(struct store *st, const char *owner, const char *p
 MUST_CHECK int store_task_cancel(struct store *st, const char *id, const char *owner,
                                  bool *changed, struct err *err);
 
-/* Claim task 'id' (queued -> running) for 'worker' into *out (caller owns it);
- * -STORE_ENOTFOUND when not claimable. */
+/* Claim task 'id' (queued -> running) for 'worker' into *out (caller owns it) unless its
+ * owner runs max_running tasks already (0 = no cap); -STORE_ENOTFOUND when not claimable.
+ * Every claim gets a new out->claim token, which the worker writes below must present
+ * (with 'worker'): a write of an earlier claim is -STORE_ELOST. */
 MUST_CHECK int store_task_claim(struct store *st, const char *id, const char *worker,
-                                int64_t lease_ms, struct task_row *out, struct err *err);
-/* Claim the oldest queued task; -STORE_ENOTFOUND when none is waiting. */
+                                int64_t lease_ms, int max_running, struct task_row *out,
+                                struct err *err);
+/* Claim the fairest queued task of an owner running fewer than max_running (0 = no cap);
+ * -STORE_ENOTFOUND when none is claimable. */
 MUST_CHECK int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
-                                     struct task_row *out, struct err *err);
+                                     int max_running, struct task_row *out, struct err *err);
 /* Renew the lease and record progress (NULL message / negative progress = unchanged)
  * and log messages to append (a JSON array, or NULL). */
 MUST_CHECK int store_task_heartbeat(struct store *st, const char *id, const char *worker,
-                                    int attempt, int64_t lease_ms, const char *status_message,
+                                    const char *claim, int64_t lease_ms, const char *status_message,
                                     double progress, double total, const char *log,
                                     struct err *err);
 /* Finish: TASK_COMPLETED with result JSON, or TASK_FAILED with error JSON, plus the
  * last progress (negative = unchanged) and log messages to append (or NULL). */
 MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *worker,
-                                 int attempt, enum task_status status, const char *json,
+                                 const char *claim, enum task_status status, const char *json,
                                  const char *status_message, double progress, double total,
                                  const char *log, struct err *err);
 /* Park a running task in input_required with the outstanding inputRequests (JSON
  * text), releasing it from this worker until the answers arrive. */
 MUST_CHECK int store_task_request_input(struct store *st, const char *id, const char *worker,
-                                        int attempt, const char *requests,
+                                        const char *claim, const char *requests,
                                         const char *status_message, struct err *err);
 /* Store answers of 'owner' for outstanding keys; *resumed (queued again) when none is
  * left, with the task's *attempt (for its job envelope). */
@@ -162,7 +171,7 @@ MUST_CHECK int store_task_list(struct store *st, const char *owner, int64_t afte
                                struct err *err);
 /* A retryable failure: re-queue after a backoff, or fail at the last attempt. */
 MUST_CHECK int store_task_retry(struct store *st, const char *id, const char *worker,
-                                int attempt, const char *message, bool *failed,
+                                const char *claim, const char *message, bool *failed,
                                 struct err *err);
 /* Queued tasks not claimed within after_ms of their last push, to push again: on success
  * *rows is a new array of *count rows (id, tool, owner, attempt, trace only) the caller
@@ -171,7 +180,7 @@ MUST_CHECK int store_redispatch(struct store *st, int64_t after_ms, int max,
                                 struct task_row **rows, int *count, struct err *err);
 /* Give a running task back to the queue without counting the attempt. */
 MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
-                                  int attempt, struct err *err);
+                                  const char *claim, struct err *err);
 /* One sweeper pass: requeue or fail expired leases (not before the database has been
  * up for lease_ms), delete expired rows (batched), read the queue's size. */
 MUST_CHECK int store_sweep(struct store *st, int batch, int64_t lease_ms,

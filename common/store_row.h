@@ -58,6 +58,7 @@ enum store_col_kind {
     N(STORE_TASK_INPUT_RESPONSES, "input_responses", "input_responses::text", STORE_COL_TEXT,      \
       input_responses)                                                                             \
     N(STORE_TASK_ATTEMPT, "attempt", "attempt", STORE_COL_INT, attempt)                            \
+    N(STORE_TASK_CLAIM, "claim", "claim::text", STORE_COL_FIXED, claim)                            \
     N(STORE_TASK_MAX_ATTEMPTS, "max_attempts", "max_attempts", STORE_COL_INT, max_attempts)        \
     N(STORE_TASK_WORKER_ID, "worker_id", "worker_id", STORE_COL_TEXT, worker_id)                   \
     N(STORE_TASK_TRACE, "trace", "trace", STORE_COL_TEXT, trace)                                   \

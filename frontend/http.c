@@ -27,11 +27,13 @@
 #include "admin.h"
 #include "bytebuf.h"
 #include "era.h"
+#include "guard.h"
 #include "hub.h"
 #include "legacy.h"
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
+#include "reaper.h"
 #include "rpc.h"
 #include "threadconn.h"
 #include "wait.h"
@@ -42,6 +44,7 @@ struct http_server {
     struct hub *hub;            /* where waiting requests are parked */
     struct http_cfg cfg;        /* copy of the configuration */
     struct wait_cfg wait;       /* what waiting requests share */
+    struct reaper *reaper;      /* header and body deadlines of the public server */
 };
 
 /* Per-request state, freed in on_completed(). */
@@ -50,6 +53,8 @@ struct req_ctx {
     bool too_large;      /* the body passed the limit; answer 413 */
     bool waiting;        /* 'wait' was started (and must be finished) */
     struct wait wait;    /* a synchronous call or listen stream */
+    struct quota_set lim;       /* the caller's limits (guard_admit) */
+    struct guard_ticket ticket; /* the place of a waiting request (guard.h) */
 };
 
 METRIC_DEFINE(m_req_ok, METRIC_COUNTER, "taskwire_http_requests_total", "class=\"2xx\"",
@@ -127,6 +132,20 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, const json_t *
 {
     return respond_json(conn, rpc_error_http_status(e), rpc_error_response(id, e, msg, data),
                         NULL, NULL);
+}
+
+/* Queue a refusal of guard.c (its reply stolen) with its Retry-After. */
+static enum MHD_Result respond_refusal(struct MHD_Connection *conn, struct guard_refusal *r)
+{
+    char secs[24];
+    snprintf(secs, sizeof(secs), "%lld", (long long)r->retry_after_s);
+    return respond_json(conn, r->status, r->reply, "Retry-After", secs);
+}
+
+/* The Retry-After header of a reply with 'status' (429 and 503 say "retry"), or NULL. */
+static const char *retry_header(int status)
+{
+    return status == 429 || status == 503 ? "Retry-After" : NULL;
 }
 
 /* MHD content reader of event streams: the bytes wait.c has for the client. */
@@ -310,6 +329,28 @@ static bool accepts_sse(struct MHD_Connection *conn)
     return accept && strstr(accept, "text/event-stream");
 }
 
+/*
+ * Start waiting for request 'wr': with the ticket its call took before
+ * committing a task, or one taken now (listen streams, tasks/result, MRTR
+ * retries); without one, answer the refusal (a listen filter is dropped).
+ */
+static enum MHD_Result start_wait(const struct http_server *s, struct MHD_Connection *conn,
+                                  struct req_ctx *ctx, const struct wait_request *wr)
+{
+    struct guard_refusal r;
+    enum guard_wait kind = wr->oc->kind == MCP_LISTEN ? GUARD_LISTEN : GUARD_SYNC;
+    if (s->cfg.guard && !ctx->ticket.held &&
+        !guard_enter(s->cfg.guard, wr->owner, &ctx->lim, kind, wr->req->id, &ctx->ticket, &r)) {
+        json_decref(wr->oc->listen);
+        wr->oc->listen = NULL;
+        return respond_refusal(conn, &r);
+    }
+    json_t *reply = NULL;
+    ctx->waiting = true;
+    enum wait_step step = wait_start(&ctx->wait, &s->wait, wr, &reply);
+    return answer_wait(conn, ctx, step, reply);
+}
+
 /* Run the checked request through mcp.c and answer now or start waiting. */
 static enum MHD_Result run_request(const struct http_server *s, struct MHD_Connection *conn,
                                         struct req_ctx *ctx, const struct rpc_request *req,
@@ -318,6 +359,7 @@ static enum MHD_Result run_request(const struct http_server *s, struct MHD_Conne
     struct threadconn *tc = conns(s);
     if (!tc)
         return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
+    struct guard_gate gate = {s->cfg.guard, &ctx->lim, owner, &ctx->ticket};
     struct mcp_call call = {
         .srv = s->cfg.mcp,
         .store = tc->store,
@@ -326,17 +368,16 @@ static enum MHD_Result run_request(const struct http_server *s, struct MHD_Conne
         .traceparent = json_string_value(json_object_get(req->meta, "traceparent")),
         .header = lookup_header,
         .header_arg = conn,
+        .max_live = (int)ctx->lim.max_live,
+        .admit_wait = s->cfg.guard ? guard_gate : NULL,
+        .admit_arg = &gate,
     };
     struct mcp_outcome oc;
     mcp_handle(&call, req, &oc);
     if (oc.kind == MCP_REPLY)
-        return respond_json(conn, oc.status, oc.reply, oc.status == 503 ? "Retry-After" : NULL,
-                            "1");
+        return respond_json(conn, oc.status, oc.reply, retry_header(oc.status), "1");
     struct wait_request wr = {conn, req, &oc, owner, accepts_sse(conn), NULL};
-    json_t *reply = NULL;
-    ctx->waiting = true;
-    enum wait_step step = wait_start(&ctx->wait, &s->wait, &wr, &reply);
-    return answer_wait(conn, ctx, step, reply);
+    return start_wait(s, conn, ctx, &wr);
 }
 
 /* Queue the reply of a legacy message: 202, or JSON with the new session id of an
@@ -351,8 +392,7 @@ static enum MHD_Result respond_legacy(struct MHD_Connection *conn, struct legacy
     }
     if (lo->session_id[0])
         return respond_json(conn, lo->oc.status, reply, "Mcp-Session-Id", lo->session_id);
-    return respond_json(conn, lo->oc.status, reply, lo->oc.status == 503 ? "Retry-After" : NULL,
-                        "1");
+    return respond_json(conn, lo->oc.status, reply, retry_header(lo->oc.status), "1");
 }
 
 /* Run a legacy (2025) message through legacy.c and answer now or start waiting. */
@@ -363,12 +403,16 @@ static enum MHD_Result run_legacy(const struct http_server *s, struct MHD_Connec
     struct threadconn *tc = conns(s);
     if (!tc)
         return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
+    struct guard_gate gate = {s->cfg.guard, &ctx->lim, owner, &ctx->ticket};
     struct mcp_call call = {
         .srv = s->cfg.mcp,
         .store = tc->store,
         .pub = tc->pub,
         .owner = owner,
         .traceparent = json_string_value(json_object_get(req->meta, "traceparent")),
+        .max_live = (int)ctx->lim.max_live,
+        .admit_wait = s->cfg.guard ? guard_gate : NULL,
+        .admit_arg = &gate,
     };
     struct legacy_call lc = {&call, lookup_header(conn, "Mcp-Session-Id"),
                              lookup_header(conn, "MCP-Protocol-Version")};
@@ -381,10 +425,7 @@ static enum MHD_Result run_legacy(const struct http_server *s, struct MHD_Connec
         struct rpc_request mreq = *req; /* waits see the session's capabilities */
         mreq.client_caps = lo.caps;
         struct wait_request wr = {conn, &mreq, &lo.oc, owner, accepts_sse(conn), &lo.stream};
-        json_t *reply = NULL;
-        ctx->waiting = true;
-        enum wait_step step = wait_start(&ctx->wait, &s->wait, &wr, &reply);
-        rc = answer_wait(conn, ctx, step, reply);
+        rc = start_wait(s, conn, ctx, &wr);
     }
     legacy_outcome_fini(&lo);
     return rc;
@@ -404,7 +445,10 @@ static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connec
     struct err e = {0};
     int rc = rpc_parse(ctx->body.data ? ctx->body.data : "", ctx->body.len, &req, &e);
     enum era_kind kind = era_classify(&req, rc, lookup_header(conn, "MCP-Protocol-Version"));
-    if (kind == ERA_INVALID || kind == ERA_NOTIFICATION || kind == ERA_MODERN) {
+    struct guard_refusal refusal;
+    if (s->cfg.guard && !guard_admit(s->cfg.guard, &principal, &req, rc, &ctx->lim, &refusal)) {
+        out = respond_refusal(conn, &refusal); /* both eras: one rate limit per principal */
+    } else if (kind == ERA_INVALID || kind == ERA_NOTIFICATION || kind == ERA_MODERN) {
         if (check_modern(conn, &req, rc, &e, &out))
             out = run_request(s, conn, ctx, &req, principal.subject);
     } else {
@@ -458,10 +502,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req_ctx *ctx = *con_cls;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
-    if (!ctx)
+    if (!ctx) {
+        reaper_mark(s->reaper, conn, REAPER_BODY); /* the headers are complete */
         return begin_request(s, conn, post, con_cls);
+    }
     if (*upload_data_size)
         return take_body(s, ctx, upload_data, upload_data_size);
+    reaper_mark(s->reaper, conn, REAPER_BUSY); /* the request is ours now: no deadline */
     if (ctx->waiting) { /* a synchronous call resumed by the hub */
         json_t *reply = NULL;
         enum wait_step step = wait_resume(&ctx->wait, &reply);
@@ -480,38 +527,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
     (void)toe;
+    const struct http_server *s = cls;
     struct req_ctx *ctx = *con_cls;
     *con_cls = NULL;
+    reaper_mark(s->reaper, conn, REAPER_IDLE); /* kept alive: the next headers are due */
     if (!ctx)
         return;
     if (ctx->waiting)
         wait_fini(&ctx->wait); /* a call whose client left is cancelled there */
+    guard_leave(s->cfg.guard, &ctx->ticket);
     bytebuf_fini(&ctx->body);
     free(ctx);
 }
 
 /* ---- life cycle ---- */
 
-static struct MHD_Daemon *start_daemon(const char *addr, int threads, int max_conns,
-                                       MHD_AccessHandlerCallback cb, void *cls, struct err *err)
+/* Start the public server: MHD's idle timeout, the connection caps (in all, per client
+ * address) and the reaper's deadlines. */
+static struct MHD_Daemon *start_daemon(struct http_server *s, struct err *err)
 {
+    const struct http_cfg *c = &s->cfg;
     struct sockaddr_in sa;
-    if (admin_parse_addr(addr, &sa) < 0) {
-        err_set(err, -HTTP_EADDR, "invalid listen address '%s' (want host:port)", addr);
+    if (admin_parse_addr(c->listen, &sa) < 0) {
+        err_set(err, -HTTP_EADDR, "invalid listen address '%s' (want host:port)", c->listen);
         return NULL;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, cb, cls, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)max_conns, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, cls, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)c->max_connections_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, reaper_notify,
+        s->reaper, MHD_OPTION_END);
     if (!d)
-        err_set(err, -HTTP_ELISTEN, "cannot listen on %s (address in use?)", addr);
+        err_set(err, -HTTP_ELISTEN, "cannot listen on %s (address in use?)", c->listen);
     return d;
 }
 
@@ -537,7 +589,13 @@ struct http_server *http_start(const struct http_cfg *cfg, struct err *err)
     }
     s->wait = (struct wait_cfg){s->hub,        cfg->mcp,         cfg->pg_dsn,
                                 cfg->redis_addr, cfg->sync_timeout_ms, cfg->listen_max_ms};
-    s->pub = start_daemon(cfg->listen, cfg->threads, cfg->max_connections, on_request, s, err);
+    struct reaper_cfg rc = {cfg->header_timeout_ms, cfg->body_timeout_ms,
+                            (int64_t)cfg->idle_timeout_s * 1000};
+    if (!(s->reaper = reaper_new(&rc, NULL, true))) {
+        err_set(err, -HTTP_ENOMEM, "cannot start the connection reaper");
+        goto out_free;
+    }
+    s->pub = start_daemon(s, err);
     if (!s->pub)
         goto out_free;
     if (cfg->admin_listen && *cfg->admin_listen) {
@@ -572,6 +630,7 @@ void http_stop(struct http_server *s)
     if (s->pub)
         MHD_stop_daemon(s->pub);
     hub_free(s->hub);
+    reaper_free(s->reaper); /* after MHD: every connection was forgotten */
     admin_stop(s->admin);
     free(s);
 }

@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "err.h"
+#include "guard.h"
 #include "mcp.h"
 
 struct http_cfg {
@@ -34,6 +35,11 @@ struct http_cfg {
     int64_t sync_timeout_ms;    /* longest wait of a synchronous tools/call */
     int64_t listen_max_ms;      /* longest life of a subscriptions/listen stream */
     const struct mcp_server *mcp; /* method dispatch */
+    struct guard *guard;        /* rate limits and caps per principal (NULL: none) */
+    int max_connections_per_address; /* connections from one client address; 0 = no cap */
+    int idle_timeout_s;         /* a connection idle this long is closed (keep-alive too) */
+    int64_t header_timeout_ms;  /* request headers must be complete within this */
+    int64_t body_timeout_ms;    /* a request body must be complete within this after them */
 };
 
 enum http_error {

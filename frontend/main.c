@@ -20,12 +20,16 @@
 #include "cfg.h"
 #include "dispatch.h"
 #include "fabkeys.h"
+#include "fileio.h"
+#include "guard.h"
 #include "http.h"
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
 #include "notify.h"
 #include "prompts.h"
+#include "quota.h"
+#include "ratelimit.h"
 #include "redispatch.h"
 #include "resources.h"
 #include "startup.h"
@@ -39,12 +43,15 @@
 struct settings {
     const char *listen, *admin_listen, *fabric_bind, *pg_dsn, *redis_addr;
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
-    const char *allowed_origins, *allowed_hosts, *state_key;
+    const char *allowed_origins, *allowed_hosts, *state_key, *limits_file;
     const char *fabric_secret_key, *fabric_worker_keys; /* CURVE */
     const char *redis_user, *redis_password;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
     int64_t sync_task_ttl_ms, redispatch_ms, session_ttl_s;
+    int64_t rate_per_s[QUOTA_BUDGETS], rate_burst[QUOTA_BUDGETS], max_sync, max_listen, max_live;
+    int64_t frontends, stream_share_pct, header_timeout_ms, body_timeout_ms, idle_timeout_s;
+    int64_t max_conns_per_address;
     bool log_text, fixtures, fabric_insecure, redis_insecure;
 };
 
@@ -129,6 +136,53 @@ static const struct cfg_opt opts[] = {
     {"session-ttl-s", CFG_INT, "86400",
      "how long a legacy (2025) Mcp-Session-Id stays valid (then the client initializes again)",
      &s.session_ttl_s, 60, 30LL * 86400},
+    {"rate-create-per-s", CFG_INT, "20",
+     "tools/call creating a task: requests a second per principal (0 = no limit)",
+     &s.rate_per_s[QUOTA_CREATE], 0, 1000000000},
+    {"rate-create-burst", CFG_INT, "40", "tools/call creating a task: requests at once",
+     &s.rate_burst[QUOTA_CREATE], 1, 1000000000},
+    {"rate-read-per-s", CFG_INT, "100",
+     "reads (tasks/get, tasks/result, tasks/list, resources/read, subscriptions/listen): "
+     "requests a second per principal",
+     &s.rate_per_s[QUOTA_READ], 0, 1000000000},
+    {"rate-read-burst", CFG_INT, "200", "reads: requests at once", &s.rate_burst[QUOTA_READ], 1,
+     1000000000},
+    {"rate-other-per-s", CFG_INT, "50", "every other request: requests a second per principal",
+     &s.rate_per_s[QUOTA_OTHER], 0, 1000000000},
+    {"rate-other-burst", CFG_INT, "100", "every other request: requests at once",
+     &s.rate_burst[QUOTA_OTHER], 1, 1000000000},
+    {"max-sync-calls", CFG_INT, "16",
+     "synchronous calls (and 2025 tasks/result) one principal may have waiting (0 = no cap)",
+     &s.max_sync, 0, 1000000000},
+    {"max-listen-streams", CFG_INT, "16",
+     "subscriptions/listen streams one principal may hold open (0 = no cap)", &s.max_listen, 0,
+     1000000000},
+    {"max-live-tasks", CFG_INT, "500",
+     "queued, running and input_required tasks one principal may have (0 = no cap)",
+     &s.max_live, 0, 1000000000},
+    {"limits-file", CFG_STR, NULL,
+     "JSON overrides of the limits above per scope or per principal (see README)",
+     &s.limits_file},
+    {"frontends", CFG_INT, "1",
+     "frontends serving together: each allows its share of the caps per principal, and of "
+     "the rate limits while Redis is unreachable",
+     &s.frontends, 1, 10000},
+    {"stream-share-pct", CFG_INT, "50",
+     "share of max-connections long-lived requests (listen streams, synchronous calls) may "
+     "hold; beyond it they get 503",
+     &s.stream_share_pct, 1, 100},
+    {"header-timeout-ms", CFG_INT, "10000",
+     "request headers must be complete within this (slow clients are cut off)",
+     &s.header_timeout_ms, 100, 3600000},
+    {"body-timeout-ms", CFG_INT, "30000",
+     "a request body must be complete within this after the headers", &s.body_timeout_ms, 100,
+     3600000},
+    {"idle-timeout-s", CFG_INT, "30", "an idle connection (keep-alive too) is closed after this",
+     &s.idle_timeout_s, 1, 86400},
+    {"max-connections-per-address", CFG_INT, "0",
+     "connections one client address may hold (0 = no cap; leave 0 behind a proxy, where every "
+     "connection comes from the proxy)",
+     &s.max_conns_per_address, 0, 100000},
     {"fixtures", CFG_BOOL, "false",
      "also serve the conformance-suite fixture tools, resources and prompts (test deployments "
      "only)",
@@ -137,22 +191,31 @@ static const struct cfg_opt opts[] = {
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
-/* The checks --check-config runs too: the auth mode and its settings, the state key. */
-static int check_settings(void *arg, struct err *e)
+/* The limits per principal: the settings, then the overrides of limits-file; a new table
+ * into *out, or a negative code with 'e' naming the file and the problem. */
+static int load_quota(struct quota **out, struct err *e)
 {
-    int rc = notify_check_auth(s.redis_addr, s.redis_password, s.redis_insecure, e);
-    if (rc < 0)
-        return rc;
-    bool auth_none = strcmp(s.auth, "none") == 0;
-    if (!auth_none && strcmp(s.auth, "jwt") != 0)
-        return err_set(e, -CFG_EINVALID, "TASKWIRE_AUTH: '%s' is not jwt or none", s.auth);
-    if (!auth_none && (!s.jwks_file || !s.auth_issuer || !s.auth_audience))
-        return err_set(e, -CFG_EINVALID,
-                       "auth=jwt needs TASKWIRE_JWKS_FILE, TASKWIRE_AUTH_ISSUER and "
-                       "TASKWIRE_AUTH_AUDIENCE (or TASKWIRE_AUTH=none for local development)");
-    if (s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
-        return err_set(e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
-                       STATE_KEY_MIN);
+    struct quota_set def = {.max_sync = s.max_sync, .max_listen = s.max_listen,
+                            .max_live = s.max_live};
+    for (int b = 0; b < QUOTA_BUDGETS; b++) {
+        def.per_s[b] = s.rate_per_s[b];
+        def.burst[b] = s.rate_burst[b];
+    }
+    char *text = NULL;
+    size_t len = 0;
+    struct err qe = {0};
+    if (s.limits_file && fileio_read(s.limits_file, 16 << 20, &text, &len, NULL, &qe) < 0)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_LIMITS_FILE: %s", qe.msg);
+    *out = quota_new(&def, text, len, &qe);
+    free(text);
+    if (!*out)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_LIMITS_FILE %s: %s", s.limits_file, qe.msg);
+    return 0;
+}
+
+/* The fabric's CURVE settings, unless the operator asked for an insecure fabric. */
+static int check_fabric(struct err *e)
+{
     if (s.fabric_insecure)
         return 0;
     if (!s.fabric_secret_key || !s.fabric_worker_keys)
@@ -172,6 +235,31 @@ static int check_settings(void *arg, struct err *e)
     return 0;
 }
 
+/* The checks --check-config runs too: the auth mode and its settings, the state key, the
+ * limits file. */
+static int check_settings(void *arg, struct err *e)
+{
+    int rc = notify_check_auth(s.redis_addr, s.redis_password, s.redis_insecure, e);
+    if (rc < 0)
+        return rc;
+    bool auth_none = strcmp(s.auth, "none") == 0;
+    if (!auth_none && strcmp(s.auth, "jwt") != 0)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_AUTH: '%s' is not jwt or none", s.auth);
+    if (!auth_none && (!s.jwks_file || !s.auth_issuer || !s.auth_audience))
+        return err_set(e, -CFG_EINVALID,
+                       "auth=jwt needs TASKWIRE_JWKS_FILE, TASKWIRE_AUTH_ISSUER and "
+                       "TASKWIRE_AUTH_AUDIENCE (or TASKWIRE_AUTH=none for local development)");
+    if (s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
+                       STATE_KEY_MIN);
+    if ((rc = check_fabric(e)) < 0)
+        return rc;
+    struct quota *q = NULL;
+    rc = load_quota(&q, e);
+    quota_free(q);
+    return rc;
+}
+
 /* The negative code a constructor that returned NULL left in 'e' (never 0). */
 static int failure(const struct err *e)
 {
@@ -186,7 +274,26 @@ struct shared {
     struct fabkeys_allow *workers;       /* worker keys admitted (NULL when insecure) */
     unsigned char random_key[STATE_KEY_MIN]; /* requestState key when none is configured */
     struct content content;              /* resources, templates and prompts served */
+    struct quota *quota;                 /* limits per principal */
+    struct ratelimit *rate;              /* their rate buckets */
+    struct guard *guard;                 /* admission: rates, caps, the stream budget */
 };
+
+/* Build the limits per principal, their rate buckets and the guard into 'sh'. */
+static int build_guard(struct shared *sh, struct err *e)
+{
+    int rc = load_quota(&sh->quota, e);
+    if (rc < 0)
+        return rc;
+    if (!(sh->rate = ratelimit_new(s.redis_addr, (int)s.frontends)))
+        return err_set(e, -ENOMEM, "cannot set up rate limiting (Redis address \"%s\")",
+                       s.redis_addr);
+    int64_t waits = s.max_connections * s.stream_share_pct / 100;
+    struct guard_cfg gc = {sh->quota, sh->rate, (int)s.frontends, waits > 0 ? (int)waits : 1};
+    if (!(sh->guard = guard_new(&gc)))
+        return err_set(e, -ENOMEM, "out of memory");
+    return 0;
+}
 
 /* The fabric socket: a CURVE server admitting the listed worker keys, or plain when the
  * operator asked for an insecure fabric. */
@@ -231,6 +338,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
         return rc;
     if ((rc = build_fabric(sh, e)) < 0)
         return rc;
+    if ((rc = build_guard(sh, e)) < 0)
+        return rc;
     const unsigned char *key = (const unsigned char *)s.state_key;
     size_t key_len = s.state_key ? strlen(s.state_key) : 0;
     if (!key) {
@@ -258,7 +367,9 @@ static int serve(const struct shared *sh, const struct mcp_server *mcp, struct e
     struct http_cfg hc = {s.listen,          s.admin_listen,    (int)s.threads, s.max_body_bytes,
                           (int)s.max_connections, s.pg_dsn,     s.redis_addr,   sh->verifier,
                           s.allowed_origins, s.allowed_hosts,   s.sync_timeout_ms,
-                          s.listen_max_ms,   mcp};
+                          s.listen_max_ms,   mcp,               sh->guard,
+                          (int)s.max_conns_per_address,         (int)s.idle_timeout_s,
+                          s.header_timeout_ms, s.body_timeout_ms};
     sigset_t sigs;
     startup_block_signals(&sigs); /* threads started below inherit the mask */
     struct http_server *http = http_start(&hc, e);
@@ -301,6 +412,9 @@ static int run(void)
         status = EXIT_START;
     }
     dispatch_free(sh.fabric);
+    guard_free(sh.guard);
+    ratelimit_free(sh.rate);
+    quota_free(sh.quota);
     fabkeys_allow_free(sh.workers);
     catalog_free(sh.catalog);
     auth_verifier_free(sh.verifier);

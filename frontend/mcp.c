@@ -228,6 +228,10 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
                            const struct tool_desc *tool, const char *args_text, bool as_task,
                            bool *wait_for)
 {
+    bool waits = !as_task || (tool->input_first && c->task_mode != MCP_TASK_HANDOUT);
+    json_t *refused = waits && c->admit_wait ? c->admit_wait(c->admit_arg, req, status) : NULL;
+    if (refused) /* no room to wait: refused before anything is committed */
+        return refused;
     char id[TASKID_LEN + 1];
     if (taskid_new(id) < 0)
         return reply_error(req, status, RPC_EINTERNAL, "Internal error", NULL);
@@ -243,7 +247,7 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
                                                         : c->srv->task_ttl_ms,
                          .poll_interval_ms = c->srv->poll_interval_ms,
                          .max_attempts = tool->max_attempts, .client_caps = caps,
-                         .input_responses = answers};
+                         .input_responses = answers, .max_live = c->max_live};
     struct task_row row;
     struct err e = {0};
     int rc = store_task_create(c->store, &t, &row, &e);
@@ -253,7 +257,7 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
         return reply_store_error(req, status, rc, &e);
     metrics_add(&m_created, 1);
     json_t *reply = NULL;
-    if (as_task && (!tool->input_first || c->task_mode == MCP_TASK_HANDOUT)) {
+    if (!waits) {
         reply = taskjson_create_reply(req->id, &row);
     } else {
         /* Synchronous, or a task that asks for input before it is handed out:

@@ -68,6 +68,11 @@ struct mcp_call {
     int64_t task_ttl_ms;          /* in: ttl of a task the call creates, 0 = the server's */
     bool probe;                   /* in: only find the method (a 404 status when unknown);
                                      run nothing (tools/call and listen are not probed) */
+    int max_live;                 /* in: the caller's cap on live tasks, 0 = none */
+    json_t *(*admit_wait)(void *arg, const struct rpc_request *req, int *status);
+                                  /* in: asked before committing a task the call will wait
+                                     for: NULL to go on, or the refusal reply; NULL: always */
+    void *admit_arg;              /* its argument */
 };
 
 /* What a request turned into. */

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
+#include "overload.h"
 #include "store.h"
 
 METRIC_DEFINE(m_store_down, METRIC_COUNTER, "taskwire_store_unavailable_total", NULL,
@@ -57,7 +58,8 @@ json_t *reply_error(const struct rpc_request *req, int *status, enum rpc_error e
 /*
  * The response for a store call that failed with 'rc': -STORE_ENOTFOUND is
  * the -32602 every task method gives an unknown or foreign task;
- * -STORE_EUNAVAILABLE is 503 "retry shortly" and counted; anything else is
+ * -STORE_ELIMIT (the caller's cap on live tasks) is 429, counted in
+ * overload.h; -STORE_EUNAVAILABLE is 503 "retry shortly" and counted; anything else is
  * 500 "Internal error" with e->msg logged, not answered.
  */
 json_t *reply_store_error(const struct rpc_request *req, int *status, int rc, const struct err *e)
@@ -66,6 +68,12 @@ json_t *reply_store_error(const struct rpc_request *req, int *status, int rc, co
     case STORE_ENOTFOUND:
         return reply_error(req, status, RPC_EPARAMS, "Failed to retrieve task: Task not found",
                            NULL);
+    case STORE_ELIMIT:
+        overload_note(OVERLOAD_MAX_LIVE);
+        return reply_error(req, status, RPC_ELIMITED,
+                           "Too many live tasks for this principal; retry once some have ended",
+                           json_pack("{s:s, s:i}", "reason", "max_live_tasks", "retryAfterMs",
+                                     1000));
     case STORE_EUNAVAILABLE:
         metrics_add(&m_store_down, 1);
         return reply_error(req, status, RPC_EUNAVAILABLE, "Task store unavailable; retry shortly",

@@ -32,6 +32,7 @@ static const struct {
     [RPC_EINTERNAL] = {MCP_EINTERNAL, 500},     [RPC_EUNAVAILABLE] = {MCP_EINTERNAL, 503},
     [RPC_ETOOLARGE] = {MCP_EINVALID_REQUEST, 413}, [RPC_ESESSION] = {MCP_ESESSION, 404},
     [RPC_ERESOURCE] = {MCP_ERESOURCE_MISSING, 200}, [RPC_ELEGACY] = {MCP_EINVALID_REQUEST, 400},
+    [RPC_ELIMITED] = {MCP_EINTERNAL, 429},
 };
 
 /* The JSON-RPC code of 'e' from the one table; -32603 for anything outside it. */

@@ -28,11 +28,13 @@ enum rpc_error {
     RPC_EMETHOD,       /* -32601 / 404: unknown or removed method */
     RPC_EPARAMS,       /* -32602 / 200: handler-level invalid params (unknown tool, task) */
     RPC_EINTERNAL,     /* -32603 / 500 */
-    RPC_EUNAVAILABLE,  /* -32603 / 503: the task store is unreachable; retry */
+    RPC_EUNAVAILABLE,  /* -32603 / 503: the task store is unreachable, or the frontend is
+                          out of room for long-lived requests; retry */
     RPC_ETOOLARGE,     /* -32600 / 413: body over the limit */
     RPC_ESESSION,      /* -32001 / 404: legacy Mcp-Session-Id unknown, expired or foreign */
     RPC_ERESOURCE,     /* -32002 / 200: legacy resources/read of an unknown resource */
     RPC_ELEGACY,       /* -32600 / 400: a legacy message the server cannot take */
+    RPC_ELIMITED,      /* -32603 / 429: over a rate limit or a cap of the principal; retry */
     RPC_ERROR_COUNT
 };
 

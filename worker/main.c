@@ -31,6 +31,7 @@ struct settings {
     const char *tools_manifest, *fabric_server_key, *fabric_secret_key;
     const char *redis_user, *redis_password;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms, resolve_ms;
+    int64_t owner_max_running, reserved_slots;
     bool log_text, fixtures, fabric_insecure, redis_insecure;
 };
 
@@ -62,6 +63,14 @@ static const struct cfg_opt opts[] = {
      "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"worker-id", CFG_STR, default_id, "unique worker name (default hostname-pid)", &s.worker_id},
     {"slots", CFG_INT, "4", "tasks run at once", &s.slots, 1, 1024},
+    {"owner-max-running", CFG_INT, "0",
+     "running tasks one owner may hold across all workers (0 = no cap; soft by the number of "
+     "workers claiming at the same moment)",
+     &s.owner_max_running, 0, 1000000},
+    {"reserved-slots", CFG_INT, "1",
+     "free slots kept for owners with nothing running, so one owner's backlog never holds "
+     "every slot (at most slots - 1)",
+     &s.reserved_slots, 0, 1024},
     {"lease-ms", CFG_INT, "15000", "task lease; renewed every third of it", &s.lease_ms, 1000,
      3600000},
     {"progress-ms", CFG_INT, "250", "minimum gap between progress writes of one task",
@@ -147,6 +156,8 @@ static int run(void)
         .sweep_ms = s.sweep_ms,
         .grace_ms = s.grace_ms,
         .resolve_ms = s.resolve_ms,
+        .owner_max_running = (int)s.owner_max_running,
+        .reserved_slots = (int)s.reserved_slots,
     };
     if (s.fabric_insecure)
         LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): this worker "

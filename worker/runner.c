@@ -21,9 +21,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "cancelhint.h"
 #include "clock.h"
 #include "exttool.h"
 #include "fabric.h"
+#include "fairclaim.h"
 #include "fixtures.h"
 #include "log.h"
 #include "mcpdefs.h"
@@ -52,9 +54,10 @@ struct slot {
     enum slot_state state;        /* idle, assigned (job set) or busy (task claimed) */
     bool job_claimed;             /* job_row already claimed (idle poll) vs job_id to claim */
     char job_id[TASKID_LEN + 1];  /* task to claim (from an envelope) */
+    int job_cap;                  /* running cap of that claim (fairclaim_cap) */
     struct task_row job_row;      /* claimed task (from the idle poll) */
     char task_id[TASKID_LEN + 1]; /* the task being run */
-    int attempt;                  /* its attempt */
+    char claim[TASKID_LEN + 1];   /* its claim token (store_task_claim) */
     bool verify;                  /* a cancel event named the task: read it before stopping */
     bool release;                 /* shutting down: give the task back */
     int64_t last_write_ms;        /* last progress write (monotonic) */
@@ -75,6 +78,7 @@ struct runner {
     pthread_mutex_t mu;                   /* guards the slots and the flags below */
     pthread_cond_t free_cv;               /* a slot became idle */
     struct slot *slots;                   /* cfg.slots entries */
+    struct fairclaim fair;                /* running caps and reserved slots */
     int idle;                             /* slots in SLOT_IDLE */
     bool quit;                            /* threads must exit */
     bool draining;                        /* shutting down: claimed jobs are given back */
@@ -91,17 +95,11 @@ METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
               "Attempts that ended with a retryable failure and were queued again");
 METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
               "Tools stopped because their task was cancelled or its lease lost");
-METRIC_DEFINE(m_cancel_stop, METRIC_COUNTER, "taskwire_cancel_events_total",
-              "verdict=\"stopped\"",
-              "Cancel events, by what the re-read of the task found (events are only hints)");
-METRIC_DEFINE(m_cancel_keep, METRIC_COUNTER, "taskwire_cancel_events_total", "verdict=\"kept\"",
-              "Cancel events, by what the re-read of the task found (events are only hints)");
 METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
               "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
 
 static struct metric *const all_metrics[] = {
     &m_busy, &m_slots, &m_done, &m_failed, &m_stopped, &m_retried, &m_claim_miss,
-    &m_cancel_stop, &m_cancel_keep,
 };
 
 /* ---- running one task on a slot ---- */
@@ -116,7 +114,7 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
     toolctx_state_last_progress(&s->tool, &progress, &total);
     char *logs = toolctx_state_take_logs(&s->tool);
     int rc;
-    while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->attempt, status,
+    while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->claim, status,
                                    json, status == TASK_COMPLETED ? "completed" : "failed",
                                    progress, total, logs, &e)) == -STORE_EUNAVAILABLE &&
            clock_now_ms() < give_up)
@@ -139,7 +137,7 @@ static void retry(struct slot *s, const struct task_row *row, const char *reason
 {
     bool failed = false;
     struct err e = {0};
-    if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->attempt, reason, &failed,
+    if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->claim, reason, &failed,
                          &e) == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
         metrics_add(failed ? &m_failed : &m_retried, 1);
@@ -151,7 +149,7 @@ static void retry(struct slot *s, const struct task_row *row, const char *reason
 /* Give a claimed task back without counting the attempt (shutdown). */
 static void release(struct slot *s, const struct task_row *row)
 {
-    if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->attempt, NULL) == 0)
+    if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->claim, NULL) == 0)
         LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
 }
 
@@ -229,14 +227,16 @@ static void run_task(struct slot *s, const struct task_row *row)
     toolctx_fini(&ctx);
 }
 
-/* Claim the job assigned to 's' unless the idle poll already did; 0 or a -STORE_* code. */
-static int claim(struct slot *s, bool claimed, const char *id, struct task_row *row)
+/* Claim the job assigned to 's' (or, refused, the fairest eligible task) unless the idle
+ * poll already did; 0 or a -STORE_* code. */
+static int claim(struct slot *s, bool claimed, const char *id, int cap, struct task_row *row)
 {
     struct runner *r = s->r;
     struct err e = {0};
     if (claimed)
         return 0;
-    int rc = store_task_claim(s->store, id, r->cfg.worker_id, r->cfg.lease_ms, row, &e);
+    int rc = fairclaim_take(&r->fair, s->store, id, r->cfg.worker_id, r->cfg.lease_ms, cap, row,
+                            &e);
     if (rc == -STORE_ENOTFOUND)
         metrics_add(&m_claim_miss, 1);
     else if (rc < 0)
@@ -249,17 +249,17 @@ static void begin(struct slot *s, const struct task_row *row)
 {
     s->state = SLOT_BUSY;
     memcpy(s->task_id, row->id, sizeof(s->task_id));
-    s->attempt = row->attempt;
+    memcpy(s->claim, row->claim, sizeof(s->claim));
     s->release = false;
     toolctx_state_reset(&s->tool);
     s->last_write_ms = s->last_renew_ms = clock_now_ms();
 }
 
 /* Claim and run the job assigned to 's'; called without r->mu. */
-static void serve(struct slot *s, bool claimed, const char *id, struct task_row *row)
+static void serve(struct slot *s, bool claimed, const char *id, int cap, struct task_row *row)
 {
     struct runner *r = s->r;
-    int rc = claim(s, claimed, id, row);
+    int rc = claim(s, claimed, id, cap, row);
     pthread_mutex_lock(&r->mu);
     bool draining = r->draining;
     if (rc == 0 && !draining)
@@ -287,9 +287,10 @@ static void *slot_main(void *arg)
         bool claimed = s->job_claimed;
         char id[TASKID_LEN + 1];
         memcpy(id, s->job_id, sizeof(id));
+        int cap = s->job_cap;
         pthread_mutex_unlock(&r->mu);
 
-        serve(s, claimed, id, &row);
+        serve(s, claimed, id, cap, &row);
         task_row_fini(&row);
 
         pthread_mutex_lock(&r->mu);
@@ -313,6 +314,7 @@ static void assign(struct runner *r, const char *id, struct task_row *row)
             continue;
         s->state = SLOT_ASSIGNED;
         s->job_claimed = row != NULL;
+        s->job_cap = fairclaim_cap(&r->fair, r->idle, r->cfg.slots);
         if (row)
             s->job_row = *row;
         else
@@ -325,14 +327,14 @@ static void assign(struct runner *r, const char *id, struct task_row *row)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Stop the tool of the slot running 'task_id' (any attempt when attempt < 0). */
-static void stop_task(struct runner *r, const char *task_id, int attempt)
+/* Stop the tool of the slot running 'task_id' (under any claim when claim is NULL). */
+static void stop_task(struct runner *r, const char *task_id, const char *claim)
 {
     pthread_mutex_lock(&r->mu);
     for (int i = 0; i < r->cfg.slots; i++) {
         struct slot *s = &r->slots[i];
         if (s->state == SLOT_BUSY && strcmp(s->task_id, task_id) == 0 &&
-            (attempt < 0 || s->attempt == attempt))
+            (!claim || strcmp(s->claim, claim) == 0))
             toolctx_state_stop(&s->tool);
     }
     pthread_mutex_unlock(&r->mu);
@@ -360,8 +362,8 @@ static void on_event(void *arg, const char *kind, const char *task_id)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Collect (and clear) the slots a cancel event named into ids/attempts; how many. */
-static int collect_verifications(struct runner *r, char (*ids)[TASKID_LEN + 1], int *attempts)
+/* Collect (and clear) the runs a cancel event named into 'runs'; how many. */
+static int collect_verifications(struct runner *r, struct run_ref *runs)
 {
     int n = 0;
     pthread_mutex_lock(&r->mu);
@@ -370,40 +372,19 @@ static int collect_verifications(struct runner *r, char (*ids)[TASKID_LEN + 1], 
         if (s->state != SLOT_BUSY || !s->verify)
             continue;
         s->verify = false;
-        memcpy(ids[n], s->task_id, TASKID_LEN + 1);
-        attempts[n++] = s->attempt;
+        memcpy(runs[n].id, s->task_id, sizeof(runs[n].id));
+        memcpy(runs[n].claim, s->claim, sizeof(runs[n].claim));
+        n++;
     }
     pthread_mutex_unlock(&r->mu);
     return n;
-}
-
-/* Read task 'id' and stop its tool only when this run no longer owns it (cancelled, another
- * attempt or worker, gone).  A failed read stops nothing: the next heartbeat decides. */
-static void verify_cancel(struct runner *r, const char *id, int attempt)
-{
-    struct task_row row;
-    struct err e = {0};
-    int rc = store_task_get(r->hb_store, id, NULL, &row, &e);
-    if (rc < 0 && rc != -STORE_ENOTFOUND) {
-        LOG_DEBUG("cancel event not checked now", "task_id", id, "error", e.msg);
-        return;
-    }
-    bool ours = rc == 0 && row.status == TASK_RUNNING && row.attempt == attempt && row.worker_id &&
-                strcmp(row.worker_id, r->cfg.worker_id) == 0;
-    if (rc == 0)
-        task_row_fini(&row);
-    metrics_add(ours ? &m_cancel_keep : &m_cancel_stop, 1);
-    if (ours)
-        LOG_INFO("cancel event ignored: the task still runs here", "task_id", id);
-    else
-        stop_task(r, id, attempt);
 }
 
 /* ---- heartbeats ---- */
 
 struct beat {
     char id[TASKID_LEN + 1]; /* task */
-    int attempt;             /* its attempt */
+    char claim[TASKID_LEN + 1]; /* its claim token */
     struct toolctx_beat b;   /* liveness and the progress snapshot */
 };
 
@@ -422,7 +403,7 @@ static int collect_beats(struct runner *r, struct beat *beats, int64_t now)
             (!b->b.with_progress && !b->b.logs && now - s->last_renew_ms < r->cfg.lease_ms / 3))
             continue;
         memcpy(b->id, s->task_id, sizeof(b->id));
-        b->attempt = s->attempt;
+        memcpy(b->claim, s->claim, sizeof(b->claim));
         s->last_renew_ms = now;
         if (b->b.with_progress || b->b.logs)
             s->last_write_ms = now;
@@ -438,13 +419,13 @@ static void send_beat(struct runner *r, const struct beat *beat)
     const struct toolctx_beat *b = &beat->b;
     struct err e = {0};
     int rc =
-        store_task_heartbeat(r->hb_store, beat->id, r->cfg.worker_id, beat->attempt,
+        store_task_heartbeat(r->hb_store, beat->id, r->cfg.worker_id, beat->claim,
                              r->cfg.lease_ms, b->with_progress && b->message[0] ? b->message : NULL,
                              b->with_progress ? b->progress : -1, b->total, b->logs, &e);
     if (rc == 0 && (b->with_progress || b->logs))
         notify_publish(r->hb_pub, NOTIFY_CHANGED, beat->id);
     if (rc == -STORE_ELOST)
-        stop_task(r, beat->id, beat->attempt);
+        stop_task(r, beat->id, beat->claim);
     else if (rc < 0)
         LOG_WARN("heartbeat failed", "task_id", beat->id, "error", e.msg);
 }
@@ -456,14 +437,14 @@ static void *heartbeat_main(void *arg)
     struct beat *beats = calloc((size_t)r->cfg.slots, sizeof(*beats));
     if (!beats)
         return NULL;
-    char(*ids)[TASKID_LEN + 1] = calloc((size_t)r->cfg.slots, sizeof(*ids));
-    int *attempts = calloc((size_t)r->cfg.slots, sizeof(*attempts));
+    struct run_ref *runs = calloc((size_t)r->cfg.slots, sizeof(*runs));
     pthread_mutex_lock(&r->mu);
-    while (!r->quit && ids && attempts) {
+    while (!r->quit && runs) {
         pthread_mutex_unlock(&r->mu);
-        int n = collect_verifications(r, ids, attempts);
+        int n = collect_verifications(r, runs);
         for (int i = 0; i < n; i++)
-            verify_cancel(r, ids[i], attempts[i]);
+            if (cancelhint_check(r->hb_store, r->cfg.worker_id, &runs[i]) == CANCELHINT_STOP)
+                stop_task(r, runs[i].id, runs[i].claim);
         n = collect_beats(r, beats, clock_now_ms());
         for (int i = 0; i < n; i++) {
             send_beat(r, &beats[i]);
@@ -475,35 +456,34 @@ static void *heartbeat_main(void *arg)
             pthread_cond_timedwait(&r->hb_cv, &r->mu, &until);
     }
     pthread_mutex_unlock(&r->mu);
-    free(ids);
-    free(attempts);
+    free(runs);
     free(beats);
     return NULL;
 }
 
 /* ---- receive loop ---- */
 
-/* Wait up to RECEIVE_WAIT_MS for a free slot; true when one is free. */
-static bool slot_is_free(struct runner *r)
+/* Wait up to RECEIVE_WAIT_MS for a free slot; the number free (0: none yet). */
+static int slots_free(struct runner *r)
 {
     pthread_mutex_lock(&r->mu);
-    if (r->idle == 0) {
+    int idle = r->idle;
+    if (idle == 0) {
         struct timespec until = clock_deadline_in(RECEIVE_WAIT_MS);
         pthread_cond_timedwait(&r->free_cv, &r->mu, &until);
-        pthread_mutex_unlock(&r->mu);
-        return false;
     }
     pthread_mutex_unlock(&r->mu);
-    return true;
+    return idle;
 }
 
 /*
- * Give a free slot work: from the fabric, but from PostgreSQL every
- * idle-poll-ms whatever the fabric is doing (a busy fabric must not starve a
- * requeued task that no one will push).  *next_idle_poll is when PostgreSQL
- * is asked next.
+ * Give one of the 'idle' free slots work: from the fabric, but from
+ * PostgreSQL every idle-poll-ms whatever the fabric is doing (a busy fabric
+ * must not starve a requeued task that no one will push), with the running
+ * cap of that slot (fairclaim.h).  *next_idle_poll is when PostgreSQL is
+ * asked next.
  */
-static void take_work(struct runner *r, int64_t *next_idle_poll)
+static void take_work(struct runner *r, int idle, int64_t *next_idle_poll)
 {
     if (clock_now_ms() < *next_idle_poll) {
         char id[TASKID_LEN + 1];
@@ -513,7 +493,8 @@ static void take_work(struct runner *r, int64_t *next_idle_poll)
     }
     *next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
     struct task_row row;
-    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, &row, NULL) == 0) {
+    int cap = fairclaim_cap(&r->fair, idle, r->cfg.slots);
+    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, cap, &row, NULL) == 0) {
         assign(r, NULL, &row);
         *next_idle_poll = 0; /* there may be more */
     }
@@ -563,8 +544,9 @@ void runner_run(struct runner *r)
             sweeper_pass(r->store, r->loop_pub, r->cfg.lease_ms);
             next_sweep = now + r->cfg.sweep_ms;
         }
-        if (slot_is_free(r))
-            take_work(r, &next_idle_poll);
+        int idle = slots_free(r);
+        if (idle > 0)
+            take_work(r, idle, &next_idle_poll);
     }
     fabric_close(r->fabric);
     LOG_INFO("stopping: no longer receiving; waiting for running tasks");
@@ -629,12 +611,16 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     }
     r->cfg = *cfg;
     r->catalog = catalog;
+    r->fair.max_running = cfg->owner_max_running;
+    r->fair.reserved = cfg->reserved_slots;
+    r->fair.quiet_ms = cfg->idle_poll_ms;
     pthread_mutex_init(&r->mu, NULL);
     clock_cond_init(&r->free_cv);
     clock_cond_init(&r->hb_cv);
     for (size_t i = 0; i < sizeof(all_metrics) / sizeof(all_metrics[0]); i++)
         metrics_register(all_metrics[i]);
     sweeper_metrics_register();
+    cancelhint_metrics_register();
     metrics_set(&m_slots, cfg->slots);
     struct fabric_curve curve = {cfg->fabric_server_key, cfg->fabric_secret_key};
     if (!(r->fabric = fabric_new(cfg->fabric_connect, cfg->fabric_server_key ? &curve : NULL, err)))

@@ -38,6 +38,8 @@ struct runner_cfg {
     int64_t sweep_ms;           /* how often this worker runs the sweeper */
     int64_t grace_ms;           /* on shutdown, how long running tasks may finish */
     int64_t resolve_ms;         /* how often dns:// entries are resolved again */
+    int owner_max_running;      /* running tasks per owner, cluster-wide; 0 = no cap */
+    int reserved_slots;         /* free slots kept for owners with nothing running */
 };
 
 enum runner_error {

@@ -373,7 +373,7 @@ static void park(struct tool_ctx *ctx, json_t *requests, const json_t *done, con
     json_decref(outstanding);
     struct err e = {0};
     int rc = text ? store_task_request_input(ctx->store, ctx->row->id, ctx->worker_id,
-                                             ctx->row->attempt, text, message, &e)
+                                             ctx->row->claim, text, message, &e)
                   : err_set(&e, -STORE_EINTERNAL, "out of memory");
     free(text);
     pthread_mutex_lock(&ctx->state->mu);

@@ -9,6 +9,8 @@
 # unanswered; and every row that exists completes, including rows committed for creates whose
 # answer was cut (no half task).  haproxy retries refused connections on the other frontend.
 # SPDX-License-Identifier: Apache-2.0
+# A load from one principal, not a test of its limits (test_limits.sh): no create rate limit.
+export TASKWIRE_RATE_CREATE_PER_S=0
 . "$(dirname "$0")/lib.sh"
 fault_up 2 2
 PRINCIPAL=fault-b-$$

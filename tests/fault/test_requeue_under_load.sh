@@ -6,6 +6,8 @@
 # must not depend on the fabric being quiet (the frontends' redispatcher, every
 # TASKWIRE_REDISPATCH_MS, is only a backstop and would be too slow for this limit).
 # SPDX-License-Identifier: Apache-2.0
+# A load from one principal, not a test of its limits (test_limits.sh): no create rate limit.
+export TASKWIRE_RATE_CREATE_PER_S=0
 . "$(dirname "$0")/lib.sh"
 fault_up 1 2
 TOK=$(token fault-h)

@@ -12,7 +12,6 @@ set -uo pipefail
 
 TW=${TASKWIRE_BIN:?TASKWIRE_BIN must name the taskwire binary}
 PORT=${1:-${TEST_PG_PORT:-21050}}
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PASSED=0
 FAILED=0
 
@@ -21,42 +20,10 @@ fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 die() { echo "test_migrate: $*" >&2; exit 1; }
 
 [[ -x "$TW" ]] || die "TASKWIRE_BIN=$TW is not executable"
-[[ -x "$PG_BIN/initdb" ]] || die "no PostgreSQL binaries in $PG_BIN"
-if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1024 || PORT > 65535)); then
-    die "bad port '$PORT'"
-fi
+# shellcheck source=tests/integration/pgtemp.sh
+. "$(dirname "$0")/pgtemp.sh"
+pgtemp_start "$PORT" migrate
 
-# ---- a private cluster ----
-# As root, PostgreSQL refuses to run: the server runs as nobody, in a folder
-# nobody can reach (the mktemp folder is made 0755 for that).
-ROOT=$(mktemp -d /tmp/taskwire-migrate-test.XXXXXX) || die "mktemp failed"
-chmod 755 "$ROOT"
-DATA="$ROOT/pg/data"
-mkdir "$ROOT/pg"
-AS_PG=()
-if [[ $(id -u) -eq 0 ]]; then
-    chown nobody "$ROOT/pg"
-    AS_PG=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-fi
-
-cleanup() {
-    if [[ -f "$DATA/postmaster.pid" ]]; then
-        "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DATA" stop -m immediate -w -t 30 >/dev/null 2>&1
-    fi
-    rm -rf "$ROOT"
-}
-trap cleanup EXIT
-
-"${AS_PG[@]}" "$PG_BIN/initdb" -D "$DATA" -A trust -U taskwire -E UTF8 --locale=C \
-    >"$ROOT/pg/initdb.log" 2>&1 || { cat "$ROOT/pg/initdb.log" >&2; die "initdb failed"; }
-# pg_ctl -w waits for readiness with its own deadline (-t)
-"${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DATA" -l "$ROOT/pg/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$ROOT/pg -c fsync=off" \
-    start >/dev/null 2>&1 || { cat "$ROOT/pg/server.log" >&2; die "PostgreSQL did not start on port $PORT"; }
-
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=taskwire PGCONNECT_TIMEOUT=10
-unset PGDATABASE PGPASSWORD PGSERVICE
-dsn() { echo "host=127.0.0.1 port=$PORT user=taskwire dbname=$1"; }
 psql_q() { "$PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 # run_migrate DB: runs migrate with a deadline; sets OUT, ERR, RC
 run_migrate() {

@@ -26,6 +26,7 @@
 #include "fakepq.h"
 
 #define ID    "0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
+#define CLAIM "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d" /* a claim token */
 #define OTHER "ffffffff-0000-4000-8000-000000000001"
 
 /* ---- fixture ---- */
@@ -81,6 +82,7 @@ static struct task_row full_row(void)
     };
 
     snprintf(t.id, sizeof(t.id), "%s", ID);
+    snprintf(t.claim, sizeof(t.claim), "%s", CLAIM);
     snprintf(t.created_at, sizeof(t.created_at), "2026-11-22T00:47:48.123Z");
     snprintf(t.updated_at, sizeof(t.updated_at), "2026-11-22T00:48:00.000Z");
     return t;
@@ -126,6 +128,7 @@ static void assert_rows_equal(const struct task_row *a, const struct task_row *b
     assert_str_or_null(a->input_requests, b->input_requests);
     assert_str_or_null(a->input_responses, b->input_responses);
     assert_int_equal(a->attempt, b->attempt);
+    assert_string_equal(a->claim, b->claim);
     assert_int_equal(a->max_attempts, b->max_attempts);
     assert_str_or_null(a->worker_id, b->worker_id);
     assert_str_or_null(a->trace, b->trace);
@@ -188,29 +191,29 @@ static int call_claim(struct store *st, struct err *e)
 {
     struct task_row row;
 
-    return fini_if_ok(store_task_claim(st, ID, "w-1", 30000, &row, e), &row);
+    return fini_if_ok(store_task_claim(st, ID, "w-1", 30000, 0, &row, e), &row);
 }
 
 static int call_claim_next(struct store *st, struct err *e)
 {
     struct task_row row;
 
-    return fini_if_ok(store_task_claim_next(st, "w-1", 30000, &row, e), &row);
+    return fini_if_ok(store_task_claim_next(st, "w-1", 30000, 0, &row, e), &row);
 }
 
 static int call_heartbeat(struct store *st, struct err *e)
 {
-    return store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, NULL, e);
+    return store_task_heartbeat(st, ID, "w-1", CLAIM, 30000, NULL, -1, 0, NULL, e);
 }
 
 static int call_finish(struct store *st, struct err *e)
 {
-    return store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0, NULL, e);
+    return store_task_finish(st, ID, "w-1", CLAIM, TASK_COMPLETED, "{}", NULL, -1, 0, NULL, e);
 }
 
 static int call_request_input(struct store *st, struct err *e)
 {
-    return store_task_request_input(st, ID, "w-1", 1, "{\"q\":{}}", NULL, e);
+    return store_task_request_input(st, ID, "w-1", CLAIM, "{\"q\":{}}", NULL, e);
 }
 
 static int call_answer(struct store *st, struct err *e)
@@ -225,7 +228,7 @@ static int call_retry(struct store *st, struct err *e)
 {
     bool failed;
 
-    return store_task_retry(st, ID, "w-1", 1, "flaky", &failed, e);
+    return store_task_retry(st, ID, "w-1", CLAIM, "flaky", &failed, e);
 }
 
 static int call_redispatch(struct store *st, struct err *e)
@@ -257,7 +260,7 @@ static int call_recent_ids(struct store *st, struct err *e)
 
 static int call_release(struct store *st, struct err *e)
 {
-    return store_task_release(st, ID, "w-1", 1, e);
+    return store_task_release(st, ID, "w-1", CLAIM, e);
 }
 
 static int call_sweep(struct store *st, struct err *e)
@@ -518,15 +521,15 @@ static void test_store_retry_of_a_task_no_longer_owned_is_lost(void **state)
     bool failed = true;
 
     fakepq_reply_rows(STORE_STMT_RETRY, store_row_result(STORE_ROW_DISPATCH, NULL, 0));
-    assert_int_equal(store_task_retry(st, ID, "w-1", 1, "flaky", &failed, &e), -STORE_ELOST);
+    assert_int_equal(store_task_retry(st, ID, "w-1", CLAIM, "flaky", &failed, &e), -STORE_ELOST);
     assert_false(failed);
     fakepq_reply_value(STORE_STMT_RETRY, "queued");
-    assert_int_equal(store_task_retry(st, ID, "w-1", 1, "flaky", &failed, &e), 0);
+    assert_int_equal(store_task_retry(st, ID, "w-1", CLAIM, "flaky", &failed, &e), 0);
     assert_false(failed);
     fakepq_reply_value(STORE_STMT_RETRY, "failed");
-    assert_int_equal(store_task_retry(st, ID, "w-1", 3, "flaky", &failed, &e), 0);
+    assert_int_equal(store_task_retry(st, ID, "w-1", CLAIM, "flaky", &failed, &e), 0);
     assert_true(failed);
-    assert_string_equal(fakepq_param(STORE_STMT_RETRY, 2), "3");
+    assert_string_equal(fakepq_param(STORE_STMT_RETRY, 2), CLAIM);
     assert_string_equal(fakepq_param(STORE_STMT_RETRY, 3), "flaky");
 }
 
@@ -675,7 +678,7 @@ static void test_store_get_of_a_malformed_id_asks_nothing(void **state)
 
     assert_int_equal(store_task_get(st, "not-a-uuid", NULL, &got, &e), -STORE_ENOTFOUND);
     assert_int_equal(store_task_cancel(st, ID "x", "alice", &b, &e), -STORE_ENOTFOUND);
-    assert_int_equal(store_task_claim(st, "", "w-1", 1000, &got, &e), -STORE_ENOTFOUND);
+    assert_int_equal(store_task_claim(st, "", "w-1", 1000, 0, &got, &e), -STORE_ENOTFOUND);
     assert_int_equal(store_task_answer(st, "{}", "alice", "{}", &b, &attempt, &e),
                      -STORE_ENOTFOUND);
     assert_int_equal(attempt, 0);
@@ -763,9 +766,9 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
 
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
     assert_int_equal(
-        store_task_finish(st, ID, "w-1", 2, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, NULL, &e),
+        store_task_finish(st, ID, "w-1", CLAIM, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4, NULL, &e),
         0);
-    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 2), "2");
+    assert_string_equal(fakepq_param(STORE_STMT_FINISH, 2), CLAIM);
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "completed");
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 4), "{\"r\":1}");
     assert_null(fakepq_param(STORE_STMT_FINISH, 5));
@@ -775,7 +778,7 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
 
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
     assert_int_equal(
-        store_task_finish(st, ID, "w-1", 2, TASK_FAILED, "{\"code\":1}", NULL, -1, 0, NULL, &e), 0);
+        store_task_finish(st, ID, "w-1", CLAIM, TASK_FAILED, "{\"code\":1}", NULL, -1, 0, NULL, &e), 0);
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 3), "failed");
     assert_null(fakepq_param(STORE_STMT_FINISH, 4));
     assert_string_equal(fakepq_param(STORE_STMT_FINISH, 5), "{\"code\":1}");
@@ -783,7 +786,7 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
     assert_null(fakepq_param(STORE_STMT_FINISH, 8));
 
     /* Only outcomes can be finished; nothing is sent otherwise. */
-    assert_int_equal(store_task_finish(st, ID, "w-1", 2, TASK_RUNNING, "{}", NULL, -1, 0, NULL, &e),
+    assert_int_equal(store_task_finish(st, ID, "w-1", CLAIM, TASK_RUNNING, "{}", NULL, -1, 0, NULL, &e),
                      -STORE_EINVALID);
     assert_int_equal(fakepq_execs(STORE_STMT_FINISH), 2);
 }
@@ -794,13 +797,13 @@ static void test_store_heartbeat_sends_progress_only_when_known(void **state)
     struct err e = {0};
 
     fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
-    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, "step 2", 2, 0, NULL, &e), 0);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", CLAIM, 30000, "step 2", 2, 0, NULL, &e), 0);
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 3), "30000");
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 4), "step 2");
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 5), "2");
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6)); /* total 0: unknown */
     fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
-    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 10, NULL, &e), 0);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", CLAIM, 30000, NULL, -1, 10, NULL, &e), 0);
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 4));
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 5));
     assert_null(fakepq_param(STORE_STMT_HEARTBEAT, 6));
@@ -907,11 +910,11 @@ static void test_store_log_messages_ride_on_beats_and_outcomes(void **state)
     struct err e = {0};
 
     fakepq_reply_affected(STORE_STMT_HEARTBEAT, 1);
-    assert_int_equal(store_task_heartbeat(st, ID, "w-1", 1, 30000, NULL, -1, 0, "[{}]", &e), 0);
+    assert_int_equal(store_task_heartbeat(st, ID, "w-1", CLAIM, 30000, NULL, -1, 0, "[{}]", &e), 0);
     assert_int_equal(fakepq_nparams(STORE_STMT_HEARTBEAT), 8);
     assert_string_equal(fakepq_param(STORE_STMT_HEARTBEAT, 7), "[{}]");
     fakepq_reply_affected(STORE_STMT_FINISH, 1);
-    assert_int_equal(store_task_finish(st, ID, "w-1", 1, TASK_COMPLETED, "{}", NULL, -1, 0,
+    assert_int_equal(store_task_finish(st, ID, "w-1", CLAIM, TASK_COMPLETED, "{}", NULL, -1, 0,
                                        "[{\"level\":\"info\"}]", &e),
                      0);
     assert_int_equal(fakepq_nparams(STORE_STMT_FINISH), 10);
@@ -1088,7 +1091,7 @@ static void test_store_new_uses_the_default_ops_a_test_sets(void **state)
     store_seam_set_default_ops(NULL);
     assert_non_null(st);
     fakepq_reply_affected(STORE_STMT_RELEASE, 1);
-    assert_int_equal(store_task_release(st, ID, "w-1", 1, &e), 0);
+    assert_int_equal(store_task_release(st, ID, "w-1", CLAIM, &e), 0);
     assert_int_equal(fakepq_execs(STORE_STMT_RELEASE), 1);
     store_free(st);
     store_free(NULL);

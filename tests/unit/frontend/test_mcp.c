@@ -500,15 +500,27 @@ static PGresult *serve_get(void *arg, const char *stmt, int n, const char *const
     return store_row_result(STORE_ROW_TASK, t, visible ? 1 : 0);
 }
 
+/* How many of 'owner's tasks in the table are live (queued, running, input_required). */
+static int live_of(const struct fixture *f, const char *owner)
+{
+    int n = 0;
+    for (int i = 0; i < f->ntasks; i++)
+        n += strcmp(f->task[i].owner, owner) == 0 && !taskstate_terminal(f->task[i].status);
+    return n;
+}
+
 /* tw_create: INSERT ($1 id, $2 owner, $3 tool, $4 args, $5 trace, $6 ttl, $7 poll,
- * $8 max attempts, $9 client caps, $10 input responses) RETURNING the row. */
+ * $8 max attempts, $9 client caps, $10 input responses) RETURNING the row, unless the
+ * owner has $11 (NULL: no cap) live tasks already. */
 static PGresult *serve_create(void *arg, const char *stmt, int n, const char *const *p)
 {
     struct fixture *f = arg;
     struct task_row *t;
 
     (void)stmt;
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 11);
+    if (p[10] && live_of(f, p[1]) >= atoi(p[10]))
+        return store_row_result(STORE_ROW_TASK, NULL, 0);
     assert_null(table_find(f, p[0]));
     t = table_put(f, p[0], p[1], TASK_QUEUED);
     set_text(&t->tool, p[2]);

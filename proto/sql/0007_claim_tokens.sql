@@ -1,0 +1,11 @@
+-- 0007: a token per claim.
+--
+-- A run was identified by (worker_id, attempt); parking a task for input gives
+-- the attempt back, so a stale write of a parked run (its heartbeat, say) could
+-- match a fresh run of the same task on the same worker.  Every claim now draws
+-- a new random token (gen_random_uuid(), built into PostgreSQL 13+), every
+-- worker write must present it, and every write that ends or gives back the
+-- claim clears it.  A nullable column without a default: no table rewrite.
+-- Workers of the previous version keep matching (worker_id, attempt) and never
+-- read the token, so tasks they run during a rolling upgrade finish as before.
+ALTER TABLE tasks ADD COLUMN IF NOT EXISTS claim uuid;

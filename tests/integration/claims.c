@@ -1,0 +1,122 @@
+/*
+ * claims.c - claim tokens against real PostgreSQL (run by test_claims.sh).
+ *
+ *   claims DSN      (a migrated, otherwise idle database: no worker may claim)
+ *
+ * The case a (worker, attempt) identity could not tell apart: a run parks for
+ * input (which gives its attempt back), the answer queues the task again, and
+ * the same worker claims it again under the same attempt number.  Every
+ * write of the parked run (heartbeat, progress, input, finish, retry,
+ * release) must now find nothing and change nothing, while the fresh run's
+ * writes succeed.  Prints one line per check and "N passed, M failed"; exits
+ * 1 on any failure, 2 on usage or setup errors.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+#include "taskid.h"
+
+#define WORKER "w-claims"
+#define OWNER  "claims-owner"
+
+static int passed, failed;
+
+static void check(bool ok, const char *what)
+{
+    printf("%s - %s\n", ok ? "ok  " : "FAIL", what);
+    if (ok)
+        passed++;
+    else
+        failed++;
+}
+
+/* Read task 'id' into *row (any owner); false when it cannot be read. */
+static bool get(struct store *st, const char *id, struct task_row *row)
+{
+    struct err e = {0};
+    return store_task_get(st, id, NULL, row, &e) == 0;
+}
+
+/* Create a task and claim it twice around an input round; fills both claims. */
+static bool setup(struct store *st, char *id, struct task_row *first, struct task_row *second)
+{
+    struct err e = {0};
+    struct task_row row;
+    struct task_new t = {.owner = OWNER, .tool = "confirm", .args = "{}", .ttl_ms = 600000,
+                         .poll_interval_ms = 1000, .max_attempts = 3};
+    bool resumed = false;
+    int attempt = 0;
+    if (taskid_new(id) < 0 || (t.id = id, store_task_create(st, &t, &row, &e)) < 0)
+        return fprintf(stderr, "claims: create: %s\n", e.msg), false;
+    task_row_fini(&row);
+    if (store_task_claim(st, id, WORKER, 60000, 0, first, &e) < 0 ||
+        store_task_request_input(st, id, WORKER, first->claim, "{\"ok\":{}}", NULL, &e) < 0 ||
+        store_task_answer(st, id, OWNER, "{\"ok\":true}", &resumed, &attempt, &e) < 0 || !resumed ||
+        store_task_claim(st, id, WORKER, 60000, 0, second, &e) < 0)
+        return fprintf(stderr, "claims: claim, park, answer, claim: %s\n", e.msg), false;
+    return true;
+}
+
+/* Every write of the parked run 'stale' is lost and the row stays as 'before'. */
+static void stale_writes_lost(struct store *st, const char *id, const char *stale)
+{
+    struct err e = {0};
+    bool f = false;
+    struct task_row before, after;
+    if (!get(st, id, &before))
+        return check(false, "read the task before the stale writes");
+    check(store_task_heartbeat(st, id, WORKER, stale, 60000, "stale", 5, 10, "[{}]", &e) ==
+              -STORE_ELOST, "a heartbeat with progress of the parked run is lost");
+    check(store_task_request_input(st, id, WORKER, stale, "{\"x\":{}}", NULL, &e) == -STORE_ELOST,
+          "an input request of the parked run is lost");
+    check(store_task_finish(st, id, WORKER, stale, TASK_COMPLETED, "{\"content\":[]}", NULL, -1, 0,
+                            NULL, &e) == -STORE_ELOST, "a finish of the parked run is lost");
+    check(store_task_retry(st, id, WORKER, stale, "stale", &f, &e) == -STORE_ELOST,
+          "a retry of the parked run is lost");
+    check(store_task_release(st, id, WORKER, stale, &e) == -STORE_ELOST,
+          "a release of the parked run is lost");
+    check(store_task_finish(st, id, WORKER, "not-a-uuid", TASK_COMPLETED, "{}", NULL, -1, 0, NULL,
+                            &e) == -STORE_ELOST, "a malformed token is lost, not an error");
+    if (!get(st, id, &after))
+        return check(false, "read the task after the stale writes");
+    check(after.status == TASK_RUNNING && !after.result && !after.has_progress &&
+              !after.status_message == !before.status_message &&
+              strcmp(after.claim, before.claim) == 0 && strcmp(after.updated_at, before.updated_at) == 0,
+          "the row is unchanged: running, no result, no progress, same claim and updated_at");
+    task_row_fini(&before);
+    task_row_fini(&after);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return fprintf(stderr, "usage: claims DSN\n"), 2;
+    struct store *st = store_new(argv[1], "taskwire-claims-test");
+    char id[TASKID_LEN + 1];
+    struct task_row first, second, row;
+    if (!st || !setup(st, id, &first, &second))
+        return 2;
+    check(first.attempt == second.attempt, "the second claim has the first one's attempt number");
+    check(first.claim[0] && second.claim[0] && strcmp(first.claim, second.claim) != 0,
+          "each claim has its own token");
+    stale_writes_lost(st, id, first.claim);
+    struct err e = {0};
+    check(store_task_heartbeat(st, id, WORKER, second.claim, 60000, "fresh", 1, 2, NULL, &e) == 0,
+          "the fresh run's heartbeat is written");
+    check(store_task_finish(st, id, WORKER, second.claim, TASK_COMPLETED, "{\"content\":[]}", NULL,
+                            2, 2, NULL, &e) == 0, "the fresh run's finish is written");
+    check(get(st, id, &row) && row.status == TASK_COMPLETED && row.claim[0] == '\0',
+          "completed, and the claim is cleared");
+    check(store_task_finish(st, id, WORKER, second.claim, TASK_FAILED, "{\"code\":1}", NULL, -1, 0,
+                            NULL, &e) == -STORE_ELOST, "a second finish of the fresh run is lost");
+    task_row_fini(&row);
+    task_row_fini(&first);
+    task_row_fini(&second);
+    store_free(st);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
