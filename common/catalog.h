@@ -37,6 +37,8 @@ struct tool_desc {
     const char *requires;    /* client capability it cannot work without ("sampling"), or NULL */
     json_t *exec;            /* external-process spec from a tools manifest (argv, timeout,
                                 env, limits), or NULL for a built-in C tool; owned */
+    char *scopes;            /* OAuth scopes a caller needs to list and call it, on top of
+                                the scope for every tool (space-separated), or NULL; owned */
 };
 
 enum catalog_error {
@@ -44,6 +46,9 @@ enum catalog_error {
                              many tools */
     CATALOG_ENOMEM,       /* allocation failed */
 };
+
+#define CATALOG_MAX_SCOPES     8  /* scopes one tool may need */
+#define CATALOG_MAX_SCOPE_LEN  64 /* bytes of one scope */
 
 struct catalog;
 
@@ -56,6 +61,15 @@ void catalog_free(struct catalog *c);
  * an inputSchema that schema_compile() refuses. */
 MUST_CHECK int catalog_add(struct catalog *c, json_t *definition, enum tool_policy policy,
                            json_t *exec, struct err *err);
+/* Make tool 'name' need 'scopes' (space-separated, 1..CATALOG_MAX_SCOPES of at most
+ * CATALOG_MAX_SCOPE_LEN bytes; NULL or "": none).  0 or -CATALOG_E*; start-up only. */
+MUST_CHECK int catalog_set_scopes(struct catalog *c, const char *name, const char *scopes,
+                                  struct err *err);
+/* True when 'scopes' is 1..CATALOG_MAX_SCOPES space-separated RFC 6749 scope tokens of at
+ * most CATALOG_MAX_SCOPE_LEN bytes, one space between them. */
+bool catalog_scopes_valid(const char *scopes);
+/* True when some tool needs scopes of its own (tools/list then differs by caller). */
+bool catalog_has_tool_scopes(const struct catalog *c);
 /* The tool called 'name', or NULL. */
 const struct tool_desc *catalog_find(const struct catalog *c, const char *name);
 /* The tools/list "tools" array, sorted by name; a new reference. */
