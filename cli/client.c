@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "authhint.h"
 #include "clock.h"
 #include "mcpdefs.h"
 
@@ -325,10 +326,10 @@ static int client_outcome(struct client *c, long status, json_t **result, struct
     c->response = NULL;
     if (!msg && !c->sse && c->body.len > 0)
         msg = json_loadb(c->body.data, c->body.len, 0, NULL);
-    if (status == 401 || (status == 403 && c->www_authenticate[0])) {
-        rc =
-            err_set(err, -CLIENT_ETRANSPORT, "%s: %s", status == 401 ? "unauthorized" : "forbidden",
-                    c->www_authenticate[0] ? c->www_authenticate : "(no WWW-Authenticate)");
+    if (status == 401 || ((status == 403 || status == 400) && c->www_authenticate[0])) {
+        char hint[sizeof(err->msg)];
+        authhint_message(status, c->www_authenticate, c->token, hint, sizeof(hint));
+        rc = err_set(err, -CLIENT_ETRANSPORT, "%s", hint);
     } else if (json_is_object(json_object_get(msg, "error"))) {
         rc = error_from_rpc(json_object_get(msg, "error"), status, err);
     } else if (status < 200 || status > 299 || !msg) {

@@ -63,7 +63,7 @@ struct client {
     json_t *response;           /* the JSON-RPC response found on the stream */
     int write_error;            /* -CLIENT_E* raised inside the write callback */
     char content_type[128];     /* reply Content-Type */
-    char www_authenticate[200]; /* reply WWW-Authenticate */
+    char www_authenticate[1024]; /* reply WWW-Authenticate (CHALLENGE_MAX) */
 };
 
 /* Set up 'c' (caller-allocated) and libcurl; 0 or -CLIENT_ENOMEM.  Pair with client_fini. */

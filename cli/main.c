@@ -403,9 +403,9 @@ static int cmd_token(int argc, char **argv)
          0, false},
         {"token-ttl-s", CFG_INT, "3600", "lifetime in seconds; alias --ttl-s", &ttl_s, 1,
          366 * 24 * 3600, false},
-        {"token-scope", CFG_STR, "mcp:tools",
-         "space-separated \"scope\" claim (\"\" for none); "
-         "alias --scope",
+        {"token-scope", CFG_STR, "mcp:tools mcp:tasks",
+         "space-separated \"scope\" claim (\"\" for none; add mcp:operator to read and cancel "
+         "any principal's tasks); alias --scope",
          &scope, 0, 0, false},
     };
     static const struct alias aliases[] = {{"key", "--signing-key-file"},
