@@ -140,7 +140,7 @@ void scopes_decide(const struct catalog *c, const char *method, const json_t *pa
         need(d, SCOPE_TASKS);
         d->allowed = has(p, SCOPE_TASKS) || (n == NEED_TASKS_OR_ANY && has(p, SCOPE_OPERATOR));
     }
-    if (n == NEED_TOOLS && touches_tasks(method, params)) {
+    if (n == NEED_TOOLS && method && touches_tasks(method, params)) {
         need(d, SCOPE_TASKS);
         d->allowed = d->allowed && has(p, SCOPE_TASKS);
     }
