@@ -119,6 +119,19 @@ check "alice calling wordcount: 403 naming mcp:tools and tools:count" \
 call_task "$PROXY" "$COUNTER" wordcount '{"text":"one two three"}'
 check "the tools:count token calls wordcount" [ "$STATUS" = 200 ]
 
+# ---- the CLI explains refusals ----
+TW="${TASKWIRE_STACK_BUILD_DIR:?}/cli/taskwire"
+OUT=$("$TW" call --url "$PROXY" --token "$ALICE" wordcount text=hi 2>&1)
+RC=$?
+check "taskwire call without tools:count fails naming the missing scope and the metadata" \
+    all_of '[ "$RC" -ne 0 ]' 'contains "$OUT" "lacks scope \"tools:count\""' \
+    'contains "$OUT" "$META_URL"'
+OUT=$(TASKWIRE_TOKEN='' "$TW" call --url "$PROXY" wordcount text=hi 2>&1)
+RC=$?
+check "taskwire call without a token says none was sent and which scopes to get" \
+    all_of '[ "$RC" -ne 0 ]' 'contains "$OUT" "no token was sent"' \
+    'contains "$OUT" "mcp:tools mcp:tasks"'
+
 # ---- the operator scope ----
 BOB=$(at bob)
 OPS=$(at ops "mcp:tools mcp:tasks mcp:operator")
