@@ -168,6 +168,39 @@ check "frontend A accepts the k2 token (unknown kid -> refetch, 20 s)" \
 check "frontend B accepts the k2 token (20 s)" wait_for 20 accepted_by "$FRONTEND_B"
 rpc "$PROXY" "$ALICE" tools/list '{}'
 check "the k1 token still works while k1 is published" [ "$STATUS" = 200 ]
+
+# ---- an outage of the authorization server: the last good keys stay in use ----
+kept_count() { # kept_count N: failed fetches frontend N logged while keeping its keys
+    grep -F '"msg":"JWKS fetch failed"' "$LOGS/frontend-$1.log" |
+        grep -cF 'keeping the last good set'
+}
+fetch_failed_on() { # fetch_failed_on N: frontend N logged a new such failure
+    local before=KEPT_$1
+    [ "$(kept_count "$1")" -gt "${!before}" ]
+}
+KEPT_1=$(kept_count 1)
+KEPT_2=$(kept_count 2)
+"$OAUTH" stop-as
+check "the provider is down" [ "$(curl -s -o /dev/null -w '%{http_code}' "$ISSUER/jwks")" = 000 ]
+FORGED="$(printf '{"alg":"ES256","typ":"at+jwt","kid":"k9"}' | base64 -w0 | tr '+/' '-_' |
+    tr -d '=').${NEW#*.}"
+for fe in 1 2; do
+    url=$FRONTEND_A
+    [ "$fe" = 2 ] && url=$FRONTEND_B
+    rpc "$url" "$FORGED" tools/list '{}' # an unknown kid: the frontend fetches again
+    check "frontend $fe: a token with an unknown kid is refused (401)" [ "$STATUS" = 401 ]
+    check "frontend $fe: its fetch fails during the outage and keeps the last good set (20 s)" \
+        wait_for 20 fetch_failed_on "$fe"
+    rpc "$url" "$NEW" tools/list '{}'
+    check "frontend $fe: the k2 token is still accepted during the outage" [ "$STATUS" = 200 ]
+done
+"$OAUTH" start-as >/dev/null
+back() { # the provider answers again and signs with k2, and frontend A accepts its token
+    local t
+    t=$(at alice) && [ "$(header_of "$t" | jq -r .kid)" = k2 ] &&
+        rpc "$FRONTEND_A" "$t" tools/list '{}' && [ "$STATUS" = 200 ]
+}
+check "the provider is back (same port and keys) and its new tokens are accepted" back
 check "no frontend restarted" \
     [ "$(grep -c '"msg":"frontend started"' "$LOGS"/frontend-*.log | cut -d: -f2 | sort -u)" = 1 ]
 finish
