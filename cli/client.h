@@ -33,6 +33,7 @@ enum client_error {
     CLIENT_ERPC,       /* the server answered with a JSON-RPC error */
     CLIENT_EINTR,      /* *interrupted became non-zero during the transfer */
     CLIENT_ENOMEM,     /* allocation failed */
+    CLIENT_EAUTH,      /* 401, or 403/400 with a Bearer challenge: the token or its scopes */
 };
 
 /* What a client is made from; every pointer is borrowed and must outlive the client. */

@@ -446,6 +446,7 @@ static int call_exit_code(int rc)
         return EXIT_TOOL_ERROR;
     case CALL_EINTR:
         return EXIT_INTERRUPTED;
+    case CALL_EAUTH: /* a transport-level refusal, like an HTTP error */
     default:
         return EXIT_TRANSPORT;
     }

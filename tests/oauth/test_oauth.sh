@@ -132,6 +132,12 @@ check "taskwire call without a token says none was sent and which scopes to get"
     all_of '[ "$RC" -ne 0 ]' 'contains "$OUT" "no token was sent"' \
     'contains "$OUT" "mcp:tools mcp:tasks"'
 
+OUT=$("$TW" call --url "$PROXY" --token "$(at toolsonly mcp:tools)" sleep seconds=1 2>&1)
+RC=$?
+check "taskwire call whose token cannot read tasks stops at the first 403 (no retries)" \
+    all_of '[ "$RC" -ne 0 ]' 'contains "$OUT" "lacks scope \"mcp:tasks\""' \
+    '! contains "$OUT" "retrying"'
+
 # ---- the operator scope ----
 BOB=$(at bob)
 OPS=$(at ops "mcp:tools mcp:tasks mcp:operator")
