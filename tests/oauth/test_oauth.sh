@@ -35,10 +35,15 @@ failures() {
     done
     echo "$n"
 }
-# header_of TOKEN: the decoded JOSE header of a JWT.
-header_of() {
-    local h=${1%%.*}
-    h=$(tr '_-' '/+' <<<"$h")
+# header_of TOKEN, claims_of TOKEN: the decoded JOSE header or claims of a JWT.
+header_of() { b64url_json "${1%%.*}"; }
+claims_of() {
+    local rest=${1#*.}
+    b64url_json "${rest%%.*}"
+}
+b64url_json() {
+    local h
+    h=$(tr '_-' '/+' <<<"$1")
     while [ $((${#h} % 4)) -ne 0 ]; do h+='='; done
     base64 -d <<<"$h" 2>/dev/null
 }
@@ -96,6 +101,16 @@ for url in "$PROXY" "$FRONTEND_A"; do
 done
 
 # ---- 403 and the scope model ----
+NOSCOPE=$(at alice -)
+check "the provider issues alice a token without a scope claim when none is asked for" \
+    [ "$(claims_of "$NOSCOPE" | jq -r '"\(.sub) \(has("scope"))"')" = "alice false" ]
+for m in tools/list tasks/list; do
+    send "$PROXY" "$NOSCOPE" "$m" '{}'
+    check "a valid token without any scope: $m is 403 insufficient_scope" \
+        all_of '[ "$STATUS" = 403 ]' 'contains "$(challenge)" "error=\"insufficient_scope\""'
+done
+send "$PROXY" "$NOSCOPE" tools/call '{"name":"echo","arguments":{"text":"x"}}' echo
+check "... and cannot call a tool" [ "$STATUS" = 403 ]
 send "$PROXY" "$(at toolsonly mcp:tools)" tasks/list '{}'
 check "mcp:tools only: tasks/list is 403 insufficient_scope naming mcp:tasks" \
     all_of '[ "$STATUS" = 403 ]' 'contains "$(challenge)" "error=\"insufficient_scope\""' \
