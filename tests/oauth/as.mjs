@@ -17,7 +17,7 @@
 //   jwtyp        mcp:tools mcp:tasks, but the token's typ is "JWT" (not RFC 9068)
 //   foreign      mcp:tools mcp:tasks, but the token's aud names another resource
 //   legacy       mcp:tools, shaped like an identity provider without RFC 9068: typ "JWT",
-//                the scopes in an "scp" array, and the issuer "<issuer>/legacy" (trusted by
+//                the scopes in a "scp" array, and the issuer "<issuer>/legacy" (trusted by
 //                the stack with typ "lenient" and scope_claim "scp")
 // SPDX-License-Identifier: Apache-2.0
 import https from 'node:https';
