@@ -11,11 +11,13 @@
 #    another principal is unaffected; the cap on live tasks answers 429 too;
 #  - with alice's 200 long tasks queued, bob's task starts within 2 s, pushed to the workers
 #    or found by their own claims from PostgreSQL;
-#  - Redis stopped: the in-process fallback still refuses, and counts and logs it.
+#  - Redis stopped: the in-process fallback still refuses, and counts and logs it;
+#  - haproxy takes at most TASKWIRE_STACK_MAX_CONN_PER_SOURCE connections from one address.
 # Every refusal is counted in taskwire_requests_refused_total (checked at the frontends).
 # SPDX-License-Identifier: Apache-2.0
 export TASKWIRE_MAX_SYNC_CALLS=4 TASKWIRE_MAX_LISTEN_STREAMS=4
 export TASKWIRE_HEADER_TIMEOUT_MS=5000 # the frontends' own deadline (probed directly)
+export TASKWIRE_STACK_MAX_CONN_PER_SOURCE=300 # haproxy's cap per client address (probed last)
 . "$(dirname "$0")/lib.sh"
 LIMITS=$TMP/limits.json
 cat >"$LIMITS" <<'EOF'
@@ -238,4 +240,22 @@ FB=$(($(metric "http://127.0.0.1:$FA1" taskwire_ratelimit_fallback_total) + \
     $(metric "http://127.0.0.1:$FA2" taskwire_ratelimit_fallback_total)))
 check "... the fallback decisions are counted ($FB)" [ "$FB" -ge 12 ]
 check "... and logged at warn" bash -c "grep -h '\"level\":\"warn\"' '$LOGS'/frontend-*.log | grep -qi 'rate'"
+
+# ---- haproxy's cap per client address: 320 idle connections, 300 taken ----
+FDS=()
+for ((i = 0; i < 320; i++)); do
+    exec {fd}<>"/dev/tcp/127.0.0.1/$BASE" || break
+    FDS+=("$fd")
+done
+sleep 0.5 # positioning, not synchronisation: let haproxy act on the last accepts
+CLOSED=0
+for fd in "${FDS[@]}"; do
+    # EOF at once: rejected; a timeout: held open (until timeout http-request, 10 s).
+    read -r -t 0.01 -u "$fd" _ 2>/dev/null
+    [ $? -le 128 ] && CLOSED=$((CLOSED + 1))
+    exec {fd}>&-
+done
+echo "# per-source cap: ${#FDS[@]} connections opened, $CLOSED closed by haproxy at once"
+check "haproxy held 300 connections from one address and closed the other 20" \
+    [ "${#FDS[@]}/$CLOSED" = 320/20 ]
 fault_finish
