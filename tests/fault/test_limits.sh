@@ -228,6 +228,15 @@ for round in 1 2; do
     wait_for 10 db_status_is "$ID" completed
 done
 
+# Until now Redis was up: every rate decision was made by the script in Redis (shared by
+# both frontends), none in process.
+fallback_total() {
+    echo $(($(metric "http://127.0.0.1:$FA1" taskwire_ratelimit_fallback_total) + \
+        $(metric "http://127.0.0.1:$FA2" taskwire_ratelimit_fallback_total)))
+}
+check "with Redis up no rate decision fell back to the frontends ($(fallback_total))" \
+    [ "$(fallback_total)" = 0 ]
+
 # ---- Redis stopped: the fallback still refuses ----
 RPID=$(stack_pid redis)
 kill -KILL "$RPID"
@@ -236,8 +245,7 @@ RATE2=$(token rate-a)
 flood 12 "$TMP/rate2" "$RATE2" tools/call echo "$CREATE" 10
 check "without Redis: rate-a's 12 creates at once are still refused (fallback limits)" \
     [ "$(count_of "$TMP/rate2" 429)" -ge 7 ]
-FB=$(($(metric "http://127.0.0.1:$FA1" taskwire_ratelimit_fallback_total) + \
-    $(metric "http://127.0.0.1:$FA2" taskwire_ratelimit_fallback_total)))
+FB=$(fallback_total)
 check "... the fallback decisions are counted ($FB)" [ "$FB" -ge 12 ]
 check "... and logged at warn" bash -c "grep -h '\"level\":\"warn\"' '$LOGS'/frontend-*.log | grep -qi 'rate'"
 
