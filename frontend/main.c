@@ -27,6 +27,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "metrics.h"
 #include "notify.h"
 #include "oauth.h"
 #include "prompts.h"
@@ -36,6 +37,7 @@
 #include "resources.h"
 #include "startup.h"
 #include "state.h"
+#include "store.h"
 #include "taskapp.h"
 #include "zap.h"
 
@@ -496,6 +498,9 @@ static int run(void)
         s.allowed_origins = loopback ? "loopback" : "";
     if (!s.allowed_hosts)
         s.allowed_hosts = loopback ? "loopback" : "*";
+    metrics_build_info_register();
+    store_metrics_register();
+    notify_metrics_register();
     mcp_metrics_register();
     zap_metrics_register();
     if (notify_set_auth(s.redis_addr, s.redis_user, s.redis_password) < 0)

@@ -19,9 +19,11 @@
 #include "cfg.h"
 #include "log.h"
 #include "manifest.h"
+#include "metrics.h"
 #include "notify.h"
 #include "runner.h"
 #include "startup.h"
+#include "store.h"
 
 #define EXIT_CONFIG 2
 #define EXIT_START 3
@@ -162,6 +164,9 @@ static int run(void)
     if (s.fabric_insecure)
         LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): this worker "
                  "takes jobs from any peer; use only for local development");
+    metrics_build_info_register();
+    store_metrics_register();
+    notify_metrics_register();
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
         goto out_fail;
     if (*s.admin_listen && !(admin = admin_start(s.admin_listen, runner_ready, runner, &e)))
