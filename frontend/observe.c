@@ -9,8 +9,8 @@
 #include "observe.h"
 
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -34,13 +34,6 @@ static const char *const class_labels[CLASSES] = {
 };
 static struct metric_set latency[CLASSES];
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Register one histogram series per method and class (a failure leaves a class
  * without series: its requests are then not observed). */
 void observe_metrics_register(void)
@@ -57,7 +50,7 @@ void observe_metrics_register(void)
 /* Note the start of a request. */
 void observe_begin(struct observe *o)
 {
-    o->start_us = mono_us();
+    o->start_us = clock_now_us();
     o->method = -1;
     o->trace.trace_id[0] = '\0';
 }
@@ -97,5 +90,5 @@ void observe_finish(struct observe *o, int status)
     int c = status < 400 ? CLASS_2XX : status < 500 ? CLASS_4XX : CLASS_5XX;
     struct metric *m = metrics_set_get(&latency[c], methods[o->method < 0 ? M_NONE : o->method]);
     if (m)
-        metrics_observe(m, (double)(mono_us() - o->start_us) / 1e6);
+        metrics_observe(m, (double)(clock_now_us() - o->start_us) / 1e6);
 }
