@@ -102,12 +102,13 @@ char *metrics_render(void)
         return NULL;
     const char *last = NULL;
     for (struct metric *m = head; m; m = m->next) {
-        if (atomic_load_explicit(&m->hidden, memory_order_relaxed))
-            continue;
+        /* The header even when every series is hidden: the family stays discoverable. */
         if (!last || strcmp(last, m->name) != 0)
             fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
                     type_name(m->type));
         last = m->name;
+        if (atomic_load_explicit(&m->hidden, memory_order_relaxed))
+            continue;
         if (m->type == METRIC_HISTOGRAM) {
             render_histogram(f, m);
             continue;

@@ -34,7 +34,8 @@ struct metric {
     _Atomic int64_t bucket[METRICS_MAX_BUCKETS]; /* histogram: observations <= bounds[i]
                                                     (not cumulative; summed when rendered) */
     _Atomic int64_t sum_us; /* histogram: sum of observations, millionths */
-    _Atomic bool hidden;    /* not rendered (a gauge this process does not compute now) */
+    _Atomic bool hidden;    /* no sample rendered, only the # HELP/# TYPE header (a gauge
+                               this process does not compute now) */
     struct metric *next;    /* registry list */
 };
 

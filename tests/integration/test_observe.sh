@@ -115,6 +115,8 @@ for f in w1 w2; do grep -q '^taskwire_tool_queue_depth{tool="echo"}' "$TMP/$f.pr
 check "exactly one worker exports the cluster gauges by tool" [ "$leaders" = 1 ]
 check "the cluster gauges by tool say 0 queued for echo (all done)" \
     grep -qh '^taskwire_tool_queue_depth{tool="echo"} 0$' "$TMP/w1.prom" "$TMP/w2.prom"
+check "the alerts and the Grafana dashboard query only metrics these scrapes export" \
+    "$ROOT/tests/monitoring/check_names.sh" "$TMP/fe.prom" "$TMP/w1.prom" "$TMP/w2.prom"
 check "no series names the unknown tool" \
     bash -c "! grep -q no_such_tool_xyz '$TMP/fe.prom' '$TMP/w1.prom' '$TMP/w2.prom'"
 finish
