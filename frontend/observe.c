@@ -56,20 +56,20 @@ void observe_begin(struct observe *o)
 }
 
 /* The method's series index: a known name, a notification, another name, or none. */
-static int method_index(const char *method, bool notification)
+static int method_index(const char *method)
 {
     if (!method)
         return M_NONE;
     for (int i = 0; i < M_NOTIFY; i++)
         if (strcmp(methods[i], method) == 0)
             return i;
-    return notification || strncmp(method, "notifications/", 14) == 0 ? M_NOTIFY : M_OTHER;
+    return strncmp(method, "notifications/", 14) == 0 ? M_NOTIFY : M_OTHER;
 }
 
 /* Take the method and start the request's span. */
 void observe_request(struct observe *o, const char *method, const json_t *meta)
 {
-    o->method = method_index(method, false);
+    o->method = method_index(method);
     trace_begin(&o->trace, json_string_value(json_object_get(meta, "traceparent")),
                 json_string_value(json_object_get(meta, "tracestate")));
     trace_log_begin(&o->trace);
