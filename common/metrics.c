@@ -18,8 +18,8 @@ static struct metric *head, **tail = &head;
 
 const double metrics_bounds_fast[12] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                         0.1,   0.25,   0.5,   1,    2.5,   10};
-const double metrics_bounds_slow[14] = {0.01, 0.05, 0.1, 0.25, 0.5,  1,    2.5,
-                                        5,    10,   30,  60,   300,  900,  3600};
+const double metrics_bounds_slow[14] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,   2.5,
+                                        5,    10,   30,  60,   300, 900, 3600};
 
 METRIC_DEFINE(m_build, METRIC_GAUGE, "taskwire_build_info", "version=\"" TASKWIRE_VERSION "\"",
               "Always 1; the version label names the build");

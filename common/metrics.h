@@ -43,11 +43,13 @@ struct metric {
 #define METRIC_DEFINE(var, kind, metric_name, metric_labels, metric_help)                          \
     static struct metric var = {.name = metric_name, .help = metric_help,                          \
                                 .labels = metric_labels, .type = kind}
+/* Entries of the bounds array 'b' (an array, not a pointer). */
+#define METRICS_NBOUNDS(b) ((int)(sizeof(b) / sizeof((b)[0])))
 /* Define a static histogram 'var' with upper bounds 'b' (a static array). */
 #define METRIC_HISTOGRAM_DEFINE(var, metric_name, metric_labels, metric_help, b)                   \
     static struct metric var = {.name = metric_name, .help = metric_help,                          \
                                 .labels = metric_labels, .type = METRIC_HISTOGRAM,                 \
-                                .bounds = b, .nbounds = (int)(sizeof(b) / sizeof((b)[0]))}
+                                .bounds = b, .nbounds = METRICS_NBOUNDS(b)}
 
 /* Bounds (seconds) for fast things: HTTP requests, dispatch, claims. */
 extern const double metrics_bounds_fast[12];

@@ -14,23 +14,40 @@
 #include "log.h"
 #include "metrics.h"
 
-/* The method label values; the last two are the catch-alls. */
+/* The method label values; the last three are the catch-alls. */
 static const char *const methods[] = {
-    "initialize",         "ping",           "server/discover",      "tools/list",
-    "tools/call",         "tasks/get",      "tasks/update",         "tasks/cancel",
-    "tasks/list",         "tasks/result",   "subscriptions/listen", "resources/list",
-    "resources/read",     "resources/templates/list", "prompts/list", "prompts/get",
-    "completion/complete", "logging/setLevel", "notification",      "other",
+    "initialize",
+    "ping",
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
+    "tasks/list",
+    "tasks/result",
+    "subscriptions/listen",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+    "notification",
+    "other",
     "none",
 };
-#define N_METHODS  ((int)(sizeof(methods) / sizeof(methods[0])))
-#define M_NOTIFY   (N_METHODS - 3)
-#define M_OTHER    (N_METHODS - 2)
-#define M_NONE     (N_METHODS - 1)
+#define N_METHODS ((int)(sizeof(methods) / sizeof(methods[0])))
+#define M_NOTIFY  (N_METHODS - 3)
+#define M_OTHER   (N_METHODS - 2)
+#define M_NONE    (N_METHODS - 1)
 
 enum { CLASS_2XX, CLASS_4XX, CLASS_5XX, CLASSES };
 static const char *const class_labels[CLASSES] = {
-    "class=\"2xx\"", "class=\"4xx\"", "class=\"5xx\"",
+    "class=\"2xx\"",
+    "class=\"4xx\"",
+    "class=\"5xx\"",
 };
 static struct metric_set latency[CLASSES];
 
@@ -39,11 +56,12 @@ static struct metric_set latency[CLASSES];
 void observe_metrics_register(void)
 {
     for (int c = 0; c < CLASSES; c++)
-        if (metrics_set_init(&latency[c], METRIC_HISTOGRAM, "taskwire_http_request_duration_seconds",
+        if (metrics_set_init(&latency[c], METRIC_HISTOGRAM,
+                             "taskwire_http_request_duration_seconds",
                              "Time from a request's headers to the end of its response, by MCP "
                              "method and status class",
                              "method", class_labels[c], methods, N_METHODS, metrics_bounds_fast,
-                             12) < 0)
+                             METRICS_NBOUNDS(metrics_bounds_fast)) < 0)
             LOG_WARN("out of memory: request latencies of a status class are not recorded");
 }
 

@@ -33,7 +33,10 @@ static struct metric *const plain[] = {
 };
 /* The unlabelled counter of each outcome. */
 static struct metric *const outcome_plain[TOOLMETRICS_OUTCOMES] = {
-    &m_done, &m_failed, &m_retried, &m_stopped,
+    &m_done,
+    &m_failed,
+    &m_retried,
+    &m_stopped,
 };
 
 static struct metric_set run_s, wait_s, out_s[TOOLMETRICS_OUTCOMES];
@@ -42,16 +45,19 @@ static struct tool_stats *pending; /* the statistics pass in progress, one entry
                                       (tool != NULL: named by the pass) */
 
 static const char *const outcome_labels[TOOLMETRICS_OUTCOMES] = {
-    "status=\"completed\"", "status=\"failed\"", "status=\"retried\"", "status=\"stopped\"",
+    "status=\"completed\"",
+    "status=\"failed\"",
+    "status=\"retried\"",
+    "status=\"stopped\"",
 };
 
 #define OUTCOMES_HELP "Runs of each tool on this worker, by how they ended"
 
 /* The cluster-wide gauges by tool: name, help, set. */
 static const struct {
-    const char *name;        /* metric name */
-    const char *help;        /* # HELP */
-    struct metric_set *set;  /* its series */
+    const char *name;       /* metric name */
+    const char *help;       /* # HELP */
+    struct metric_set *set; /* its series */
 } gauges[] = {
     {"taskwire_tool_queue_depth", "Tasks of each tool queued for a worker, cluster-wide",
      &queued_s},
@@ -80,18 +86,18 @@ static const char **tool_names(json_t *list, int *n)
 static int init_sets(const char *const *keys, int n)
 {
     int rc = metrics_set_init(&run_s, METRIC_HISTOGRAM, "taskwire_task_duration_seconds",
-                              "Time from claim to outcome of a task's run, by tool", "tool",
-                              NULL, keys, n, metrics_bounds_slow, 14);
+                              "Time from claim to outcome of a task's run, by tool", "tool", NULL,
+                              keys, n, metrics_bounds_slow, METRICS_NBOUNDS(metrics_bounds_slow));
     if (rc == 0)
         rc = metrics_set_init(&wait_s, METRIC_HISTOGRAM, "taskwire_queue_wait_seconds",
                               "Time from a task's creation to its claim, by tool", "tool", NULL,
-                              keys, n, metrics_bounds_slow, 14);
+                              keys, n, metrics_bounds_slow, METRICS_NBOUNDS(metrics_bounds_slow));
     for (int i = 0; rc == 0 && i < TOOLMETRICS_OUTCOMES; i++)
-        rc = metrics_set_init(&out_s[i], METRIC_COUNTER, "taskwire_tool_runs_total",
-                              OUTCOMES_HELP, "tool", outcome_labels[i], keys, n, NULL, 0);
+        rc = metrics_set_init(&out_s[i], METRIC_COUNTER, "taskwire_tool_runs_total", OUTCOMES_HELP,
+                              "tool", outcome_labels[i], keys, n, NULL, 0);
     for (size_t i = 0; rc == 0 && i < sizeof(gauges) / sizeof(gauges[0]); i++) {
-        rc = metrics_set_init(gauges[i].set, METRIC_GAUGE, gauges[i].name, gauges[i].help,
-                              "tool", NULL, keys, n, NULL, 0);
+        rc = metrics_set_init(gauges[i].set, METRIC_GAUGE, gauges[i].name, gauges[i].help, "tool",
+                              NULL, keys, n, NULL, 0);
         if (rc == 0)
             metrics_set_hide(gauges[i].set, true);
     }
