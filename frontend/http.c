@@ -87,9 +87,15 @@ static struct threadconn *conns(const struct http_server *s)
 
 /* ---- writing responses ---- */
 
-static void count_status(int status)
+/* Queue response 'r' (NULL: out of memory) with 'status', release it and count the status. */
+static enum MHD_Result queue(struct MHD_Connection *conn, int status, struct MHD_Response *r)
 {
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
     metrics_add(status < 400 ? &m_req_ok : status < 500 ? &m_req_4xx : &m_req_5xx, 1);
+    return rc;
 }
 
 /* Queue a response of 'len' bytes copied from 'body'. */
@@ -105,10 +111,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, const ch
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (hname)
         MHD_add_response_header(r, hname, hvalue);
-    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
-    MHD_destroy_response(r);
-    count_status(status);
-    return rc;
+    return queue(conn, status, r);
 }
 
 /* Queue 'body' (stolen; NULL means out of memory) as JSON. */
@@ -175,10 +178,7 @@ static enum MHD_Result respond_stream(struct MHD_Connection *conn, struct req_ct
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    count_status(200);
-    return rc;
+    return queue(conn, 200, r);
 }
 
 /* Do what a step of a waiting request asks for ('reply' is stolen). */
@@ -277,10 +277,7 @@ static enum MHD_Result serve_metadata(struct MHD_Connection *conn, const char *m
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    count_status(200);
-    return rc;
+    return queue(conn, 200, r);
 }
 
 static const char *lookup_header(void *arg, const char *name)
@@ -390,6 +387,26 @@ static enum MHD_Result start_wait(const struct http_server *s, struct MHD_Connec
     return answer_wait(conn, ctx, step, reply);
 }
 
+/* The call of request 'req' of 'who' on this thread's connections 'tc'; 'gate' (filled
+ * here) admits its waits against the caller's caps and must outlive the call. */
+static struct mcp_call make_call(const struct http_server *s, struct req_ctx *ctx,
+                                 const struct rpc_request *req, const struct auth_principal *who,
+                                 struct threadconn *tc, struct guard_gate *gate)
+{
+    *gate = (struct guard_gate){s->cfg.guard, &ctx->lim, who->subject, &ctx->ticket};
+    return (struct mcp_call){
+        .srv = s->cfg.mcp,
+        .store = tc->store,
+        .pub = tc->pub,
+        .owner = who->subject,
+        .principal = who,
+        .traceparent = ctx->obs.trace.task,
+        .max_live = (int)ctx->lim.max_live,
+        .admit_wait = s->cfg.guard ? guard_gate : NULL,
+        .admit_arg = gate,
+    };
+}
+
 /* Run the checked request through mcp.c and answer now or start waiting. */
 static enum MHD_Result run_request(const struct http_server *s, struct MHD_Connection *conn,
                                    struct req_ctx *ctx, const struct rpc_request *req,
@@ -399,20 +416,10 @@ static enum MHD_Result run_request(const struct http_server *s, struct MHD_Conne
     struct threadconn *tc = conns(s);
     if (!tc)
         return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
-    struct guard_gate gate = {s->cfg.guard, &ctx->lim, owner, &ctx->ticket};
-    struct mcp_call call = {
-        .srv = s->cfg.mcp,
-        .store = tc->store,
-        .pub = tc->pub,
-        .owner = owner,
-        .principal = who,
-        .traceparent = ctx->obs.trace.task,
-        .header = lookup_header,
-        .header_arg = conn,
-        .max_live = (int)ctx->lim.max_live,
-        .admit_wait = s->cfg.guard ? guard_gate : NULL,
-        .admit_arg = &gate,
-    };
+    struct guard_gate gate;
+    struct mcp_call call = make_call(s, ctx, req, who, tc, &gate);
+    call.header = lookup_header;
+    call.header_arg = conn;
     struct mcp_outcome oc;
     mcp_handle(&call, req, &oc);
     if (oc.kind == MCP_REPLY)
@@ -445,18 +452,8 @@ static enum MHD_Result run_legacy(const struct http_server *s, struct MHD_Connec
     struct threadconn *tc = conns(s);
     if (!tc)
         return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
-    struct guard_gate gate = {s->cfg.guard, &ctx->lim, owner, &ctx->ticket};
-    struct mcp_call call = {
-        .srv = s->cfg.mcp,
-        .store = tc->store,
-        .pub = tc->pub,
-        .owner = owner,
-        .principal = who,
-        .traceparent = ctx->obs.trace.task,
-        .max_live = (int)ctx->lim.max_live,
-        .admit_wait = s->cfg.guard ? guard_gate : NULL,
-        .admit_arg = &gate,
-    };
+    struct guard_gate gate;
+    struct mcp_call call = make_call(s, ctx, req, who, tc, &gate);
     struct legacy_call lc = {&call, lookup_header(conn, "Mcp-Session-Id"),
                              lookup_header(conn, "MCP-Protocol-Version")};
     struct legacy_outcome lo;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pgtemp.sh - a throwaway PostgreSQL 15 cluster for one test (sourced).
 #
 #   . pgtemp.sh; pgtemp_start PORT NAME
