@@ -60,6 +60,7 @@ void trace_begin(struct trace_ctx *t, const char *traceparent, const char *trace
     if (trace_parent_ok(traceparent)) {
         memcpy(t->trace_id, traceparent + 3, TRACE_ID_LEN);
         memcpy(t->flags, traceparent + 53, 2);
+        memcpy(t->caller, traceparent + 36, TRACE_SPAN_LEN);
         if (tracestate && strlen(tracestate) <= TRACE_STATE_MAX && !strchr(tracestate, '\n'))
             snprintf(t->state, sizeof(t->state), "%s", tracestate);
     } else {
@@ -84,6 +85,12 @@ void trace_begin_task(struct trace_ctx *t, const char *task_trace)
             parent[0] = '\0';
     }
     trace_begin(t, parent, state);
+}
+
+/* A new random span id. */
+void trace_new_span_id(char out[TRACE_SPAN_LEN + 1])
+{
+    random_hex(out, TRACE_SPAN_LEN);
 }
 
 /* Tag this thread's log lines with the span 't'. */

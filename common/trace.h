@@ -25,6 +25,7 @@
 struct trace_ctx {
     char trace_id[TRACE_ID_LEN + 1];     /* from the caller, or new */
     char span_id[TRACE_SPAN_LEN + 1];    /* this process's span, always new */
+    char caller[TRACE_SPAN_LEN + 1];     /* the caller's span (parent-id received), "" = root */
     char flags[3];                       /* trace-flags of the caller, or "01" */
     char parent[TRACE_PARENT_LEN + 1];   /* traceparent naming this span as parent */
     char state[TRACE_STATE_MAX + 1];     /* tracestate passed on unchanged, "" = none */
@@ -38,6 +39,8 @@ bool trace_parent_ok(const char *s);
 void trace_begin(struct trace_ctx *t, const char *traceparent, const char *tracestate);
 /* Start a span continuing a task row's trace ("parent[,state]", may be NULL). */
 void trace_begin_task(struct trace_ctx *t, const char *task_trace);
+/* Fill 'out' with a new random span id (16 hex digits and a NUL). */
+void trace_new_span_id(char out[TRACE_SPAN_LEN + 1]);
 /* From now on, log lines of this thread carry t's trace_id and span_id ('t' is copied). */
 void trace_log_begin(const struct trace_ctx *t);
 /* Log lines of this thread no longer carry a trace. */

@@ -8,11 +8,13 @@
  */
 #include "observe.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "otlp.h"
 
 /* The method label values; the last three are the catch-alls. */
 static const char *const methods[] = {
@@ -100,13 +102,30 @@ void observe_handled(struct observe *o)
     trace_log_end();
 }
 
-/* Observe the request's latency under its method and status class. */
+/* Export the request's span ("POST <method>"), when it was parsed (so has a trace). */
+static void emit_span(const struct observe *o, int status, int64_t took_us)
+{
+    if (!o->trace.trace_id[0])
+        return;
+    struct otlp_span sp = {.end_us = clock_wall_ms() * 1000, .attr_key = "http.response.status_code"};
+    sp.start_us = sp.end_us - took_us;
+    memcpy(sp.trace_id, o->trace.trace_id, sizeof(sp.trace_id));
+    memcpy(sp.span_id, o->trace.span_id, sizeof(sp.span_id));
+    memcpy(sp.parent_id, o->trace.caller, sizeof(sp.parent_id));
+    snprintf(sp.name, sizeof(sp.name), "POST %s", methods[o->method < 0 ? M_NONE : o->method]);
+    snprintf(sp.attr_value, sizeof(sp.attr_value), "%d", status);
+    otlp_emit(&sp);
+}
+
+/* Observe the request's latency under its method and status class, and export its span. */
 void observe_finish(struct observe *o, int status)
 {
     if (status <= 0)
         return;
+    int64_t took_us = clock_now_us() - o->start_us;
     int c = status < 400 ? CLASS_2XX : status < 500 ? CLASS_4XX : CLASS_5XX;
     struct metric *m = metrics_set_get(&latency[c], methods[o->method < 0 ? M_NONE : o->method]);
     if (m)
-        metrics_observe(m, (double)(clock_now_us() - o->start_us) / 1e6);
+        metrics_observe(m, (double)took_us / 1e6);
+    emit_span(o, status, took_us);
 }

@@ -222,6 +222,7 @@ static void run_task(struct slot *s, const struct task_row *row)
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker", s->r->cfg.worker_id);
     json_t *result = invoke_tool(s->r->catalog, &ctx, &error);
     settle(s, row, result, error);
+    toolmetrics_spans(&trace, row->tool, row->created_us, run_seconds(s));
     toolctx_fini(&ctx);
     trace_log_end();
 }

@@ -10,10 +10,13 @@
 #include "toolmetrics.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "metrics.h"
+#include "otlp.h"
 
 METRIC_DEFINE(m_busy, METRIC_GAUGE, "taskwire_worker_slots_busy", NULL, "Slots running a task");
 METRIC_DEFINE(m_slots, METRIC_GAUGE, "taskwire_worker_slots", NULL, "Slots of this worker");
@@ -119,6 +122,32 @@ int toolmetrics_init(const struct catalog *catalog, int slots)
     free(names);
     json_decref(list);
     return rc < 0 ? -TOOLMETRICS_ENOMEM : 0;
+}
+
+/* One span of the run's trace, parented to the frontend's span that created the task. */
+static void emit(const struct trace_ctx *t, const char *span_id, const char *name, const char *tool,
+                 int64_t start_us, int64_t end_us)
+{
+    struct otlp_span sp = {.start_us = start_us, .end_us = end_us, .attr_key = "taskwire.tool"};
+    memcpy(sp.trace_id, t->trace_id, sizeof(sp.trace_id));
+    memcpy(sp.span_id, span_id, sizeof(sp.span_id));
+    memcpy(sp.parent_id, t->caller, sizeof(sp.parent_id));
+    snprintf(sp.name, sizeof(sp.name), "%s", name);
+    snprintf(sp.attr_value, sizeof(sp.attr_value), "%s", tool);
+    otlp_emit(&sp);
+}
+
+/* Export the run's queue wait and tool run spans. */
+void toolmetrics_spans(const struct trace_ctx *t, const char *tool, int64_t created_us,
+                       double run_seconds)
+{
+    int64_t now_us = clock_wall_ms() * 1000;
+    int64_t claim_us = now_us - (int64_t)(run_seconds * 1e6);
+    char wait_span[TRACE_SPAN_LEN + 1];
+    trace_new_span_id(wait_span);
+    if (created_us > 0 && created_us <= claim_us)
+        emit(t, wait_span, "queue wait", tool, created_us, claim_us);
+    emit(t, t->span_id, "tool run", tool, claim_us, now_us);
 }
 
 /* Set the busy slots gauge. */

@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "err.h"
 #include "store.h"
+#include "trace.h"
 
 #define TOOLMETRICS_ENOMEM 1 /* returned negated: out of memory */
 
@@ -40,6 +41,11 @@ void toolmetrics_claimed(const char *tool, int64_t created_us);
 /* A run of 'tool' took 'seconds' and ended with 'outcome' (also counted without the
  * tool label, so a tool outside the catalog is still counted there). */
 void toolmetrics_ran(const char *tool, double seconds, enum toolmetrics_outcome outcome);
+/* Export the spans of a run of 'tool' in trace 't' (the run's span): "queue wait" from
+ * 'created_us' (Unix microseconds) to the claim, 'run_seconds' ago, and "tool run" from
+ * the claim to now.  Nothing when span export is off. */
+void toolmetrics_spans(const struct trace_ctx *t, const char *tool, int64_t created_us,
+                       double run_seconds);
 /* Take the live tasks of one tool from a statistics pass (a store_tool_stats_fn). */
 void toolmetrics_stats_tool(void *arg, const struct tool_stats *s);
 /* End a statistics pass: with 'leader' (this worker computed the cluster's gauges by

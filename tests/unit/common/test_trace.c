@@ -41,6 +41,7 @@ static void test_trace_begin_keeps_the_trace_and_makes_a_new_span(void **state)
     assert_string_equal(t.trace_id, "0af7651916cd43dd8448eb211c80319c");
     assert_int_equal(strlen(t.span_id), 16);
     assert_string_not_equal(t.span_id, "b7ad6b7169203331");
+    assert_string_equal(t.caller, "b7ad6b7169203331");
     assert_true(trace_parent_ok(t.parent));
     assert_int_equal(strncmp(t.parent + 36, t.span_id, 16), 0);
     assert_string_equal(t.state, "congo=t61rcWkgMzE");
@@ -58,6 +59,10 @@ static void test_trace_begin_without_a_valid_parent_starts_a_trace(void **state)
     assert_true(trace_parent_ok(b.parent));
     assert_string_not_equal(a.trace_id, b.trace_id);
     assert_string_equal(a.state, ""); /* a tracestate without its traceparent is dropped */
+    assert_string_equal(a.caller, ""); /* a root span */
+    char id[TRACE_SPAN_LEN + 1];
+    trace_new_span_id(id);
+    assert_int_equal(strspn(id, "0123456789abcdef"), TRACE_SPAN_LEN);
     assert_string_equal(a.task, a.parent);
 }
 
