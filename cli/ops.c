@@ -176,7 +176,7 @@ int ops_status(int argc, char **argv)
         DSN_OPT(&dsn),
         {"json", CFG_BOOL, "false", "print the status document as JSON", &as_json},
         {"window-minutes", CFG_INT, "5", "outcomes and failure rate over this many minutes",
-         &window, 1, 1440},
+         &window, 1, 60},
     };
     char **storage = NULL, **args;
     int nargs, rc = ops_load("status", status_usage, opts, NOPTS(opts), argc, argv, &storage,

@@ -33,7 +33,7 @@
 struct top_tool {
     char name[64];                  /* tool name, sanitised */
     double queued[TOP_HISTORY];     /* queue depth samples, oldest first */
-    double finished[TOP_HISTORY];   /* finished_day samples */
+    double finished[TOP_HISTORY];   /* finished_hour samples */
     int64_t at_ms[TOP_HISTORY];     /* when each sample was taken (monotonic) */
     int n;                          /* samples held */
 };
@@ -124,7 +124,7 @@ static void record(struct top *t, const json_t *st, int64_t now)
         struct top_tool *tt = tool_slot(t, name);
         if (tt)
             push_sample(tt, json_number_value(json_object_get(row, "queued")),
-                        json_number_value(json_object_get(row, "finished_day")), now);
+                        json_number_value(json_object_get(row, "finished_hour")), now);
     }
 }
 

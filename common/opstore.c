@@ -25,10 +25,12 @@ struct opstore {
 };
 
 /* The status document: {"now", "window_minutes", "tools": [{tool, queued,
- * oldest_queued_s, running, input_required, completed, failed, finished_day (every
- * outcome kept: the last day, for rates)}], "totals": {the same summed, failure_rate}, "workers": [{id, host, version, slots, busy, tools, started_at,
+ * oldest_queued_s, running, input_required, completed, failed, finished_hour (every
+ * outcome kept, the last hour's: for rates)}], "totals": {the same summed,
+ * failure_rate}, "workers": [{id, host, version, slots, busy, tools, started_at,
  * last_seen, last_seen_s, draining}]}.  Queued rows through tasks_queued_idx, running
- * through tasks_running_idx, outcomes from task_outcomes. */
+ * through tasks_leased_idx / tasks_running_idx, outcomes from task_outcomes (at most an
+ * hour of minutes). */
 static const char SQL_STATUS[] =
     "WITH q AS (SELECT tool, count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age"
     " FROM tasks WHERE status = 'queued' GROUP BY tool),"
@@ -42,7 +44,7 @@ static const char SQL_STATUS[] =
     " t AS (SELECT tool, coalesce(q.n, 0) AS queued, round(coalesce(q.age, 0)::numeric, 3)"
     " AS oldest_queued_s, coalesce(r.running, 0) AS running, coalesce(r.waiting, 0)"
     " AS input_required, coalesce(o.completed, 0) AS completed, coalesce(o.failed, 0) AS failed,"
-    " coalesce(o.all_finished, 0) AS finished_day"
+    " coalesce(o.all_finished, 0) AS finished_hour"
     " FROM q FULL JOIN r USING (tool) FULL JOIN o USING (tool))"
     " SELECT json_build_object('now', now(), 'window_minutes', $1::int,"
     " 'tools', coalesce((SELECT json_agg(t ORDER BY tool) FROM t), '[]'),"
@@ -107,7 +109,7 @@ static const char SQL_OUTCOMES[] =
 static const char SQL_EXPIRE[] =
     "WITH w AS (DELETE FROM workers WHERE last_seen < now() - $1::bigint * interval"
     " '1 millisecond' RETURNING id), o AS (DELETE FROM task_outcomes WHERE minute < now() -"
-    " interval '1 day'), f AS (DELETE FROM task_failures WHERE at < now() - interval '1 hour')"
+    " interval '1 hour'), f AS (DELETE FROM task_failures WHERE at < now() - interval '1 hour')"
     " SELECT count(*) FROM w";
 static const char SQL_DRAIN[] = "UPDATE workers SET draining = $2::boolean WHERE id = $1";
 

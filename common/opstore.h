@@ -70,9 +70,8 @@ MUST_CHECK int opstore_deregister(struct opstore *os, const char *id, struct err
 /* Add outcome counts to this minute's and record failures: 'batch' is the JSON text
  * {"outcomes": [[tool, status, n]...], "failures": [[task id, tool, message]...]}. */
 MUST_CHECK int opstore_add_outcomes(struct opstore *os, const char *batch, struct err *err);
-/* Delete workers not seen for 'dead_ms', outcome counts older than a day and failures
- * older than an hour; *removed
- * is the number of workers deleted (may be NULL). */
+/* Delete workers not seen for 'dead_ms', and outcome counts and failures older than an
+ * hour; *removed is the number of workers deleted (may be NULL). */
 MUST_CHECK int opstore_expire(struct opstore *os, int64_t dead_ms, int *removed,
                               struct err *err);
 

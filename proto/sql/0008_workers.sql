@@ -12,7 +12,8 @@
 -- minute, added by the workers in batches with their registry refresh.  The
 -- status and top views read rates and the failure rate from here, never
 -- from the tasks table (whose updated_at is unindexed on purpose).  Rows
--- older than a day are deleted by the sweeper.
+-- older than an hour are deleted by the sweep (at most tools x statuses x 60
+-- rows).
 --
 -- task_failures: the failed tasks of the last hour with their error message,
 -- added by the workers with their outcome counts, for the dashboard (the
