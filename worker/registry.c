@@ -134,7 +134,7 @@ void registry_tick(struct registry *reg, int busy, int64_t now_ms)
         refresh(reg, busy);
         reg->next_refresh_ms = now_ms + reg->cfg.lease_ms / 3;
     }
-    if (now_ms >= reg->next_expire_ms) {
+    if (now_ms >= reg->next_expire_ms && reg->registered) { /* not while PostgreSQL is away */
         int removed = 0;
         struct err e = {0};
         if (opstore_expire(reg->os, reg->cfg.lease_ms * REGISTRY_DEAD_LEASES, &removed, &e) == 0 &&
