@@ -27,6 +27,7 @@
 
 #include "admin.h"
 #include "bytebuf.h"
+#include "dashboard.h"
 #include "era.h"
 #include "guard.h"
 #include "hub.h"
@@ -45,11 +46,14 @@
 struct http_server {
     struct MHD_Daemon *pub;     /* public server */
     struct admin_server *admin; /* operator server, or NULL */
+    struct dashboard *dash;     /* its dashboard routes, or NULL */
     struct hub *hub;            /* where waiting requests are parked */
     struct http_cfg cfg;        /* copy of the configuration */
     struct wait_cfg wait;       /* what waiting requests share */
     struct reaper *reaper;      /* header and body deadlines of the public server */
 };
+
+#define HTTP_DISCARD_MAX (16 << 20) /* an over-limit body up to this is read and dropped */
 
 /* Per-request state, freed in on_completed(). */
 struct req_ctx {
@@ -513,11 +517,17 @@ static enum MHD_Result begin_request(const struct http_server *s, struct MHD_Con
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t len = 0;
-    if (post && cl && (http_content_length(cl, &len) < 0 || len > s->cfg.max_body_bytes)) {
+    if (!post || !cl)
+        return MHD_YES;
+    if (http_content_length(cl, &len) < 0 ||
+        (len > s->cfg.max_body_bytes && len > HTTP_DISCARD_MAX)) {
         /* Refuse at once: the body is never read (MHD closes the connection). */
         ctx->too_large = true;
         return respond_error(conn, NULL, RPC_ETOOLARGE, "Request body too large", NULL);
     }
+    /* A body over the limit but not absurd is read and dropped, then answered 413: a
+     * proxy still sending it when the connection closed would answer its client nothing. */
+    ctx->too_large = len > s->cfg.max_body_bytes;
     return MHD_YES;
 }
 
@@ -648,7 +658,9 @@ struct http_server *http_start(const struct http_cfg *cfg, struct err *err)
     if (!s->pub)
         goto out_free;
     if (cfg->admin_listen && *cfg->admin_listen) {
-        s->admin = admin_start(cfg->admin_listen, ready_to_serve, s, err);
+        s->dash = dashboard_new(cfg->pg_dsn, cfg->redis_addr);
+        s->admin = s->dash ? admin_start_routes(cfg->admin_listen, ready_to_serve, s,
+                                                dashboard_route, s->dash, err) : NULL;
         if (!s->admin)
             goto out_free;
     }
@@ -681,5 +693,6 @@ void http_stop(struct http_server *s)
     hub_free(s->hub);
     reaper_free(s->reaper); /* after MHD: every connection was forgotten */
     admin_stop(s->admin);
+    dashboard_free(s->dash);
     free(s);
 }
