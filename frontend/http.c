@@ -285,6 +285,31 @@ int http_content_length(const char *value, int64_t *len)
     return 0;
 }
 
+/*
+ * True when a header name or value of 'len' bytes at 'text' holds no NUL, CR
+ * or LF.  RFC 9110 5.5 says to refuse such a field (or to make each of those
+ * characters a space); libmicrohttpd keeps a bare CR inside a value, so
+ * "Bearer <token>\rjunk" would otherwise reach the checks as one value.  (It
+ * measures values up to their first NUL, so a NUL cannot be seen here: what
+ * follows one is dropped before the frontend reads the field.)  NULL is
+ * clean (no field).  Pure; thread-safe.
+ */
+bool http_field_clean(const char *text, size_t len)
+{
+    return !text ||
+           (!memchr(text, '\0', len) && !memchr(text, '\r', len) && !memchr(text, '\n', len));
+}
+
+/* MHD's header iterator: count the fields that are not clean into *cls. */
+static enum MHD_Result count_unclean(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    if (!http_field_clean(key, key_size) || !http_field_clean(value, value_size))
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
 /* ---- POST /mcp ---- */
 
 /*
@@ -514,6 +539,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         enum wait_step step = wait_resume(&ctx->wait, &reply);
         return answer_wait(conn, ctx, step, reply);
     }
+    int unclean = 0;
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_unclean, &unclean);
+    if (unclean)
+        return respond_error(conn, NULL, RPC_EINVALID,
+                             "Invalid request: a header field holds NUL, CR or LF", NULL);
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
         return health(s, conn, url);
     if (strcmp(url, "/mcp") != 0)

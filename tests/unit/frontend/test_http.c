@@ -4,7 +4,8 @@
  *
  * A Content-Length that fails to parse takes the same path as one over the
  * limit (413 before the body is read), so every way to fail must be refused
- * here rather than read as a small number.
+ * here rather than read as a small number.  A header field holding NUL, CR
+ * or LF is refused whole (400), never read up to its NUL.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -52,6 +53,21 @@ static void test_http_content_length_refuses_anything_but_digits(void **state)
     assert_int_equal(len, 42);
 }
 
+static void test_http_field_clean_refuses_nul_cr_lf_anywhere(void **state)
+{
+    (void)state;
+    static const char token[] = "Bearer abc.def.ghi\0junk";
+    assert_true(http_field_clean("Bearer abc.def.ghi", 18));
+    assert_true(http_field_clean("", 0));
+    assert_true(http_field_clean(NULL, 0));
+    assert_true(http_field_clean("a\tb c", 5)); /* tab and space are field content */
+    assert_false(http_field_clean(token, sizeof(token) - 1)); /* a C string would stop at 18 */
+    assert_false(http_field_clean("\0", 1));
+    assert_false(http_field_clean("tools/list\r", 11));
+    assert_false(http_field_clean("a\nb", 3));
+    assert_true(http_field_clean(token, 18)); /* only the bytes given count */
+}
+
 static void test_http_start_names_a_bad_address(void **state)
 {
     (void)state;
@@ -69,6 +85,7 @@ int main(void)
         cmocka_unit_test(test_http_content_length_reads_plain_decimals),
         cmocka_unit_test(test_http_content_length_refuses_overflow),
         cmocka_unit_test(test_http_content_length_refuses_anything_but_digits),
+        cmocka_unit_test(test_http_field_clean_refuses_nul_cr_lf_anywhere),
         cmocka_unit_test(test_http_start_names_a_bad_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
