@@ -3,7 +3,8 @@
  *
  * libmicrohttpd with one internal polling thread and a small connection
  * limit: operators and probes only, never the public.  Knows nothing of
- * tasks; readiness is whatever the callback says.
+ * tasks; readiness is whatever the callback says.  Only GET and HEAD are
+ * answered; any other method is 405 whatever the path.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -53,6 +54,16 @@ int admin_parse_addr(const char *addr, struct sockaddr_in *sa)
     return 0;
 }
 
+/*
+ * True for the methods the admin port answers: GET, and HEAD (which a server
+ * must support wherever it supports GET, RFC 9110 9.1).  Every path here is
+ * read-only, so anything else is refused.  Pure; thread-safe.
+ */
+bool admin_method_allowed(const char *method)
+{
+    return method && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
+}
+
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
                              const char *body)
 {
@@ -62,6 +73,21 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* 405 with Allow: GET, HEAD. */
+static enum MHD_Result refuse_method(struct MHD_Connection *conn)
+{
+    static const char body[] = "method not allowed\n";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result rc = MHD_queue_response(conn, 405, r);
     MHD_destroy_response(r);
     return rc;
 }
@@ -77,6 +103,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (!admin_method_allowed(method))
+        return refuse_method(conn);
     if (strcmp(url, "/metrics") == 0) {
         char *body = metrics_render();
         if (!body)
