@@ -22,7 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #define MANIFEST_MAX_TOOLS 1024 /* per manifest; the catalog holds 4096 */
+#define MANIFEST_MAX_BYTES (16 << 20) /* the file; read whole, never from a FIFO or device */
 #define MANIFEST_MAX_ARGV  256
 #define MANIFEST_MAX_ENV   128
 #define MANIFEST_NAME_MAX  128 /* bytes of an environment variable name */
@@ -420,9 +423,13 @@ static int read_tools(struct loader *l, json_t **doc, const json_t **list)
     json_error_t jerr;
     const char *key;
     json_t *v;
-    *doc = json_load_file(l->path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!*doc && jerr.line < 1) /* not read at all: jansson's text says why */
-        return fail(l, "%s", jerr.text);
+    char *text = NULL;
+    size_t len = 0;
+    struct err fe = {0};
+    if (fileio_read(l->path, MANIFEST_MAX_BYTES, &text, &len, NULL, &fe) < 0)
+        return fail(l, "%s", fe.msg); /* a FIFO, a folder, a device or a huge file too */
+    *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
     if (!*doc)
         return fail(l, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
     int rc = manifest_dir(l);
