@@ -28,6 +28,7 @@
 #include "bytebuf.h"
 #include "era.h"
 #include "guard.h"
+#include "httpcheck.h"
 #include "hub.h"
 #include "legacy.h"
 #include "log.h"
@@ -285,29 +286,22 @@ int http_content_length(const char *value, int64_t *len)
     return 0;
 }
 
-/*
- * True when a header name or value of 'len' bytes at 'text' holds no NUL, CR
- * or LF.  RFC 9110 5.5 says to refuse such a field (or to make each of those
- * characters a space); libmicrohttpd keeps a bare CR inside a value, so
- * "Bearer <token>\rjunk" would otherwise reach the checks as one value.  (It
- * measures values up to their first NUL, so a NUL cannot be seen here: what
- * follows one is dropped before the frontend reads the field.)  NULL is
- * clean (no field).  Pure; thread-safe.
- */
-bool http_field_clean(const char *text, size_t len)
-{
-    return !text ||
-           (!memchr(text, '\0', len) && !memchr(text, '\r', len) && !memchr(text, '\n', len));
-}
-
 /* MHD's header iterator: count the fields that are not clean into *cls. */
 static enum MHD_Result count_unclean(void *cls, enum MHD_ValueKind kind, const char *key,
                                      size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    if (!http_field_clean(key, key_size) || !http_field_clean(value, value_size))
+    if (!httpcheck_field_clean(key, key_size) || !httpcheck_field_clean(value, value_size))
         (*(int *)cls)++;
     return MHD_YES;
+}
+
+/* libmicrohttpd's unescape callback (the path and the query). */
+static size_t unescape_url(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return httpcheck_unescape(s);
 }
 
 /* ---- POST /mcp ---- */
@@ -591,7 +585,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct err *err)
         (unsigned)c->max_connections_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, reaper_notify,
-        s->reaper, MHD_OPTION_END);
+        s->reaper, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL, MHD_OPTION_END);
     if (!d)
         err_set(err, -HTTP_ELISTEN, "cannot listen on %s (address in use?)", c->listen);
     return d;

@@ -14,7 +14,6 @@
 #define TASKWIRE_HTTP_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "auth.h"
@@ -61,7 +60,5 @@ void http_quiesce(struct http_server *s);
 void http_stop(struct http_server *s);
 /* Parse a Content-Length header value (digits only, no overflow) into *len. */
 MUST_CHECK int http_content_length(const char *value, int64_t *len);
-/* True when 'len' bytes of a header name or value hold no NUL, CR or LF. */
-bool http_field_clean(const char *text, size_t len);
 
 #endif
