@@ -1,4 +1,5 @@
 # pgtemp.sh - a throwaway PostgreSQL 15 cluster for one test (sourced).
+# shellcheck shell=bash
 #
 #   . pgtemp.sh; pgtemp_start PORT NAME
 #
