@@ -300,35 +300,35 @@ function table(T, F) {
 
     // -- another principal's tasks: exactly as invisible as unknown ones (-32602) --
     const nt = {status: 200, code: -32602, msg: /Task not found/};
-    add("tasks/get of alice's completed task", BOTH, rq('tasks/get', {taskId: A.done}, {name: A.done}), nt);
-    add("tasks/get of alice's running task", BOTH, rq('tasks/get', {taskId: A.running}, {name: A.running}), nt);
-    add("tasks/get of alice's task without Mcp-Name", ['fe2'], rq('tasks/get', {taskId: A.input}), nt);
-    add("tasks/cancel of alice's running task", BOTH, rq('tasks/cancel', {taskId: A.running}, {name: A.running}), nt);
-    add("tasks/cancel of alice's input_required task", ['fe2'], rq('tasks/cancel', {taskId: A.input}, {name: A.input}), nt);
-    add("tasks/update of alice's input_required task", BOTH, rq('tasks/update',
+    add("foreign: tasks/get of alice's completed task", BOTH, rq('tasks/get', {taskId: A.done}, {name: A.done}), nt);
+    add("foreign: tasks/get of alice's running task", BOTH, rq('tasks/get', {taskId: A.running}, {name: A.running}), nt);
+    add("foreign: tasks/get of alice's task without Mcp-Name", ['fe2'], rq('tasks/get', {taskId: A.input}), nt);
+    add("foreign: tasks/cancel of alice's running task", BOTH, rq('tasks/cancel', {taskId: A.running}, {name: A.running}), nt);
+    add("foreign: tasks/cancel of alice's input_required task", ['fe2'], rq('tasks/cancel', {taskId: A.input}, {name: A.input}), nt);
+    add("foreign: tasks/update of alice's input_required task", BOTH, rq('tasks/update',
         {taskId: A.input, inputResponses: {confirm: {action: 'accept', content: {confirm: true}}}}, {name: A.input}), nt);
-    add("tasks/update of alice's MRTR task", ['fe2'], rq('tasks/update',
+    add("foreign: tasks/update of alice's MRTR task", ['fe2'], rq('tasks/update',
         {taskId: A.mrtrTask, inputResponses: {confirm: {action: 'accept', content: {ok: true}}}}, {name: A.mrtrTask}), nt);
-    add('tasks/get of an unknown task', ['fe1'], rq('tasks/get', {taskId: '00000000-0000-4000-8000-000000000000'}, {name: '00000000-0000-4000-8000-000000000000'}), nt);
-    add('tasks/get with SQL in taskId', BOTH, rq('tasks/get', {taskId: "' OR '1'='1"}, {name: "' OR '1'='1"}), nt);
-    add('tasks/get with a 10 KiB taskId', ['fe1'], rq('tasks/get', {taskId: 'a'.repeat(10240)}), nt);
-    add('tasks/get with taskId a number', ['fe1'], rq('tasks/get', {taskId: 5}), {status: 200, code: -32602});
-    add('tasks/get without the tasks capability', ['fe1'], rq('tasks/get', {taskId: A.done}, {name: A.done, meta: meta({})}), {status: 400, code: -32021});
-    add("tasks/update of alice's own task with a non-object answer (alice)", BOTH, rq('tasks/update',
+    add('tasks: tasks/get of an unknown task', ['fe1'], rq('tasks/get', {taskId: '00000000-0000-4000-8000-000000000000'}, {name: '00000000-0000-4000-8000-000000000000'}), nt);
+    add('tasks: tasks/get with SQL in taskId', BOTH, rq('tasks/get', {taskId: "' OR '1'='1"}, {name: "' OR '1'='1"}), nt);
+    add('tasks: tasks/get with a 10 KiB taskId', ['fe1'], rq('tasks/get', {taskId: 'a'.repeat(10240)}), nt);
+    add('tasks: tasks/get with taskId a number', ['fe1'], rq('tasks/get', {taskId: 5}), {status: 200, code: -32602});
+    add('tasks: tasks/get without the tasks capability', ['fe1'], rq('tasks/get', {taskId: A.done}, {name: A.done, meta: meta({})}), {status: 400, code: -32021});
+    add("tasks: tasks/update of alice's own task with a non-object answer (alice)", BOTH, rq('tasks/update',
         {taskId: A.input, inputResponses: {confirm: 'yes'}}, {name: A.input, tok: C.tokens.alice}), {status: 200, code: -32602});
     const ackDrops = (r) => {
         const m = /data: (.*)\n/.exec(r.body);
         const ids = m && JSON.parse(m[1])?.params?.notifications?.taskIds;
         return Array.isArray(ids) && ids.length === 0 ? null : `acknowledged ${m ? m[1].slice(0, 160) : r.body.slice(0, 160)}`;
     };
-    add("subscriptions/listen to alice's tasks: acknowledged without them", BOTH,
+    add("foreign: subscriptions/listen to alice's tasks is acknowledged without them", BOTH,
         rq('subscriptions/listen', {notifications: {taskIds: [A.done, A.running, A.input]}}),
         {status: 200, hdr: {'content-type': /^text\/event-stream/}, check: ackDrops},
         {until: (b) => b.includes('\n\n')});
-    add('subscriptions/listen: taskIds not an array', ['fe1'], rq('subscriptions/listen', {notifications: {taskIds: A.done}}), {status: 200, code: -32602});
-    add('subscriptions/listen: taskIds without the tasks capability', ['fe1'], rq('subscriptions/listen', {notifications: {taskIds: [A.done]}}, {meta: meta({})}), {status: 400, code: -32021});
-    add('subscriptions/listen: 5000 taskIds', ['fe1'], rq('subscriptions/listen', {notifications: {taskIds: Array.from({length: 5000}, (_, i) => `id-${i}`)}}), {status: 200, code: -32602});
-    add('subscriptions/listen: notifications is a string', ['fe1'], rq('subscriptions/listen', {notifications: 'all'}), {status: 200, code: -32602});
+    add('listen: taskIds not an array', ['fe1'], rq('subscriptions/listen', {notifications: {taskIds: A.done}}), {status: 200, code: -32602});
+    add('listen: taskIds without the tasks capability', ['fe1'], rq('subscriptions/listen', {notifications: {taskIds: [A.done]}}, {meta: meta({})}), {status: 400, code: -32021});
+    add('listen: 5000 taskIds', ['fe1'], rq('subscriptions/listen', {notifications: {taskIds: Array.from({length: 5000}, (_, i) => `id-${i}`)}}), {status: 200, code: -32602});
+    add('listen: notifications is a string', ['fe1'], rq('subscriptions/listen', {notifications: 'all'}), {status: 200, code: -32602});
 
     // -- MRTR requestState: bound to its principal, tool and arguments, and signed --
     const mr = (name, state, o = {}) => add(`requestState: ${name}`, o.to || BOTH, rq('tools/call',
@@ -357,9 +357,9 @@ function table(T, F) {
     // -- Origin and Host (DNS rebinding; 403) --
     const fo = {status: 403};
     for (const o of ['http://evil.example', 'null', 'http://127.0.0.1.evil.example', 'file://', 'https://localhost.evil.example:443'])
-        add(`origin: ${o}`, o === 'null' || o === 'http://evil.example' ? BOTH : ['fe1'], rq('tools/list', {}, {add: [['Origin', o]]}), fo);
+        add(`origin-host: Origin ${o}`, o === 'null' || o === 'http://evil.example' ? BOTH : ['fe1'], rq('tools/list', {}, {add: [['Origin', o]]}), fo);
     for (const h of ['evil.example', '127.0.0.1.nip.io', 'x'.repeat(300)])
-        add(`host: ${h.length > 40 ? '300 characters' : h}`, h === 'evil.example' ? BOTH : ['fe1'], rq('tools/list', {}, {add: [['Host', h]]}), fo);
+        add(`origin-host: Host ${h.length > 40 ? '300 characters' : h}`, h === 'evil.example' ? BOTH : ['fe1'], rq('tools/list', {}, {add: [['Host', h]]}), fo);
 
     // -- methods and paths --
     for (const m of ['GET', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'FOO'])
@@ -383,7 +383,7 @@ function table(T, F) {
         return leaked.length ? `${leaked.length} secret(s) in the metrics` : null;
     };
     for (const a of ['adm1', 'adm2', 'wadm1', 'wadm2'])
-        add(`admin ${a}: GET /metrics shows no secret`, [a], {method: 'GET', path: '/metrics', headers: [], body: ''},
+        add(`admin: GET /metrics of ${a} shows no secret`, [a], {method: 'GET', path: '/metrics', headers: [], body: ''},
             {status: 200, hdr: {'content-type': /^text\/plain/}, check: (r) => (/taskwire_/.test(r.body) ? noSecrets(r) : 'no taskwire_ metric')});
     for (const [m, p] of [['POST', '/metrics'], ['DELETE', '/healthz'], ['PUT', '/readyz'], ['PATCH', '/metrics'], ['OPTIONS', '/metrics'], ['POST', '/nope']])
         add(`admin: ${m} ${p}`, ['adm1', 'wadm1'], {method: m, path: p, headers: [], body: m === 'POST' ? '{"x":1}' : ''},
@@ -514,6 +514,7 @@ async function setup() {
 // ---- run ----
 
 const EXPECT_ROWS = {};
+const LABELS = [];
 
 async function cases() {
     const T = tokens({keyFile: C.keyFile, issuer: C.issuer, audience: C.audience});
@@ -526,6 +527,7 @@ async function cases() {
     let passed = 0;
     let failed = 0;
     const report = (label, r, expect) => {
+        LABELS.push(label);
         const why = verdict(expect, r);
         if (why) {
             failed++;
@@ -552,6 +554,9 @@ async function cases() {
         report(c.label, results[i], c.expect);
     });
     await limits(T, F, report);
+    const areas = {};
+    for (const l of LABELS) areas[l.split(':')[0]] = (areas[l.split(':')[0]] || 0) + 1;
+    console.log(`# cases by area: ${Object.entries(areas).map(([a, n]) => `${a} ${n}`).join(', ')}`);
     for (const s of [C.tokens.alice, C.tokens.bob, ...Object.values(C.tokens)]) SENT_TOKENS.add(s);
     fs.writeFileSync(outFile, JSON.stringify({rows: EXPECT_ROWS, tokens: [...SENT_TOKENS]}));
     console.log(`${passed} passed, ${failed} failed`);
