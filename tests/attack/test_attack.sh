@@ -307,8 +307,12 @@ start_with() {
     OUT=$(timeout 30 env -i "${envv[@]}" "${over[@]}" "TASKWIRE_TOOLS_MANIFEST=$file" "${cmd[@]}" 2>&1 </dev/null)
     RC=$?
 }
-# refused_with NAME: the start failed with exit 3 and an error line naming the manifest NAME.
-refused_with() { [ "$RC" = 3 ] && contains "$MSG" "$1"; }
+# refused_with NAME: the start failed with exit 3, an error line names the manifest NAME, and
+# the output holds no sanitizer report (leaks at exit included).
+refused_with() {
+    [ "$RC" = 3 ] && contains "$MSG" "$1" &&
+        ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' <<<"$OUT"
+}
 for file in invalid-json not-an-object bad-type bad-ref bad-pattern duplicate builtin-name bad-name \
     empty-argv unknown-key not-a-program deep-schema nul-byte huge fifo folder device; do
     for role in frontend worker; do
@@ -316,7 +320,7 @@ for file in invalid-json not-an-object bad-type bad-ref bad-pattern duplicate bu
         start_with "$role" "$MF/$file.json"
         ms=$(($(now_ms) - t0))
         MSG=$(grep -F '"level":"error"' <<<"$OUT" | grep -F "tools manifest" | head -n 1)
-        check "manifest: a $role refuses $file.json at start (exit 3 in $ms ms, a message naming the manifest)" \
+        check "manifest: a $role refuses $file.json at start (exit 3 in $ms ms, a message naming the manifest, no sanitizer report)" \
             refused_with "$file.json"
         [ "$RC" = 3 ] || echo "#   exit $RC; output: $(tail -n 3 <<<"$OUT" | cut -c1-300)"
     done
