@@ -366,6 +366,13 @@ function table(T, F) {
     add('session: a forged Mcp-Session-Id', BOTH, legacy('forged-session'), {status: 404, code: -32001});
     add("session: alice's Mcp-Session-Id used by mallory", BOTH, legacy(A.session), {status: 404, code: -32001});
     add('session: a 4 KiB Mcp-Session-Id', ['fe1'], legacy('s'.repeat(4096)), {status: 404, code: -32001});
+    add("session: mallory's Mcp-Session-Id used by alice", ['fe2'], legacy(A.mallorySession, C.tokens.alice), {status: 404, code: -32001});
+    const legacyCall = (method, params) => ({...legacy(A.mallorySession), body: JSON.stringify({jsonrpc: '2.0', id: 1, method, params})});
+    add("foreign: 2025 tasks/get of alice's running task", BOTH, legacyCall('tasks/get', {taskId: A.running}), nt);
+    add("foreign: 2025 tasks/result of alice's completed task", BOTH, legacyCall('tasks/result', {taskId: A.done}), nt);
+    add("foreign: 2025 tasks/cancel of alice's running task", BOTH, legacyCall('tasks/cancel', {taskId: A.running}), nt);
+    add("foreign: 2025 tasks/list shows none of alice's tasks", BOTH, legacyCall('tasks/list', {}), {status: 200, result: true,
+        check: (r, j) => (JSON.stringify(j).match(new RegExp([A.done, A.running, A.input, A.mrtrTask].join('|'))) ? 'alice\'s task listed' : null)});
 
     // -- Origin and Host (DNS rebinding; 403) --
     const fo = {status: 403};
@@ -510,12 +517,14 @@ async function setup() {
     const stateTool = 'test_input_required_result_request_state';
     const st = await post('tools/call', {name: stateTool, arguments: {}}, {name: stateTool,
         meta: meta({elicitation: {form: {}}, extensions: {[TASKS]: {}}})});
-    const init = await send({port: PORT.fe1, method: 'POST', path: '/mcp', headers: [['Content-Type', 'application/json'],
-        ['Accept', 'application/json, text/event-stream'], ['Authorization', `Bearer ${alice}`]],
-    body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-11-25',
-        capabilities: {}, clientInfo: {name: 'alice', version: '1'}}})});
+    const initialize = async (tok) => (await send({port: PORT.fe1, method: 'POST', path: '/mcp',
+        headers: [['Content-Type', 'application/json'], ['Accept', 'application/json, text/event-stream'],
+            ['Authorization', `Bearer ${tok}`]],
+        body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-11-25',
+            capabilities: {tasks: {requests: {tools: {call: {}}}}}, clientInfo: {name: 'attack', version: '1'}}})}))
+        .headers['mcp-session-id']?.[0];
     const out = {done, running, input, state: st?.result?.requestState, stateTool,
-        session: (init.headers['mcp-session-id'] || [])[0]};
+        session: await initialize(alice), mallorySession: await initialize(C.tokens.mallory)};
     fs.writeFileSync(outFile, JSON.stringify(out));
     const missing = Object.entries(out).filter(([, v]) => !v).map(([k]) => k);
     if (missing.length) {

@@ -37,16 +37,24 @@ export function send(opt) {
             const bytes = opt.raw || build(opt);
             // A big body goes after a pause, as a client that waits for an early answer does:
             // a server that refuses on the headers alone (413, 405) answers and closes, and
-            // writing on would turn its answer into a reset before it is read.
+            // writing on would turn its answer into a reset that discards it unread.
             const head = bytes.indexOf('\r\n\r\n') + 4;
             if (opt.raw || bytes.length - head <= 65536) {
                 sock.write(bytes, () => {});
                 return;
             }
+            // Then 16 KiB at a time, stopping once an answer began: a proxy that buffers the
+            // body decides after its first buffer, and closes.
+            let at = head;
+            const more = () => {
+                if (done || chunks.length || at >= bytes.length) return;
+                const end = Math.min(at + 16384, bytes.length);
+                const piece = bytes.subarray(at, end);
+                at = end;
+                sock.write(piece, () => setTimeout(more, 5));
+            };
             sock.write(bytes.subarray(0, head), () => {});
-            setTimeout(() => {
-                if (!done && !chunks.length) sock.write(bytes.subarray(head), () => {});
-            }, 300);
+            setTimeout(more, 300);
         });
         sock.on('data', (d) => {
             chunks.push(d);
