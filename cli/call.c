@@ -84,6 +84,9 @@ static int from_client(int rc, struct err *err)
     case CLIENT_ENOMEM:
         mapped = -CALL_ENOMEM;
         break;
+    case CLIENT_EAUTH:
+        mapped = -CALL_EAUTH;
+        break;
     default:
         mapped = -CALL_ETRANSPORT;
         break;
@@ -439,8 +442,9 @@ static int call_init(struct call *k, const struct call_opts *o, struct err *err)
  *
  * Returns 0 when the tool succeeded; -CALL_ETOOL (isError, task failed,
  * cancelled, timed out, or input needed without a terminal), -CALL_ERPC,
- * -CALL_ETRANSPORT, -CALL_EINTR (after sending tasks/cancel), -CALL_EUSAGE or
- * -CALL_ENOMEM, with a line for stderr in err (empty for a plain isError).
+ * -CALL_ETRANSPORT, -CALL_EAUTH (token or scope refused), -CALL_EINTR (after
+ * sending tasks/cancel), -CALL_EUSAGE or -CALL_ENOMEM, with a line for
+ * stderr in err (empty for a plain isError).
  * Installs a SIGINT handler for its duration.  Not thread-safe (the SIGINT flag).
  */
 int call_run(const struct call_opts *o, struct err *err)

@@ -27,6 +27,7 @@ enum call_error {
     CALL_ETOOL,      /* isError result, task failed/cancelled/timed out, input impossible */
     CALL_EINTR,      /* SIGINT; the task (if any) was sent tasks/cancel */
     CALL_ENOMEM,     /* allocation failed */
+    CALL_EAUTH,      /* the server refused the token or its scopes (never retried) */
 };
 
 struct call_opts {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "authhint.h"
 #include "clock.h"
 #include "mcpdefs.h"
 
@@ -325,10 +326,10 @@ static int client_outcome(struct client *c, long status, json_t **result, struct
     c->response = NULL;
     if (!msg && !c->sse && c->body.len > 0)
         msg = json_loadb(c->body.data, c->body.len, 0, NULL);
-    if (status == 401 || (status == 403 && c->www_authenticate[0])) {
-        rc =
-            err_set(err, -CLIENT_ETRANSPORT, "%s: %s", status == 401 ? "unauthorized" : "forbidden",
-                    c->www_authenticate[0] ? c->www_authenticate : "(no WWW-Authenticate)");
+    if (status == 401 || ((status == 403 || status == 400) && c->www_authenticate[0])) {
+        char hint[sizeof(err->msg)];
+        authhint_message(status, c->www_authenticate, c->token, hint, sizeof(hint));
+        rc = err_set(err, -CLIENT_EAUTH, "%s", hint);
     } else if (json_is_object(json_object_get(msg, "error"))) {
         rc = error_from_rpc(json_object_get(msg, "error"), status, err);
     } else if (status < 200 || status > 299 || !msg) {
@@ -455,7 +456,8 @@ static int client_perform(struct client *c, const char *method, struct curl_slis
  * Mcp-Name; 'params' is stolen; 'progress_token' (may be NULL) asks for
  * notifications/progress, which are shown on c->ui.  Returns 0 with the result
  * object (new reference) in *result, or -CLIENT_ETRANSPORT (also when the
- * deadline has passed), -CLIENT_ERPC, -CLIENT_EINTR (*interrupted while
+ * deadline has passed), -CLIENT_EAUTH (a refused token or scope, 'err' says
+ * what is missing), -CLIENT_ERPC, -CLIENT_EINTR (*interrupted while
  * c->abort_on_interrupt), -CLIENT_EUSAGE or -CLIENT_ENOMEM, with 'err' set.
  */
 int client_request(struct client *c, const char *method, const char *name, json_t *params,

@@ -33,6 +33,7 @@ enum client_error {
     CLIENT_ERPC,       /* the server answered with a JSON-RPC error */
     CLIENT_EINTR,      /* *interrupted became non-zero during the transfer */
     CLIENT_ENOMEM,     /* allocation failed */
+    CLIENT_EAUTH,      /* 401, or 403/400 with a Bearer challenge: the token or its scopes */
 };
 
 /* What a client is made from; every pointer is borrowed and must outlive the client. */
@@ -63,7 +64,7 @@ struct client {
     json_t *response;           /* the JSON-RPC response found on the stream */
     int write_error;            /* -CLIENT_E* raised inside the write callback */
     char content_type[128];     /* reply Content-Type */
-    char www_authenticate[200]; /* reply WWW-Authenticate */
+    char www_authenticate[1024]; /* reply WWW-Authenticate (CHALLENGE_MAX) */
 };
 
 /* Set up 'c' (caller-allocated) and libcurl; 0 or -CLIENT_ENOMEM.  Pair with client_fini. */

@@ -455,9 +455,9 @@ static int cmd_token(int argc, char **argv)
          0, false},
         {"token-ttl-s", CFG_INT, "3600", "lifetime in seconds; alias --ttl-s", &ttl_s, 1,
          366 * 24 * 3600, false},
-        {"token-scope", CFG_STR, "mcp:tools",
-         "space-separated \"scope\" claim (\"\" for none); "
-         "alias --scope",
+        {"token-scope", CFG_STR, "mcp:tools mcp:tasks",
+         "space-separated \"scope\" claim (\"\" for none; add mcp:operator to read and cancel "
+         "any principal's tasks); alias --scope",
          &scope, 0, 0, false},
     };
     static const struct alias aliases[] = {{"key", "--signing-key-file"},
@@ -498,6 +498,7 @@ static int call_exit_code(int rc)
         return EXIT_TOOL_ERROR;
     case CALL_EINTR:
         return EXIT_INTERRUPTED;
+    case CALL_EAUTH: /* a transport-level refusal, like an HTTP error */
     default:
         return EXIT_TRANSPORT;
     }

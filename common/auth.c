@@ -1,16 +1,20 @@
 /*
- * auth.c - bearer JWT verification against a watched JWKS file.
+ * auth.c - bearer JWT verification against the keys of trusted issuers.
  *
- * Checks the header shape, the JOSE header (alg allow-list, typ, crit, kid),
- * the signature through cjose with a key from common/jwks, then
- * iss/aud/exp/nbf/iat/sub/scope.  It does not fetch keys over the network,
- * introspect opaque tokens, mint tokens (common/devtoken) or log.
- * Invariant: no error message ever quotes the token.
+ * Checks the header shape, the JOSE header (alg allow-list, crit, kid),
+ * picks the trusted issuer named by "iss" (auth_trust.c), checks its typ
+ * rule, the signature through cjose with a key of that issuer, then
+ * aud/exp/nbf/iat, the principal and the scopes.  It does not fetch keys
+ * itself (jwks_remote.c does, in the background), introspect opaque
+ * tokens, mint tokens (common/devtoken) or log.  Invariant: no error
+ * message ever quotes the token, and every refusal names its reason.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "auth.h"
+#include "auth_trust.h"
 #include "b64.h"
+#include "clock.h"
 #include "jwks.h"
 
 #include <stdlib.h>
@@ -20,14 +24,26 @@
 #include <cjose/cjose.h>
 #include <jansson.h>
 
-#define AUTH_MAX_LEEWAY_S    3600 /* larger skew is a configuration mistake */
 #define AUTH_ES256_SIG_BYTES 64   /* r || s, 32 bytes each (RFC 7518 3.4) */
 
 struct auth_verifier {
-    char *issuer;            /* own copy of cfg->issuer */
-    char *audience;          /* own copy of cfg->audience */
-    int leeway_s;            /* skew allowed on exp/nbf/iat, 0..AUTH_MAX_LEEWAY_S */
-    struct jwks_cache *keys; /* the watched JWKS file (thread-safe) */
+    struct auth_trust trust; /* the trusted issuers and their keys (immutable) */
+};
+
+static const char *const reason_names[AUTH_REASON_COUNT] = {
+    [AUTH_REASON_NONE] = "none",         [AUTH_REASON_MISSING] = "missing",
+    [AUTH_REASON_MALFORMED] = "malformed", [AUTH_REASON_ISSUER] = "issuer",
+    [AUTH_REASON_KEY] = "key",           [AUTH_REASON_SIGNATURE] = "signature",
+    [AUTH_REASON_TYP] = "typ",           [AUTH_REASON_AUDIENCE] = "audience",
+    [AUTH_REASON_EXPIRED] = "expired",   [AUTH_REASON_CLAIMS] = "claims",
+    [AUTH_REASON_INTERNAL] = "internal",
+};
+
+/* What one verification found out, passed between the steps. */
+struct token_check {
+    enum auth_reason reason;          /* why it failed (set with the error) */
+    const struct auth_trusted *ti;    /* the issuer named by "iss" */
+    const char *typ;                  /* the header's typ, NULL when absent (borrows hdr) */
 };
 
 /* The three segments of a compact JWS, pointing into the header value. */
@@ -63,68 +79,70 @@ static int b64url_decode(const char *in, size_t len, unsigned char **out, size_t
 /* ---- verifier ---- */
 
 /*
- * Create a verifier: copy the strings of 'cfg' and load cfg->jwks_file.
- *
- * 'cfg' is borrowed; nothing in it is kept.  leeway_s must be 0..3600.
- * Returns a new verifier to release with auth_verifier_free(), or NULL with
- * 'err' set: -AUTH_ECONFIG when cfg is incomplete or the JWKS unreadable,
- * not JSON, or without any usable key (see common/jwks.h); -AUTH_ENOMEM.
- * Thread-safe (keeps no global state).
+ * Create a verifier from 'cfg' (borrowed; nothing in it is kept): the
+ * issuers are checked and copied, JWKS files loaded and the fetchers of
+ * JWKS URLs started (auth_trust_init()).  Returns a new verifier to release
+ * with auth_verifier_free(), or NULL with 'err' set: -AUTH_ECONFIG when cfg
+ * is incomplete or inconsistent or a JWKS file unusable; -AUTH_ENOMEM.
  */
 struct auth_verifier *auth_verifier_new(const struct auth_config *cfg, struct err *err)
 {
-    struct auth_verifier *v;
-    struct err e = {0};
+    struct auth_verifier *v = calloc(1, sizeof(*v));
 
-    if (!cfg || !cfg->jwks_file || !*cfg->jwks_file || !cfg->issuer || !*cfg->issuer ||
-        !cfg->audience || !*cfg->audience) {
-        err_set(err, -AUTH_ECONFIG, "auth needs a JWKS file, an issuer and an audience");
-        return NULL;
-    }
-    if (cfg->leeway_s < 0 || cfg->leeway_s > AUTH_MAX_LEEWAY_S) {
-        err_set(err, -AUTH_ECONFIG, "auth leeway must be 0..%d seconds", AUTH_MAX_LEEWAY_S);
-        return NULL;
-    }
-    v = calloc(1, sizeof(*v));
     if (!v) {
         err_set(err, -AUTH_ENOMEM, "out of memory creating the auth verifier");
         return NULL;
     }
-    v->issuer = strdup(cfg->issuer);
-    v->audience = strdup(cfg->audience);
-    if (!v->issuer || !v->audience) {
-        err_set(err, -AUTH_ENOMEM, "out of memory creating the auth verifier");
-        goto out_free_verifier;
-    }
-    v->leeway_s = cfg->leeway_s;
-    v->keys = jwks_cache_new(cfg->jwks_file, &e);
-    if (!v->keys) {
-        if (err)
-            *err = e;
-        err_recode(err, e.code == -JWKS_ENOMEM ? -AUTH_ENOMEM : -AUTH_ECONFIG);
-        goto out_free_verifier;
+    if (auth_trust_init(&v->trust, cfg, err) < 0) {
+        free(v);
+        return NULL;
     }
     return v;
-
-out_free_verifier:
-    free(v->issuer);
-    free(v->audience);
-    free(v);
-    return NULL;
 }
 
 /*
- * Release 'v' and its key cache.  NULL is a no-op.  Must not run
- * concurrently with auth_verify() on the same verifier.
+ * Release 'v', its key caches and fetch threads.  NULL is a no-op.  Must
+ * not run concurrently with auth_verify() on the same verifier.
  */
 void auth_verifier_free(struct auth_verifier *v)
 {
     if (!v)
         return;
-    jwks_cache_free(v->keys);
-    free(v->issuer);
-    free(v->audience);
+    auth_trust_fini(&v->trust);
     free(v);
+}
+
+/*
+ * Wait up to 'timeout_ms' in all for every JWKS URL's first good fetch (at
+ * start-up; never on a request thread).  True when every issuer has keys.
+ */
+bool auth_verifier_wait_keys(struct auth_verifier *v, int64_t timeout_ms)
+{
+    bool all = true;
+    int64_t until = clock_now_ms() + timeout_ms;
+
+    for (size_t i = 0; i < v->trust.count; i++) {
+        struct jwks_remote *r = v->trust.issuers[i].remote;
+        int64_t left = until - clock_now_ms();
+        if (r && !jwks_remote_wait(r, left > 0 ? left : 0))
+            all = false;
+    }
+    return all;
+}
+
+/* Run the fetch steps due at monotonic 'now_ms' of every JWKS URL of a verifier made
+ * with manual_fetch (unit tests). */
+void auth_verifier_refresh(struct auth_verifier *v, int64_t now_ms)
+{
+    for (size_t i = 0; i < v->trust.count; i++)
+        if (v->trust.issuers[i].remote)
+            (void)jwks_remote_step(v->trust.issuers[i].remote, now_ms);
+}
+
+/* The metric label of reason 'r' (a fixed lower-case word).  Pure. */
+const char *auth_reason_name(enum auth_reason r)
+{
+    return r >= 0 && r < AUTH_REASON_COUNT && reason_names[r] ? reason_names[r] : "internal";
 }
 
 /* ---- verification ---- */
@@ -173,83 +191,96 @@ out_malformed:
     return err_set(err, -AUTH_EMALFORMED, "bearer token is not three base64url segments");
 }
 
-/* Check the JOSE header; *kid borrows from 'hdr' and may be NULL. */
-static int check_header(json_t *hdr, enum jwks_alg *alg, const char **kid, struct err *err)
+/* Check the JOSE header; *kid and *typ borrow from 'hdr' and may be NULL. */
+static int check_header(json_t *hdr, enum jwks_alg *alg, const char **kid, const char **typ,
+                        enum auth_reason *why, struct err *err)
 {
-    const char *alg_s, *typ;
     json_t *typ_j, *kid_j;
 
-    alg_s = json_string_value(json_object_get(hdr, "alg"));
-    if (jwks_alg_parse(alg_s, alg) != 0)
+    *why = AUTH_REASON_SIGNATURE;
+    if (jwks_alg_parse(json_string_value(json_object_get(hdr, "alg")), alg) != 0)
         return err_set(err, -AUTH_EINVALID, "token alg is not ES256 or RS256");
-
-    typ_j = json_object_get(hdr, "typ");
-    if (typ_j) {
-        typ = json_string_value(typ_j);
-        if (!typ || (strcasecmp(typ, "at+jwt") != 0 && strcasecmp(typ, "application/at+jwt") != 0 &&
-                     strcasecmp(typ, "JWT") != 0))
-            return err_set(err, -AUTH_EINVALID, "token typ is not at+jwt");
-    }
     /* RFC 7515 4.1.11: we understand no extension, so any "crit" is fatal. */
     if (json_object_get(hdr, "crit"))
         return err_set(err, -AUTH_EINVALID, "token header has a crit member");
-
+    *why = AUTH_REASON_MALFORMED;
     kid_j = json_object_get(hdr, "kid");
     if (kid_j && !json_is_string(kid_j))
         return err_set(err, -AUTH_EINVALID, "token kid is not a string");
-    *kid = kid_j ? json_string_value(kid_j) : NULL;
+    typ_j = json_object_get(hdr, "typ");
+    if (typ_j && !json_is_string(typ_j))
+        return err_set(err, -AUTH_EINVALID, "token typ is not a string");
+    *kid = json_string_value(kid_j);
+    *typ = json_string_value(typ_j);
+    *why = AUTH_REASON_NONE;
     return 0;
 }
 
 /*
- * Decode and check the JOSE header of 't'.  Returns 0 with *hdr a new
- * reference (the caller releases it) that *kid borrows from, or an error
- * with *hdr NULL.
+ * Decode 'len' base64url bytes at 'seg' as a JSON object into *out (a new
+ * reference, NULL on failure); 'what' names it in messages.
  */
-static int parse_header(const struct token_parts *t, json_t **hdr, enum jwks_alg *alg,
-                        const char **kid, struct err *err)
+static int decode_object(const char *seg, size_t len, const char *what, json_t **out,
+                         struct err *err)
 {
     unsigned char *text;
-    size_t len;
-    int rc;
+    size_t n;
+    int rc = b64url_decode(seg, len, &text, &n);
 
-    *hdr = NULL;
-    rc = b64url_decode(t->seg[0], t->len[0], &text, &len);
+    *out = NULL;
     if (rc)
-        return err_set(err, rc, "token header is not base64url");
-    *hdr = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+        return err_set(err, rc, "token %s is not base64url", what);
+    *out = json_loadb((const char *)text, n, JSON_REJECT_DUPLICATES, NULL);
     free(text);
-    if (!json_is_object(*hdr))
-        rc = err_set(err, -AUTH_EMALFORMED, "token header is not a JSON object");
-    else
-        rc = check_header(*hdr, alg, kid, err);
-    if (rc) {
-        json_decref(*hdr);
-        *hdr = NULL;
-    }
-    return rc;
+    if (json_is_object(*out))
+        return 0;
+    json_decref(*out);
+    *out = NULL;
+    return err_set(err, -AUTH_EMALFORMED, "token %s is not a JSON object", what);
 }
 
 /*
- * Check the signature of 't' with the key its header selects, from the key
- * set current at 'now_s' (which may reload the JWKS first).  'sig_len' is
- * the decoded signature length.  Thread-safe: uses a referenced snapshot.
+ * RFC 9068 2.1: typ must be at+jwt (or application/at+jwt, any case).  A
+ * lenient issuer also passes "JWT" or no typ, but only for a token that
+ * carries its scope claim (an ID token, typ JWT, does not).
  */
-static int check_signature(struct auth_verifier *v, const struct token_parts *t, enum jwks_alg alg,
-                           const char *kid, size_t sig_len, int64_t now_s, struct err *err)
+static int check_typ(const struct auth_trusted *ti, const char *typ, const json_t *claims,
+                     struct err *err)
+{
+    if (typ && (strcasecmp(typ, "at+jwt") == 0 || strcasecmp(typ, "application/at+jwt") == 0))
+        return 0;
+    if (ti->typ_lenient && (!typ || strcasecmp(typ, "JWT") == 0) &&
+        json_object_get(claims, ti->scope_claim))
+        return 0;
+    return err_set(err, -AUTH_EINVALID, "token typ is not at+jwt");
+}
+
+/*
+ * Check the signature of 't' with the key of issuer 'ti' that its header
+ * selects, from the issuer's current set.  An unknown kid (or no set yet)
+ * of a JWKS URL asks its fetcher for an early fetch; this thread does not
+ * wait for it.  'sig_len' is the decoded signature length.  Thread-safe.
+ */
+static int check_signature(const struct auth_trusted *ti, const struct token_parts *t,
+                           enum jwks_alg alg, const char *kid, size_t sig_len, int64_t now_s,
+                           enum auth_reason *why, struct err *err)
 {
     const struct jwks_key *key = NULL;
-    struct jwks_set *set;
+    struct jwks_set *set = auth_trust_keys(ti, now_s);
     cjose_jws_t *jws;
     cjose_err cerr;
-    int rc;
+    int rc = 0;
 
-    set = jwks_cache_get(v->keys, now_s);
-    rc = jwks_pick(set, alg, kid, &key, err);
-    if (rc) {
+    *why = AUTH_REASON_KEY;
+    if (!set || jwks_pick(set, alg, kid, &key, err) != 0) {
+        if (!set)
+            err_set(err, -AUTH_EINVALID, "no keys of the token's issuer yet");
+        if (ti->remote)
+            jwks_remote_kick(ti->remote);
         rc = err_recode(err, -AUTH_EINVALID);
         goto out_put_set;
     }
+    *why = AUTH_REASON_SIGNATURE;
     /* cjose splits any length into r and s, so a padded or extended
      * signature of a valid one would verify: insist on exactly 64 bytes. */
     if (alg == JWKS_ALG_ES256 && sig_len != AUTH_ES256_SIG_BYTES) {
@@ -258,6 +289,7 @@ static int check_signature(struct auth_verifier *v, const struct token_parts *t,
     }
     jws = cjose_jws_import(t->compact, t->compact_len, &cerr);
     if (!jws) {
+        *why = AUTH_REASON_MALFORMED;
         rc = err_set(err, cerr.code == CJOSE_ERR_NO_MEMORY ? -AUTH_ENOMEM : -AUTH_EMALFORMED,
                      "token cannot be parsed as a JWS");
         goto out_put_set;
@@ -266,6 +298,8 @@ static int check_signature(struct auth_verifier *v, const struct token_parts *t,
         rc = err_set(err, cerr.code == CJOSE_ERR_NO_MEMORY ? -AUTH_ENOMEM : -AUTH_EINVALID,
                      "token signature does not verify");
     cjose_jws_release(jws);
+    if (rc == 0)
+        *why = AUTH_REASON_NONE;
 out_put_set:
     jwks_set_put(set);
     return rc;
@@ -325,61 +359,114 @@ static bool copy_text(const json_t *j, char *dst, size_t cap, bool allow_empty)
     return true;
 }
 
-/* True when "aud" is our audience or an array of strings holding it. */
-static bool aud_contains(const json_t *aud, const char *audience)
+/* True when "aud" names one of the issuer's audiences (a string, or an array of
+ * strings holding one). */
+static bool aud_contains(const json_t *aud, const struct auth_trusted *ti)
 {
     bool found = false;
-    size_t i;
+    size_t i, a;
 
-    if (json_is_string(aud))
-        return strcmp(json_string_value(aud), audience) == 0;
-    if (!json_is_array(aud))
+    if (!json_is_string(aud) && !json_is_array(aud))
         return false;
-    for (i = 0; i < json_array_size(aud); i++) {
-        const char *s = json_string_value(json_array_get(aud, i));
-
+    for (i = 0; i < (json_is_array(aud) ? json_array_size(aud) : 1); i++) {
+        const char *s = json_is_array(aud) ? json_string_value(json_array_get(aud, i))
+                                           : json_string_value(aud);
         if (!s)
             return false; /* a malformed array is not trusted at all */
-        if (strcmp(s, audience) == 0)
-            found = true;
+        for (a = 0; a < ti->naudiences; a++)
+            found = found || strcmp(s, ti->audiences[a]) == 0;
     }
     return found;
 }
 
-/* Validate the claims of a token whose signature has been checked. */
-static int check_claims(const struct auth_verifier *v, const json_t *claims, int64_t now_s,
-                        struct auth_principal *p, struct err *err)
+/*
+ * The scope claim 'j' (a space-separated string, or an array of scope
+ * strings as Okta and Entra send) as one space-separated string in 'dst'.
+ * False for any other shape, a control character, an empty or spaced array
+ * member, or more than cap-1 bytes.
+ */
+static bool copy_scopes(const json_t *j, char *dst, size_t cap)
 {
-    const char *iss;
-    int64_t exp, nbf, iat;
+    size_t len = 0, i;
+    const json_t *v;
+
+    if (!json_is_array(j))
+        return copy_text(j, dst, cap, true);
+    dst[0] = '\0';
+    json_array_foreach(j, i, v)
+    {
+        const char *s = json_string_value(v);
+        size_t n = s ? json_string_length(v) : 0;
+        if (n == 0 || strchr(s, ' ') || len + (len > 0) + n >= cap ||
+            !copy_text(v, dst + len + (len > 0), cap - len - (len > 0), false))
+            return false;
+        if (len > 0)
+            dst[len] = ' ';
+        len += (len > 0) + n;
+    }
+    return true;
+}
+
+/* The task owner: the issuer's prefix and its principal claim, printable, < 256 bytes. */
+static bool copy_principal(const struct auth_trusted *ti, const json_t *claims,
+                           struct auth_principal *p)
+{
+    size_t n = strlen(ti->prefix);
+
+    if (n >= sizeof(p->subject))
+        return false;
+    memcpy(p->subject, ti->prefix, n);
+    return copy_text(json_object_get(claims, ti->principal_claim), p->subject + n,
+                     sizeof(p->subject) - n, false);
+}
+
+/* exp, nbf and iat at 'now_s' with the leeway; *exp gets "exp". */
+static int check_times(const json_t *claims, int64_t now_s, int leeway_s, int64_t *exp,
+                       enum auth_reason *why, struct err *err)
+{
+    int64_t nbf, iat;
     json_t *j;
 
-    iss = json_string_value(json_object_get(claims, "iss"));
-    if (!iss || strcmp(iss, v->issuer) != 0)
-        return err_set(err, -AUTH_EINVALID, "token iss is not the configured issuer");
-    if (!aud_contains(json_object_get(claims, "aud"), v->audience))
-        return err_set(err, -AUTH_EINVALID, "token aud does not name this server");
-
+    *why = AUTH_REASON_CLAIMS;
     j = json_object_get(claims, "exp");
-    if (!j || !numeric_date(j, false, &exp))
+    if (!j || !numeric_date(j, false, exp))
         return err_set(err, -AUTH_EINVALID, "token exp is missing or not a number");
-    if (now_s > exp + v->leeway_s)
-        return err_set(err, -AUTH_EEXPIRED, "token expired");
     j = json_object_get(claims, "nbf");
     if (j && !numeric_date(j, true, &nbf))
         return err_set(err, -AUTH_EINVALID, "token nbf is not a number");
-    if (j && now_s < nbf - v->leeway_s)
-        return err_set(err, -AUTH_EEXPIRED, "token not valid yet (nbf)");
     j = json_object_get(claims, "iat");
     if (j && !numeric_date(j, true, &iat))
         return err_set(err, -AUTH_EINVALID, "token iat is not a number");
-    if (j && iat - v->leeway_s > now_s)
+    if (j && iat - leeway_s > now_s)
         return err_set(err, -AUTH_EINVALID, "token iat is in the future");
+    *why = AUTH_REASON_EXPIRED;
+    if (now_s > *exp + leeway_s)
+        return err_set(err, -AUTH_EEXPIRED, "token expired");
+    if (json_object_get(claims, "nbf") && now_s < nbf - leeway_s)
+        return err_set(err, -AUTH_EEXPIRED, "token not valid yet (nbf)");
+    *why = AUTH_REASON_NONE;
+    return 0;
+}
 
-    if (!copy_text(json_object_get(claims, "sub"), p->subject, sizeof(p->subject), false))
+/* Validate the claims of a token whose signature has been checked. */
+static int check_claims(const struct auth_trusted *ti, int leeway_s, const json_t *claims,
+                        int64_t now_s, struct auth_principal *p, enum auth_reason *why,
+                        struct err *err)
+{
+    json_t *j;
+    int rc;
+
+    *why = AUTH_REASON_AUDIENCE;
+    if (!aud_contains(json_object_get(claims, "aud"), ti))
+        return err_set(err, -AUTH_EINVALID, "token aud does not name this server");
+    if ((rc = check_times(claims, now_s, leeway_s, &p->expires_at, why, err)) < 0)
+        return rc;
+    *why = AUTH_REASON_CLAIMS;
+    if (!copy_principal(ti, claims, p))
         return err_set(err, -AUTH_EINVALID,
-                       "token sub is missing or not a printable string "
-                       "of at most 255 bytes");
+                       "token %.40s is missing or not a printable string of at most 255 bytes "
+                       "(with its prefix)",
+                       ti->principal_claim);
     j = json_object_get(claims, "client_id");
     if (!j)
         j = json_object_get(claims, "azp");
@@ -387,89 +474,115 @@ static int check_claims(const struct auth_verifier *v, const json_t *claims, int
         return err_set(err, -AUTH_EINVALID,
                        "token client_id/azp is not a printable string "
                        "of at most 255 bytes");
-    j = json_object_get(claims, "scope");
-    if (j && !copy_text(j, p->scopes, sizeof(p->scopes), true))
+    j = json_object_get(claims, ti->scope_claim);
+    if (j && !copy_scopes(j, p->scopes, sizeof(p->scopes)))
         return err_set(err, -AUTH_EINVALID,
-                       "token scope is not a printable string of at "
-                       "most 1023 bytes");
-    p->expires_at = exp;
+                       "token %.40s is not a scope string or array of at most 1023 bytes",
+                       ti->scope_claim);
+    *why = AUTH_REASON_NONE;
     return 0;
 }
 
 /*
- * Verify the Authorization header value 'authorization' ("Bearer <jwt>") at
- * Unix time 'now_s', which also paces JWKS reloads (at most one look at the
- * file per distinct later second).
- *
- * Returns 0 and fills *out.  Otherwise *out is zeroed and the result is
- * -AUTH_EMISSING (no header, other scheme), -AUTH_EMALFORMED (too long, not
- * three canonical base64url segments, header or claims not a JSON object),
- * -AUTH_EINVALID (alg/typ/crit/kid/key, signature, iss, aud, sub, iat,
- * claim types), -AUTH_EEXPIRED (exp or nbf beyond the leeway) or
- * -AUTH_ENOMEM; 'err' (may be NULL) never quotes the token.
- * 'authorization' is borrowed.  Thread-safe: any number of threads may
- * verify with one verifier.
+ * The checks of a split token: JOSE header, claims decoded, issuer chosen
+ * by "iss", its typ rule, the signature with its keys, then the claims.
  */
-int auth_verify(struct auth_verifier *v, const char *authorization, int64_t now_s,
-                struct auth_principal *out, struct err *err)
+static int check_token(struct auth_verifier *v, const struct token_parts *t, int64_t now_s,
+                       struct auth_principal *p, struct token_check *tc, struct err *err)
 {
-    struct auth_principal p;
-    struct token_parts t = {0};
-    unsigned char *claims_text, *sig;
-    size_t claims_len, sig_len;
-    json_t *hdr, *claims;
-    enum jwks_alg alg = JWKS_ALG_ES256; /* set by parse_header(); quiets -Wmaybe-uninitialized */
+    json_t *hdr = NULL, *claims = NULL;
+    unsigned char *sig;
+    size_t sig_len;
+    enum jwks_alg alg = JWKS_ALG_ES256; /* set by check_header(); quiets -Wmaybe-uninitialized */
     const char *kid = NULL;
     int rc;
 
-    if (!v || !out)
-        return err_set(err, -AUTH_ECONFIG, "auth_verify needs a verifier and a principal");
-    memset(out, 0, sizeof(*out));
-    memset(&p, 0, sizeof(p));
-    rc = split_header(authorization, &t, err);
-    if (rc)
-        return rc;
-    rc = parse_header(&t, &hdr, &alg, &kid, err);
-    if (rc)
-        return rc;
-
-    rc = b64url_decode(t.seg[2], t.len[2], &sig, &sig_len);
-    if (rc) {
+    tc->reason = AUTH_REASON_MALFORMED;
+    if ((rc = decode_object(t->seg[0], t->len[0], "header", &hdr, err)) < 0 ||
+        (rc = check_header(hdr, &alg, &kid, &tc->typ, &tc->reason, err)) < 0)
+        goto out_free;
+    tc->reason = AUTH_REASON_MALFORMED;
+    if ((rc = b64url_decode(t->seg[2], t->len[2], &sig, &sig_len)) < 0) {
         err_set(err, rc, "token signature is not base64url");
-        goto out_free_hdr;
+        goto out_free;
     }
     free(sig); /* only its length matters here; cjose decodes it again */
-    rc = b64url_decode(t.seg[1], t.len[1], &claims_text, &claims_len);
-    if (rc) {
-        err_set(err, rc, "token payload is not base64url");
-        goto out_free_hdr;
+    if ((rc = decode_object(t->seg[1], t->len[1], "claims", &claims, err)) < 0)
+        goto out_free;
+    tc->reason = AUTH_REASON_ISSUER;
+    tc->ti = auth_trust_find(&v->trust, json_string_value(json_object_get(claims, "iss")));
+    if (!tc->ti) {
+        rc = err_set(err, -AUTH_EINVALID, "token iss is not a trusted issuer");
+        goto out_free;
     }
-    rc = check_signature(v, &t, alg, kid, sig_len, now_s, err);
-    if (rc)
-        goto out_free_claims_text;
-
-    claims = json_loadb((const char *)claims_text, claims_len, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(claims)) {
-        rc = err_set(err, -AUTH_EMALFORMED, "token claims are not a JSON object");
-        goto out_free_claims;
-    }
-    rc = check_claims(v, claims, now_s, &p, err);
-    if (rc == 0)
-        *out = p;
-
-out_free_claims:
+    tc->reason = AUTH_REASON_TYP;
+    if ((rc = check_typ(tc->ti, tc->typ, claims, err)) < 0 ||
+        (rc = check_signature(tc->ti, t, alg, kid, sig_len, now_s, &tc->reason, err)) < 0)
+        goto out_free;
+    rc = check_claims(tc->ti, v->trust.leeway_s, claims, now_s, p, &tc->reason, err);
+out_free:
     json_decref(claims);
-out_free_claims_text:
-    free(claims_text);
-out_free_hdr:
     json_decref(hdr);
     return rc;
 }
 
 /*
+ * Verify the Authorization header value 'authorization' ("Bearer <jwt>") at
+ * Unix time 'now_s', which also paces JWKS file reloads (at most one look
+ * at a file per distinct later second), and say in *reason (may be NULL)
+ * which check refused it.
+ *
+ * Returns 0 and fills *out (*reason AUTH_REASON_NONE).  Otherwise *out is
+ * zeroed and the result is -AUTH_EMISSING (no header, other scheme),
+ * -AUTH_EMALFORMED (too long, not three canonical base64url segments,
+ * header or claims not a JSON object), -AUTH_EINVALID (alg/typ/crit/kid,
+ * untrusted iss, no key, signature, aud, sub, iat, claim types),
+ * -AUTH_EEXPIRED (exp or nbf beyond the leeway) or -AUTH_ENOMEM; 'err' (may
+ * be NULL) never quotes the token.  'authorization' is borrowed.
+ * Thread-safe: any number of threads may verify with one verifier; none
+ * waits for the network.
+ */
+int auth_check(struct auth_verifier *v, const char *authorization, int64_t now_s,
+               struct auth_principal *out, enum auth_reason *reason, struct err *err)
+{
+    struct token_check tc = {AUTH_REASON_INTERNAL, NULL, NULL};
+    struct token_parts t = {0};
+    struct auth_principal p;
+    int rc;
+
+    if (!v || !out) {
+        if (reason)
+            *reason = AUTH_REASON_INTERNAL;
+        return err_set(err, -AUTH_ECONFIG, "auth_verify needs a verifier and a principal");
+    }
+    memset(out, 0, sizeof(*out));
+    memset(&p, 0, sizeof(p));
+    rc = split_header(authorization, &t, err);
+    if (rc)
+        tc.reason = rc == -AUTH_EMISSING ? AUTH_REASON_MISSING : AUTH_REASON_MALFORMED;
+    else
+        rc = check_token(v, &t, now_s, &p, &tc, err);
+    if (rc == 0)
+        *out = p;
+    else if (rc == -AUTH_ENOMEM)
+        tc.reason = AUTH_REASON_INTERNAL;
+    if (reason)
+        *reason = rc == 0 ? AUTH_REASON_NONE : tc.reason;
+    return rc;
+}
+
+/* auth_check() without the reason.  Thread-safe. */
+int auth_verify(struct auth_verifier *v, const char *authorization, int64_t now_s,
+                struct auth_principal *out, struct err *err)
+{
+    return auth_check(v, authorization, now_s, out, NULL, err);
+}
+
+/*
  * True when 'scope' is one of the space-separated tokens of p->scopes,
- * compared exactly ("mcp:tools" does not match "mcp:tools:admin").  False for
- * NULL or empty arguments.  Borrows both; thread-safe.
+ * compared exactly ("mcp:tools" does not match "mcp:tools:admin"), or when
+ * p->all_scopes (TASKWIRE_AUTH=none).  False for NULL or empty arguments.
+ * Borrows both; thread-safe.
  */
 bool auth_has_scope(const struct auth_principal *p, const char *scope)
 {
@@ -478,6 +591,8 @@ bool auth_has_scope(const struct auth_principal *p, const char *scope)
 
     if (!p || !scope || !*scope)
         return false;
+    if (p->all_scopes)
+        return true;
     want = strlen(scope);
     s = p->scopes;
     end = p->scopes + strnlen(p->scopes, sizeof(p->scopes));

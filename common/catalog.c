@@ -173,6 +173,8 @@ static int add_table(struct catalog *c, const struct builtin *table, size_t n, s
                                                                      json_object_get(def, "name")));
         t->input_first = table[i].input_first;
         t->requires = table[i].requires;
+        if ((rc = catalog_set_scopes(c, t->name, table[i].scopes, err)) < 0)
+            return rc;
     }
     return 0;
 }
@@ -207,9 +209,75 @@ void catalog_free(struct catalog *c)
         schema_free(c->tools[i].schema);
         json_decref(c->tools[i].definition);
         json_decref(c->tools[i].exec);
+        free(c->tools[i].scopes);
     }
     free(c->tools);
     free(c);
+}
+
+/* RFC 6749 3.3 scope-token characters: %x21 / %x23-5B / %x5D-7E. */
+static bool scope_char(char ch)
+{
+    return ch >= 0x21 && ch <= 0x7e && ch != '"' && ch != '\\';
+}
+
+/*
+ * True when 'scopes' holds 1..CATALOG_MAX_SCOPES scope tokens of
+ * 1..CATALOG_MAX_SCOPE_LEN bytes, separated by exactly one space, with no
+ * space at either end.  Pure.
+ */
+bool catalog_scopes_valid(const char *scopes)
+{
+    size_t count = 0, len = 0;
+    const char *p;
+
+    if (!scopes || !*scopes)
+        return false;
+    for (p = scopes;; p++) {
+        if (*p == ' ' || *p == '\0') {
+            if (len == 0 || ++count > CATALOG_MAX_SCOPES)
+                return false;
+            len = 0;
+            if (*p == '\0')
+                return true;
+        } else if (!scope_char(*p) || ++len > CATALOG_MAX_SCOPE_LEN) {
+            return false;
+        }
+    }
+}
+
+/*
+ * Make the tool called 'name' need 'scopes' (see catalog_scopes_valid();
+ * NULL or "" leaves it needing none) on top of the scope every tool needs:
+ * callers without them neither see it in tools/list nor may call it.
+ * Copies 'scopes'.  Returns 0, or -CATALOG_EINVALID (no such tool, invalid
+ * scopes) or -CATALOG_ENOMEM.  Not thread-safe: call at start-up only.
+ */
+int catalog_set_scopes(struct catalog *c, const char *name, const char *scopes, struct err *err)
+{
+    struct tool_desc *t = (struct tool_desc *)catalog_find(c, name);
+    char *copy = NULL;
+
+    if (!t)
+        return err_set(err, -CATALOG_EINVALID, "no tool %.128s", name ? name : "(null)");
+    if (scopes && *scopes && !catalog_scopes_valid(scopes))
+        return err_set(err, -CATALOG_EINVALID,
+                       "tool %s: scopes must be 1 to %d scope tokens of at most %d bytes",
+                       t->name, CATALOG_MAX_SCOPES, CATALOG_MAX_SCOPE_LEN);
+    if (scopes && *scopes && !(copy = strdup(scopes)))
+        return err_set(err, -CATALOG_ENOMEM, "out of memory");
+    free(t->scopes);
+    t->scopes = copy;
+    return 0;
+}
+
+/* True when at least one tool needs scopes of its own.  Thread-safe after start-up. */
+bool catalog_has_tool_scopes(const struct catalog *c)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (c->tools[i].scopes)
+            return true;
+    return false;
 }
 
 const struct tool_desc *catalog_find(const struct catalog *c, const char *name)

@@ -46,6 +46,8 @@ struct tool_desc {
                                 env, limits), or NULL for a built-in C tool; owned */
     const struct tool_frontend *frontend; /* answered by the frontend itself, never run by a
                                              worker; NULL for every other tool; borrowed */
+    char *scopes;            /* OAuth scopes a caller needs to list and call it, on top of
+                                the scope for every tool (space-separated), or NULL; owned */
 };
 
 enum catalog_error {
@@ -53,6 +55,9 @@ enum catalog_error {
                              many tools */
     CATALOG_ENOMEM,       /* allocation failed */
 };
+
+#define CATALOG_MAX_SCOPES     8  /* scopes one tool may need */
+#define CATALOG_MAX_SCOPE_LEN  64 /* bytes of one scope */
 
 struct catalog;
 
@@ -69,6 +74,15 @@ MUST_CHECK int catalog_add(struct catalog *c, json_t *definition, enum tool_poli
  * like catalog_add() with TOOL_TASK_NEVER and no exec spec. */
 MUST_CHECK int catalog_add_frontend(struct catalog *c, json_t *definition,
                                     const struct tool_frontend *impl, struct err *err);
+/* Make tool 'name' need 'scopes' (space-separated, 1..CATALOG_MAX_SCOPES of at most
+ * CATALOG_MAX_SCOPE_LEN bytes; NULL or "": none).  0 or -CATALOG_E*; start-up only. */
+MUST_CHECK int catalog_set_scopes(struct catalog *c, const char *name, const char *scopes,
+                                  struct err *err);
+/* True when 'scopes' is 1..CATALOG_MAX_SCOPES space-separated RFC 6749 scope tokens of at
+ * most CATALOG_MAX_SCOPE_LEN bytes, one space between them. */
+bool catalog_scopes_valid(const char *scopes);
+/* True when some tool needs scopes of its own (tools/list then differs by caller). */
+bool catalog_has_tool_scopes(const struct catalog *c);
 /* The tool called 'name', or NULL. */
 const struct tool_desc *catalog_find(const struct catalog *c, const char *name);
 /* The tools/list "tools" array, sorted by name; a new reference. */

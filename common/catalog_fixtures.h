@@ -22,6 +22,7 @@ struct builtin {
     enum tool_policy policy; /* task policy */
     bool input_first;        /* asks for input before it is handed out as a task */
     const char *requires;    /* client capability the tool cannot work without, or NULL */
+    const char *scopes;      /* OAuth scopes it needs besides the one for every tool, or NULL */
 };
 
 /* The fixture definitions and their count. */

@@ -174,12 +174,41 @@ out_put_set:
     return rc;
 }
 
+/*
+ * Parse 'len' bytes at 'text' (need not be NUL-terminated) as a JWKS into a
+ * new set holding one reference, released with jwks_set_put(); 'what' names
+ * the source in messages (a path or URL).  Members that are not usable
+ * signature keys are skipped (see jwks_set_load()).  Returns 0 with *out
+ * set, -JWKS_EINVALID (not JSON, no "keys" array, no usable key, over
+ * JWKS_MAX_BYTES) or -JWKS_ENOMEM.  Borrows everything; thread-safe.
+ */
+int jwks_set_parse(const char *text, size_t len, const char *what, struct jwks_set **out,
+                   struct err *err)
+{
+    json_error_t jerr;
+    json_t *doc, *arr;
+    int rc;
+
+    if (len > JWKS_MAX_BYTES)
+        return err_set(err, -JWKS_EINVALID, "JWKS %s is larger than %d bytes", what,
+                       JWKS_MAX_BYTES);
+    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return err_set(err, -JWKS_EINVALID, "JWKS %s is not JSON (line %d: %s)", what, jerr.line,
+                       jerr.text);
+    arr = json_object_get(doc, "keys");
+    if (json_is_array(arr))
+        rc = set_from_array(arr, what, out, err);
+    else
+        rc = err_set(err, -JWKS_EINVALID, "JWKS %s has no \"keys\" array", what);
+    json_decref(doc);
+    return rc;
+}
+
 /* jwks_set_load(), also reporting the identity of the file read in *stamp. */
 static int set_load(const char *path, struct jwks_set **out, struct fileio_stamp *stamp,
                     struct err *err)
 {
-    json_error_t jerr;
-    json_t *doc, *arr;
     size_t len;
     char *text;
     int rc;
@@ -187,17 +216,8 @@ static int set_load(const char *path, struct jwks_set **out, struct fileio_stamp
     rc = fileio_read(path, JWKS_MAX_BYTES, &text, &len, stamp, err);
     if (rc)
         return err_recode(err, rc == -FILEIO_ENOMEM ? -JWKS_ENOMEM : -JWKS_EFILE);
-    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    rc = jwks_set_parse(text, len, path, out, err);
     free(text);
-    if (!doc)
-        return err_set(err, -JWKS_EINVALID, "JWKS %s is not JSON (line %d: %s)", path, jerr.line,
-                       jerr.text);
-    arr = json_object_get(doc, "keys");
-    if (json_is_array(arr))
-        rc = set_from_array(arr, path, out, err);
-    else
-        rc = err_set(err, -JWKS_EINVALID, "JWKS %s has no \"keys\" array", path);
-    json_decref(doc);
     return rc;
 }
 
@@ -214,6 +234,13 @@ static int set_load(const char *path, struct jwks_set **out, struct fileio_stamp
 int jwks_set_load(const char *path, struct jwks_set **out, struct err *err)
 {
     return set_load(path, out, NULL, err);
+}
+
+/* Take one more reference to 'set', which the caller already holds.  Thread-safe. */
+struct jwks_set *jwks_set_get(struct jwks_set *set)
+{
+    atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
+    return set;
 }
 
 /* The number of usable keys in 'set' (at least 1).  Thread-safe. */

@@ -5,7 +5,8 @@
  * of at least 2048 bits for RS256); anything else in the file is skipped.
  * A set is immutable and refcounted once built.  A cache watches one file
  * and swaps in a new set when the file changes, keeping the last good set
- * when the new content is unusable.  No network fetches, no logging.
+ * when the new content is unusable.  No network fetches (common/jwks_remote.h
+ * does those), no logging.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -49,6 +50,12 @@ MUST_CHECK int jwks_alg_parse(const char *name, enum jwks_alg *alg);
 /* Load the JWKS at 'path' into a new set holding one reference (release with
  * jwks_set_put()). */
 MUST_CHECK int jwks_set_load(const char *path, struct jwks_set **out, struct err *err);
+/* Parse a JWKS document of 'len' bytes ('what' names its source in messages) into a new
+ * set holding one reference. */
+MUST_CHECK int jwks_set_parse(const char *text, size_t len, const char *what,
+                              struct jwks_set **out, struct err *err);
+/* Take one more reference to 'set' (which the caller holds); returns 'set'.  Thread-safe. */
+struct jwks_set *jwks_set_get(struct jwks_set *set);
 /* Number of usable keys in 'set' (at least 1). */
 size_t jwks_set_count(const struct jwks_set *set);
 /* Choose the key for (alg, kid) (kid NULL: the set must have exactly one key); *key

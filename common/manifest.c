@@ -39,6 +39,7 @@
 static const char *const tool_keys[] = {
     "name",      "title", "description",    "inputSchema",    "taskPolicy",  "argv",
     "timeoutMs", "env",   "maxOutputBytes", "maxStderrBytes", "killGraceMs", "cwd",
+    "scopes",
 };
 
 /* One tool, checked and built, waiting for catalog_add(). */
@@ -46,6 +47,7 @@ struct prepared {
     json_t *definition;      /* the Tool object for tools/list (owned until added) */
     json_t *exec;            /* the exec spec (owned until added) */
     enum tool_policy policy; /* task policy */
+    char *scopes;            /* OAuth scopes it needs, space-separated, or NULL (owned) */
 };
 
 /* State of one load, for error messages. */
@@ -365,6 +367,37 @@ out_free:
     return rc;
 }
 
+/* The "scopes" array (1..CATALOG_MAX_SCOPES scope tokens) joined by spaces into *out
+ * (NULL when absent). */
+static int build_scopes(const struct loader *l, const json_t *tool, char **out)
+{
+    const json_t *arr = json_object_get(tool, "scopes"), *v;
+    size_t i, len = 0;
+    char *s;
+
+    *out = NULL;
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr) || json_array_size(arr) < 1 ||
+        json_array_size(arr) > CATALOG_MAX_SCOPES)
+        return fail(l, "\"scopes\" must be an array of 1 to %d strings", CATALOG_MAX_SCOPES);
+    if (!(s = calloc(CATALOG_MAX_SCOPES, CATALOG_MAX_SCOPE_LEN + 1)))
+        return err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
+    json_array_foreach(arr, i, v)
+    {
+        const char *one = json_string_value(v);
+        if (!one || strchr(one, ' ') || !catalog_scopes_valid(one)) {
+            free(s);
+            return fail(l, "scopes[%zu] must be a scope: 1 to %d printable ASCII characters "
+                        "without spaces, '\"' or '\\'",
+                        i, CATALOG_MAX_SCOPE_LEN);
+        }
+        len += (size_t)snprintf(s + len, CATALOG_MAX_SCOPE_LEN + 2, "%s%s", i ? " " : "", one);
+    }
+    *out = s;
+    return 0;
+}
+
 /* Check tools[l->index] and build its definition and exec spec into *p. */
 static int prepare_tool(struct loader *l, const json_t *tool, const struct catalog *c,
                         const struct prepared *done, size_t ndone, struct prepared *p)
@@ -378,9 +411,12 @@ static int prepare_tool(struct loader *l, const json_t *tool, const struct catal
     if ((rc = check_keys(l, tool)) < 0 || (rc = check_name(l, tool, c, done, ndone, &name)) < 0 ||
         (rc = build_definition(l, tool, name, p)) < 0)
         return rc;
-    if ((rc = build_exec(l, tool, name, &p->exec)) < 0) {
+    if ((rc = build_scopes(l, tool, &p->scopes)) < 0 ||
+        (rc = build_exec(l, tool, name, &p->exec)) < 0) {
         json_decref(p->definition);
         p->definition = NULL;
+        free(p->scopes);
+        p->scopes = NULL;
     }
     return rc;
 }
@@ -456,8 +492,10 @@ static int add_prepared(struct loader *l, struct catalog *c, struct prepared *to
         struct err e = {0};
         struct prepared *p = &tools[i];
         json_t *def = p->definition, *exec = p->exec;
+        const char *name = json_string_value(json_object_get(def, "name"));
         p->definition = p->exec = NULL;
-        if (catalog_add(c, def, p->policy, exec, &e) < 0) {
+        if (catalog_add(c, def, p->policy, exec, &e) < 0 ||
+            catalog_set_scopes(c, name, p->scopes, &e) < 0) {
             l->index = i;
             l->name = NULL;
             return fail(l, "%s (%zu tools from this file were added)", e.msg, i);
@@ -491,6 +529,7 @@ out_free_tools:
     for (size_t i = 0; i < n; i++) {
         json_decref(tools[i].definition);
         json_decref(tools[i].exec);
+        free(tools[i].scopes);
     }
     free(tools);
 out_free_doc:

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "admin.h"
@@ -34,8 +35,10 @@
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
+#include "oauth.h"
 #include "reaper.h"
 #include "rpc.h"
+#include "scopes.h"
 #include "threadconn.h"
 #include "wait.h"
 
@@ -64,8 +67,6 @@ METRIC_DEFINE(m_req_4xx, METRIC_COUNTER, "taskwire_http_requests_total", "class=
               "HTTP requests answered, by status class");
 METRIC_DEFINE(m_req_5xx, METRIC_COUNTER, "taskwire_http_requests_total", "class=\"5xx\"",
               "HTTP requests answered, by status class");
-METRIC_DEFINE(m_auth_fail, METRIC_COUNTER, "taskwire_auth_failures_total", NULL,
-              "Requests refused with 401");
 
 static pthread_once_t metrics_once = PTHREAD_ONCE_INIT;
 
@@ -74,7 +75,7 @@ static void register_metrics(void)
     metrics_register(&m_req_ok);
     metrics_register(&m_req_4xx);
     metrics_register(&m_req_5xx);
-    metrics_register(&m_auth_fail);
+    oauth_metrics_register();
 }
 
 static struct threadconn *conns(const struct http_server *s)
@@ -84,9 +85,15 @@ static struct threadconn *conns(const struct http_server *s)
 
 /* ---- writing responses ---- */
 
-static void count_status(int status)
+/* Queue response 'r' (NULL: out of memory) with 'status', release it and count the status. */
+static enum MHD_Result queue(struct MHD_Connection *conn, int status, struct MHD_Response *r)
 {
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
     metrics_add(status < 400 ? &m_req_ok : status < 500 ? &m_req_4xx : &m_req_5xx, 1);
+    return rc;
 }
 
 /* Queue a response of 'len' bytes copied from 'body'. */
@@ -102,10 +109,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, const ch
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (hname)
         MHD_add_response_header(r, hname, hvalue);
-    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
-    MHD_destroy_response(r);
-    count_status(status);
-    return rc;
+    return queue(conn, status, r);
 }
 
 /* Queue 'body' (stolen; NULL means out of memory) as JSON. */
@@ -136,7 +140,7 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, const json_t *
 }
 
 /* Queue a refusal of guard.c (its reply stolen) with its Retry-After. */
-static enum MHD_Result respond_refusal(struct MHD_Connection *conn, struct guard_refusal *r)
+static enum MHD_Result respond_limited(struct MHD_Connection *conn, struct guard_refusal *r)
 {
     char secs[24];
     snprintf(secs, sizeof(secs), "%lld", (long long)r->retry_after_s);
@@ -172,10 +176,7 @@ static enum MHD_Result respond_stream(struct MHD_Connection *conn, struct req_ct
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    count_status(200);
-    return rc;
+    return queue(conn, 200, r);
 }
 
 /* Do what a step of a waiting request asks for ('reply' is stolen). */
@@ -215,34 +216,66 @@ static bool ready_to_serve(void *arg)
     return tc && store_ping(tc->store);
 }
 
-/* Authenticate; on failure queue the 401 and return false. */
+static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    (void)value;
+    *(int *)cls += strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0;
+    return MHD_YES;
+}
+
+/* Queue what oauth.c refused a request with. */
+static enum MHD_Result respond_refusal(struct MHD_Connection *conn, const struct oauth_refusal *no)
+{
+    return respond(conn, no->status, "application/json", no->body, strlen(no->body),
+                   no->challenge[0] ? MHD_HTTP_HEADER_WWW_AUTHENTICATE : NULL, no->challenge);
+}
+
+/* Authenticate (oauth.c); on failure queue the 400/401 and return false. */
 static bool authenticate(const struct http_server *s, struct MHD_Connection *conn,
                          struct auth_principal *p, enum MHD_Result *out)
 {
-    if (!s->cfg.auth) {
-        memset(p, 0, sizeof(*p));
-        snprintf(p->subject, sizeof(p->subject), "anonymous");
+    struct oauth_request r = {0};
+    struct oauth_refusal no;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_value, &r.authorization_headers);
+    r.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    r.token_elsewhere = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "access_token");
+    if (oauth_authenticate(s->cfg.oauth, &r, (int64_t)time(NULL), p, &no))
         return true;
-    }
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    struct err e = {0};
-    int rc = auth_verify(s->cfg.auth, h, (int64_t)time(NULL), p, &e);
-    if (rc == 0)
-        return true;
-    metrics_add(&m_auth_fail, 1);
-    LOG_INFO("authentication failed", "reason", e.msg);
-    char challenge[400];
-    if (rc == -AUTH_EMISSING)
-        snprintf(challenge, sizeof(challenge), "Bearer realm=\"taskwire\"");
-    else
-        snprintf(challenge, sizeof(challenge),
-                 "Bearer realm=\"taskwire\", error=\"invalid_token\", error_description=\"%s\"",
-                 rc == -AUTH_EEXPIRED ? "token expired or not yet valid" : "token rejected");
-    json_t *body = json_pack("{s:s, s:s}", "error", rc == -AUTH_EMISSING ? "unauthorized" :
-                                                                          "invalid_token",
-                             "error_description", e.msg);
-    *out = respond_json(conn, 401, body, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+    *out = respond_refusal(conn, &no);
     return false;
+}
+
+/* The scopes 'req' needs (scopes.c) against the caller's; on failure queue the 403. */
+static bool authorize(const struct http_server *s, struct MHD_Connection *conn,
+                      const struct rpc_request *req, const struct auth_principal *p,
+                      enum MHD_Result *out)
+{
+    struct scope_decision d;
+    struct oauth_refusal no;
+    scopes_decide(s->cfg.mcp->catalog, req->method, req->params, p, &d);
+    if (oauth_authorize(s->cfg.oauth, &d, req->method, &no))
+        return true;
+    *out = respond_refusal(conn, &no);
+    return false;
+}
+
+/* GET of the resource metadata (RFC 9728): no token, no Origin or Host check. */
+static enum MHD_Result serve_metadata(struct MHD_Connection *conn, const char *method,
+                                      const char *doc, size_t len)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return respond(conn, 405, "text/plain", "method not allowed\n", 19,
+                       MHD_HTTP_HEADER_ALLOW, "GET");
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)doc, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=300");
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    return queue(conn, 200, r);
 }
 
 static const char *lookup_header(void *arg, const char *name)
@@ -362,7 +395,7 @@ static enum MHD_Result start_wait(const struct http_server *s, struct MHD_Connec
         !guard_enter(s->cfg.guard, wr->owner, &ctx->lim, kind, wr->req->id, &ctx->ticket, &r)) {
         json_decref(wr->oc->listen);
         wr->oc->listen = NULL;
-        return respond_refusal(conn, &r);
+        return respond_limited(conn, &r);
     }
     json_t *reply = NULL;
     ctx->waiting = true;
@@ -370,27 +403,39 @@ static enum MHD_Result start_wait(const struct http_server *s, struct MHD_Connec
     return answer_wait(conn, ctx, step, reply);
 }
 
-/* Run the checked request through mcp.c and answer now or start waiting. */
-static enum MHD_Result run_request(const struct http_server *s, struct MHD_Connection *conn,
-                                        struct req_ctx *ctx, const struct rpc_request *req,
-                                        const char *owner)
+/* The call of request 'req' of 'who' on this thread's connections 'tc'; 'gate' (filled
+ * here) admits its waits against the caller's caps and must outlive the call. */
+static struct mcp_call make_call(const struct http_server *s, struct req_ctx *ctx,
+                                 const struct rpc_request *req, const struct auth_principal *who,
+                                 struct threadconn *tc, struct guard_gate *gate)
 {
-    struct threadconn *tc = conns(s);
-    if (!tc)
-        return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
-    struct guard_gate gate = {s->cfg.guard, &ctx->lim, owner, &ctx->ticket};
-    struct mcp_call call = {
+    *gate = (struct guard_gate){s->cfg.guard, &ctx->lim, who->subject, &ctx->ticket};
+    return (struct mcp_call){
         .srv = s->cfg.mcp,
         .store = tc->store,
         .pub = tc->pub,
-        .owner = owner,
+        .owner = who->subject,
+        .principal = who,
         .traceparent = json_string_value(json_object_get(req->meta, "traceparent")),
-        .header = lookup_header,
-        .header_arg = conn,
         .max_live = (int)ctx->lim.max_live,
         .admit_wait = s->cfg.guard ? guard_gate : NULL,
-        .admit_arg = &gate,
+        .admit_arg = gate,
     };
+}
+
+/* Run the checked request through mcp.c and answer now or start waiting. */
+static enum MHD_Result run_request(const struct http_server *s, struct MHD_Connection *conn,
+                                   struct req_ctx *ctx, const struct rpc_request *req,
+                                   const struct auth_principal *who)
+{
+    const char *owner = who->subject;
+    struct threadconn *tc = conns(s);
+    if (!tc)
+        return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
+    struct guard_gate gate;
+    struct mcp_call call = make_call(s, ctx, req, who, tc, &gate);
+    call.header = lookup_header;
+    call.header_arg = conn;
     struct mcp_outcome oc;
     mcp_handle(&call, req, &oc);
     if (oc.kind == MCP_REPLY)
@@ -417,22 +462,14 @@ static enum MHD_Result respond_legacy(struct MHD_Connection *conn, struct legacy
 /* Run a legacy (2025) message through legacy.c and answer now or start waiting. */
 static enum MHD_Result run_legacy(const struct http_server *s, struct MHD_Connection *conn,
                                   struct req_ctx *ctx, const struct rpc_request *req,
-                                  enum era_kind kind, const char *owner)
+                                  enum era_kind kind, const struct auth_principal *who)
 {
+    const char *owner = who->subject;
     struct threadconn *tc = conns(s);
     if (!tc)
         return respond_error(conn, req->id, RPC_EINTERNAL, "Internal error", NULL);
-    struct guard_gate gate = {s->cfg.guard, &ctx->lim, owner, &ctx->ticket};
-    struct mcp_call call = {
-        .srv = s->cfg.mcp,
-        .store = tc->store,
-        .pub = tc->pub,
-        .owner = owner,
-        .traceparent = json_string_value(json_object_get(req->meta, "traceparent")),
-        .max_live = (int)ctx->lim.max_live,
-        .admit_wait = s->cfg.guard ? guard_gate : NULL,
-        .admit_arg = &gate,
-    };
+    struct guard_gate gate;
+    struct mcp_call call = make_call(s, ctx, req, who, tc, &gate);
     struct legacy_call lc = {&call, lookup_header(conn, "Mcp-Session-Id"),
                              lookup_header(conn, "MCP-Protocol-Version")};
     struct legacy_outcome lo;
@@ -465,14 +502,13 @@ static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connec
     int rc = rpc_parse(ctx->body.data ? ctx->body.data : "", ctx->body.len, &req, &e);
     enum era_kind kind = era_classify(&req, rc, lookup_header(conn, "MCP-Protocol-Version"));
     struct guard_refusal refusal;
-    if (s->cfg.guard && !guard_admit(s->cfg.guard, &principal, &req, rc, &ctx->lim, &refusal)) {
-        out = respond_refusal(conn, &refusal); /* both eras: one rate limit per principal */
-    } else if (kind == ERA_INVALID || kind == ERA_NOTIFICATION || kind == ERA_MODERN) {
-        if (check_modern(conn, &req, rc, &e, &out))
-            out = run_request(s, conn, ctx, &req, principal.subject);
-    } else {
-        out = run_legacy(s, conn, ctx, &req, kind, principal.subject);
-    }
+    bool modern = kind == ERA_INVALID || kind == ERA_NOTIFICATION || kind == ERA_MODERN;
+    if (s->cfg.guard && !guard_admit(s->cfg.guard, &principal, &req, rc, &ctx->lim, &refusal))
+        out = respond_limited(conn, &refusal); /* both eras: one rate limit per principal */
+    else if ((!modern || check_modern(conn, &req, rc, &e, &out)) &&
+             (kind == ERA_BAD_VERSION || authorize(s, conn, &req, &principal, &out)))
+        out = modern ? run_request(s, conn, ctx, &req, &principal)
+                     : run_legacy(s, conn, ctx, &req, kind, &principal);
     rpc_request_fini(&req);
     return out;
 }
@@ -540,6 +576,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                              "Invalid request: a header field holds NUL, CR or LF", NULL);
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
         return health(s, conn, url);
+    size_t doc_len;
+    const char *doc = oauth_metadata_for(s->cfg.oauth, url, &doc_len);
+    if (doc)
+        return serve_metadata(conn, method, doc, doc_len);
     if (strcmp(url, "/mcp") != 0)
         return respond_text(conn, 404, "not found\n");
     if (!post)

@@ -1,7 +1,8 @@
 /*
  * http.h - the frontend's HTTP servers (libmicrohttpd).
  *
- * The public server answers POST /mcp plus /healthz and /readyz; the admin
+ * The public server answers POST /mcp, /healthz, /readyz and the OAuth
+ * resource metadata (GET /.well-known/oauth-protected-resource[/mcp]); the admin
  * server (a separate port, never behind the public ingress) answers
  * /metrics, /healthz and /readyz.  This module is transport only: limits,
  * headers, authentication and response writing; mcp.c decides what a
@@ -16,10 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth.h"
 #include "err.h"
 #include "guard.h"
 #include "mcp.h"
+#include "oauth.h"
 
 struct http_cfg {
     const char *listen;         /* "host:port" of the public server */
@@ -29,7 +30,7 @@ struct http_cfg {
     int max_connections;        /* concurrent connections before refusing */
     const char *pg_dsn;         /* each thread opens its own store */
     const char *redis_addr;     /* each thread opens its own publisher */
-    struct auth_verifier *auth; /* NULL when TASKWIRE_AUTH=none */
+    const struct oauth *oauth;  /* authentication, scopes and the resource metadata */
     const char *allowed_origins; /* Origin allow-list (see rpc_origin_allowed) */
     const char *allowed_hosts;   /* Host allow-list (see rpc_host_allowed) */
     int64_t sync_timeout_ms;    /* longest wait of a synchronous tools/call */

@@ -20,6 +20,7 @@
 #include "cursor.h"
 #include "era.h"
 #include "log.h"
+#include "scopes.h"
 
 /*
  * Fill *oc with error 'e' for the request of 'x': message 'msg' and 'data'
@@ -67,12 +68,15 @@ static const char *task_id(const struct legacy_req *x, struct mcp_outcome *oc)
     return id;
 }
 
-/* Read the caller's task named by the request into *row: true, or false after answering. */
-static bool read_task(const struct legacy_req *x, struct mcp_outcome *oc, struct task_row *row)
+/* Read the caller's task named by the request into *row (any principal's for an operator
+ * when 'any'): true, or false after answering. */
+static bool read_task(const struct legacy_req *x, struct mcp_outcome *oc, struct task_row *row,
+                      bool any)
 {
     const char *id = task_id(x, oc);
+    const char *owner = any ? scopes_task_owner(x->mc->principal, x->mc->owner) : x->mc->owner;
     struct err e = {0};
-    int rc = id ? store_task_get(x->mc->store, id, x->mc->owner, row, &e) : 0;
+    int rc = id ? store_task_get(x->mc->store, id, owner, row, &e) : 0;
     if (rc < 0)
         store_failed(x, oc, rc, &e);
     return id && rc == 0;
@@ -82,7 +86,7 @@ static void do_get(const struct legacy_req *x, struct mcp_outcome *oc, struct le
 {
     struct task_row row;
     (void)st;
-    if (!read_task(x, oc, &row))
+    if (!read_task(x, oc, &row, true))
         return;
     legacy_succeed(x, oc, legacy_task(&row));
     task_row_fini(&row);
@@ -92,7 +96,7 @@ static void do_get(const struct legacy_req *x, struct mcp_outcome *oc, struct le
 static void do_result(const struct legacy_req *x, struct mcp_outcome *oc, struct legacy_stream *st)
 {
     struct task_row row;
-    if (!read_task(x, oc, &row))
+    if (!read_task(x, oc, &row, false)) /* a wait follows the caller's own tasks only */
         return;
     if (taskstate_terminal(row.status)) {
         oc->kind = MCP_REPLY;
@@ -158,10 +162,10 @@ static void do_cancel(const struct legacy_req *x, struct mcp_outcome *oc, struct
     (void)st;
     if (!id)
         return;
-    int rc =
-        mcp_cancel_task(x->mc->store, x->mc->pub, id, x->mc->owner, "tasks/cancel", &changed, &e);
+    int rc = mcp_cancel_for(x->mc, id, &changed, &e);
     if (rc == 0)
-        rc = store_task_get(x->mc->store, id, x->mc->owner, &row, &e);
+        rc = store_task_get(x->mc->store, id, scopes_task_owner(x->mc->principal, x->mc->owner),
+                            &row, &e);
     if (rc < 0) {
         store_failed(x, oc, rc, &e);
         return;

@@ -16,6 +16,7 @@
 
 #include "apptools.h"
 #include "auth.h"
+#include "authfile.h"
 #include "catalog.h"
 #include "cfg.h"
 #include "dispatch.h"
@@ -27,6 +28,7 @@
 #include "manifest.h"
 #include "mcp.h"
 #include "notify.h"
+#include "oauth.h"
 #include "prompts.h"
 #include "quota.h"
 #include "ratelimit.h"
@@ -44,8 +46,10 @@ struct settings {
     const char *listen, *admin_listen, *fabric_bind, *pg_dsn, *redis_addr;
     const char *auth, *jwks_file, *auth_issuer, *auth_audience, *log_level, *tools_manifest;
     const char *allowed_origins, *allowed_hosts, *state_key, *limits_file;
+    const char *resource, *issuers_file, *jwks_url, *auth_ca_file;
     const char *fabric_secret_key, *fabric_worker_keys; /* CURVE */
     const char *redis_user, *redis_password;
+    int64_t jwks_ttl_s, jwks_cooldown_s;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
     int64_t sync_task_ttl_ms, redispatch_ms, session_ttl_s;
@@ -86,11 +90,33 @@ static const struct cfg_opt opts[] = {
      "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"auth", CFG_STR, "jwt", "jwt (verify bearer tokens) or none (local development only)",
      &s.auth},
-    {"jwks-file", CFG_STR, NULL, "JWKS file with the token signing keys (auth=jwt)",
+    {"resource", CFG_STR, NULL,
+     "canonical URI of this MCP endpoint (what clients call, e.g. https://mcp.example.com/mcp): "
+     "the resource of the OAuth metadata and the audience tokens must name; default "
+     "TASKWIRE_AUTH_AUDIENCE",
+     &s.resource},
+    {"auth-issuer", CFG_STR, NULL,
+     "a trusted token issuer (exact iss), with TASKWIRE_JWKS_FILE or TASKWIRE_JWKS_URL",
+     &s.auth_issuer},
+    {"jwks-file", CFG_STR, NULL, "JWKS file with the signing keys of TASKWIRE_AUTH_ISSUER",
      &s.jwks_file},
-    {"auth-issuer", CFG_STR, NULL, "required token issuer (iss)", &s.auth_issuer},
-    {"auth-audience", CFG_STR, NULL, "required token audience: this server's MCP URL",
+    {"jwks-url", CFG_STR, NULL, "https URL of the JWKS of TASKWIRE_AUTH_ISSUER (its jwks_uri)",
+     &s.jwks_url},
+    {"auth-audience", CFG_STR, NULL,
+     "audience TASKWIRE_AUTH_ISSUER's tokens must name; default TASKWIRE_RESOURCE",
      &s.auth_audience},
+    {"auth-issuers-file", CFG_STR, NULL,
+     "JSON file of (further) trusted issuers, each with its keys, audiences, claims and typ rule "
+     "(README \"Security\")",
+     &s.issuers_file},
+    {"auth-ca-file", CFG_STR, NULL, "CA bundle to trust for JWKS URLs (default: the system's)",
+     &s.auth_ca_file},
+    {"jwks-ttl-s", CFG_INT, "300",
+     "how long fetched keys are used when the answer has no cache headers", &s.jwks_ttl_s, 10,
+     86400},
+    {"jwks-cooldown-s", CFG_INT, "5",
+     "least time between two fetches of one JWKS URL (an unknown kid fetches early)",
+     &s.jwks_cooldown_s, 1, 300},
     {"auth-leeway-s", CFG_INT, "60", "clock skew allowed on exp/nbf", &s.auth_leeway_s, 0,
      600},
     {"threads", CFG_INT, "4", "HTTP worker threads", &s.threads, 1, 256},
@@ -235,20 +261,71 @@ static int check_fabric(struct err *e)
     return 0;
 }
 
+/* The trusted issuers: TASKWIRE_AUTH_ISSUER (first) and those of the issuers file. */
+static struct authfile issuers_file;
+static struct auth_issuer issuers[AUTH_MAX_ISSUERS + 1];
+static const char *env_audience[1];
+
+/* The resource URI and the audience of TASKWIRE_AUTH_ISSUER, each defaulting to the other. */
+static const char *resource_uri(void)
+{
+    return s.resource ? s.resource : s.auth_audience;
+}
+
+/* Gather the trusted issuers into 'issuers' and *ac; 0 or -CFG_EINVALID. */
+static int gather_issuers(struct auth_config *ac, struct err *e)
+{
+    size_t n = 0;
+    int rc;
+    if (s.auth_issuer) {
+        if (!s.jwks_file == !s.jwks_url)
+            return err_set(e, -CFG_EINVALID, "TASKWIRE_AUTH_ISSUER needs exactly one of "
+                           "TASKWIRE_JWKS_FILE and TASKWIRE_JWKS_URL");
+        env_audience[0] = s.auth_audience ? s.auth_audience : resource_uri();
+        issuers[n++] = (struct auth_issuer){
+            .issuer = s.auth_issuer, .jwks_file = s.jwks_file, .jwks_uri = s.jwks_url,
+            .audiences = env_audience, .naudiences = 1,
+            .advertise = strncmp(s.auth_issuer, "https://", 8) == 0};
+    }
+    authfile_fini(&issuers_file);
+    if (s.issuers_file &&
+        (rc = authfile_load(s.issuers_file, resource_uri(), &issuers_file, e)) < 0)
+        return err_recode(e, -CFG_EINVALID);
+    for (size_t i = 0; i < issuers_file.count && n < AUTH_MAX_ISSUERS + 1; i++)
+        issuers[n++] = issuers_file.issuers[i];
+    *ac = (struct auth_config){.leeway_s = (int)s.auth_leeway_s, .issuers = issuers,
+                               .nissuers = n, .ca_file = s.auth_ca_file,
+                               .jwks_ttl_s = s.jwks_ttl_s, .jwks_cooldown_s = s.jwks_cooldown_s};
+    if (s.jwks_cooldown_s > s.jwks_ttl_s)
+        return err_set(e, -CFG_EINVALID, "TASKWIRE_JWKS_COOLDOWN_S must not exceed "
+                       "TASKWIRE_JWKS_TTL_S");
+    return auth_config_check(ac, e) < 0 ? err_recode(e, -CFG_EINVALID) : 0;
+}
+
 /* The checks --check-config runs too: the auth mode and its settings, the state key, the
  * limits file. */
 static int check_settings(void *arg, struct err *e)
 {
+    (void)arg;
     int rc = notify_check_auth(s.redis_addr, s.redis_password, s.redis_insecure, e);
     if (rc < 0)
         return rc;
     bool auth_none = strcmp(s.auth, "none") == 0;
+    char url[OAUTH_RESOURCE_MAX + 64];
+    struct auth_config ac;
     if (!auth_none && strcmp(s.auth, "jwt") != 0)
         return err_set(e, -CFG_EINVALID, "TASKWIRE_AUTH: '%s' is not jwt or none", s.auth);
-    if (!auth_none && (!s.jwks_file || !s.auth_issuer || !s.auth_audience))
+    if (!auth_none && !s.auth_issuer && !s.issuers_file)
         return err_set(e, -CFG_EINVALID,
-                       "auth=jwt needs TASKWIRE_JWKS_FILE, TASKWIRE_AUTH_ISSUER and "
-                       "TASKWIRE_AUTH_AUDIENCE (or TASKWIRE_AUTH=none for local development)");
+                       "auth=jwt needs a trusted issuer: TASKWIRE_AUTH_ISSUER with "
+                       "TASKWIRE_JWKS_FILE or TASKWIRE_JWKS_URL, or TASKWIRE_AUTH_ISSUERS_FILE "
+                       "(or TASKWIRE_AUTH=none for local development)");
+    if (!auth_none && !resource_uri())
+        return err_set(e, -CFG_EINVALID, "auth=jwt needs TASKWIRE_RESOURCE, this endpoint's "
+                       "canonical URI");
+    if (!auth_none && (oauth_metadata_url(resource_uri(), url, sizeof(url), e) < 0 ||
+                       gather_issuers(&ac, e) < 0))
+        return err_recode(e, -CFG_EINVALID);
     if (s.state_key && strlen(s.state_key) < STATE_KEY_MIN)
         return err_set(e, -CFG_EINVALID, "TASKWIRE_STATE_KEY must be at least %d bytes",
                        STATE_KEY_MIN);
@@ -269,6 +346,7 @@ static int failure(const struct err *e)
 /* What main() builds once and shares read-only with every thread. */
 struct shared {
     struct auth_verifier *verifier;      /* NULL when TASKWIRE_AUTH=none */
+    struct oauth *oauth;                 /* the resource-server surface */
     struct catalog *catalog;             /* tools served */
     struct dispatch *fabric;             /* the PUSH socket */
     struct fabkeys_allow *workers;       /* worker keys admitted (NULL when insecure) */
@@ -316,19 +394,39 @@ static int build_fabric(struct shared *sh, struct err *e)
     return 0;
 }
 
+/* Build the verifier (its JWKS fetchers start here, waiting up to 10 s for first keys)
+ * and the resource-server surface listing the advertised issuers. */
+static int build_auth(struct shared *sh, struct err *e)
+{
+    const char *servers[AUTH_MAX_ISSUERS + 1];
+    struct oauth_cfg oc = {.resource = resource_uri(), .authorization_servers = servers};
+    struct auth_config ac;
+    if (strcmp(s.auth, "none") == 0) {
+        LOG_WARN("authentication is DISABLED (TASKWIRE_AUTH=none): every caller is one owner "
+                 "holding every scope; use only for local development");
+    } else {
+        if (gather_issuers(&ac, e) < 0 || !(sh->verifier = auth_verifier_new(&ac, e)))
+            return failure(e);
+        if (!auth_verifier_wait_keys(sh->verifier, 10000))
+            LOG_WARN("no keys yet from a JWKS URL: its tokens are refused until a fetch "
+                     "succeeds (retried in the background)");
+        for (size_t i = 0; i < ac.nissuers; i++)
+            if (issuers[i].advertise)
+                servers[oc.nservers++] = issuers[i].issuer;
+        if (oc.nservers == 0)
+            LOG_WARN("no trusted issuer is an https URL: the resource metadata lists no "
+                     "authorization server, so MCP clients cannot find where to get a token");
+    }
+    oc.verifier = sh->verifier;
+    return (sh->oauth = oauth_new(&oc, e)) ? 0 : failure(e);
+}
+
 /* Build the verifier, catalog, fabric socket, requestState key and served content into
  * 'sh' and 'mcp'. */
 static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e)
 {
-    if (strcmp(s.auth, "none") == 0) {
-        LOG_WARN("authentication is DISABLED (TASKWIRE_AUTH=none): every caller is one owner; "
-                 "use only for local development");
-    } else {
-        struct auth_config ac = {s.jwks_file, s.auth_issuer, s.auth_audience,
-                                 (int)s.auth_leeway_s};
-        if (!(sh->verifier = auth_verifier_new(&ac, e)))
-            return failure(e);
-    }
+    if (build_auth(sh, e) < 0)
+        return e->code;
     if (!(sh->catalog = catalog_new(s.fixtures, e)))
         return failure(e);
     int rc;
@@ -358,20 +456,20 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
     prompts_register(&sh->content, s.fixtures);
     mcp->content = &sh->content;
     mcp->prompts_list_changed = s.fixtures; /* only the fixture test_trigger_prompt_change signals */
+    mcp->tools_private = sh->verifier && catalog_has_tool_scopes(sh->catalog);
     return 0;
 }
 
 /* Serve until SIGTERM/SIGINT, then stop accepting and finish in-flight requests. */
-static int serve(const struct shared *sh, const struct mcp_server *mcp, struct err *e)
+static int serve(const struct shared *sh, const struct mcp_server *mcp, sigset_t *sigs,
+                 struct err *e)
 {
     struct http_cfg hc = {s.listen,          s.admin_listen,    (int)s.threads, s.max_body_bytes,
-                          (int)s.max_connections, s.pg_dsn,     s.redis_addr,   sh->verifier,
+                          (int)s.max_connections, s.pg_dsn,     s.redis_addr,   sh->oauth,
                           s.allowed_origins, s.allowed_hosts,   s.sync_timeout_ms,
                           s.listen_max_ms,   mcp,               sh->guard,
                           (int)s.max_conns_per_address,         (int)s.idle_timeout_s,
                           s.header_timeout_ms, s.body_timeout_ms};
-    sigset_t sigs;
-    startup_block_signals(&sigs); /* threads started below inherit the mask */
     struct http_server *http = http_start(&hc, e);
     if (!http)
         return failure(e);
@@ -383,7 +481,7 @@ static int serve(const struct shared *sh, const struct mcp_server *mcp, struct e
     LOG_INFO("frontend started", "listen", s.listen, "admin", s.admin_listen, "fabric",
              s.fabric_bind, "version", TASKWIRE_VERSION);
     int sig = 0;
-    sigwait(&sigs, &sig);
+    sigwait(sigs, &sig);
     LOG_INFO("stopping: finishing in-flight requests", "signal", sig == SIGTERM ? "TERM" : "INT");
     http_quiesce(http);
     http_stop(http);
@@ -407,7 +505,9 @@ static int run(void)
     struct mcp_server mcp;
     struct err e = {0};
     int status = 0;
-    if (build_shared(&sh, &mcp, &e) < 0 || serve(&sh, &mcp, &e) < 0) {
+    sigset_t sigs;
+    startup_block_signals(&sigs); /* every thread started from here on inherits the mask */
+    if (build_shared(&sh, &mcp, &e) < 0 || serve(&sh, &mcp, &sigs, &e) < 0) {
         LOG_ERROR("cannot start", "error", e.msg);
         status = EXIT_START;
     }
@@ -417,7 +517,9 @@ static int run(void)
     quota_free(sh.quota);
     fabkeys_allow_free(sh.workers);
     catalog_free(sh.catalog);
+    oauth_free(sh.oauth);
     auth_verifier_free(sh.verifier);
+    authfile_fini(&issuers_file);
     return status;
 }
 

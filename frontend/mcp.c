@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "hub.h"
 #include "schema.h"
+#include "scopes.h"
 #include "state.h"
 #include "taskid.h"
 #include "taskjson.h"
@@ -71,11 +72,22 @@ static json_t *do_discover(struct mcp_call *c, const struct rpc_request *req, in
     return reply_ok(req, status, r);
 }
 
+/* tools/list: the tools the caller's scopes allow; "private" when that differs by caller. */
 static json_t *do_tools_list(struct mcp_call *c, const struct rpc_request *req, int *status)
 {
-    json_t *r = reply_result_new("complete");
-    json_object_set_new(r, "tools", catalog_list(c->srv->catalog));
-    reply_cache(r, c->srv->list_ttl_ms, "public");
+    json_t *r = reply_result_new("complete"), *all = catalog_list(c->srv->catalog), *t;
+    json_t *tools = json_array();
+    size_t i;
+    json_array_foreach(all, i, t)
+    {
+        const struct tool_desc *d =
+            catalog_find(c->srv->catalog, json_string_value(json_object_get(t, "name")));
+        if (d && scopes_tool_allowed(c->principal, d))
+            json_array_append(tools, t);
+    }
+    json_decref(all);
+    json_object_set_new(r, "tools", tools);
+    reply_cache(r, c->srv->list_ttl_ms, c->srv->tools_private ? "private" : "public");
     return reply_ok(req, status, r);
 }
 
@@ -333,7 +345,7 @@ static json_t *do_tasks_get(struct mcp_call *c, const struct rpc_request *req, i
         return reply;
     struct task_row row;
     struct err e = {0};
-    int rc = store_task_get(c->store, id, c->owner, &row, &e);
+    int rc = store_task_get(c->store, id, scopes_task_owner(c->principal, c->owner), &row, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
     reply = reply_ok(req, status, taskjson_detailed(&row, req->client_caps));
@@ -349,11 +361,9 @@ static json_t *do_tasks_cancel(struct mcp_call *c, const struct rpc_request *req
         return reply;
     bool changed;
     struct err e = {0};
-    int rc = mcp_cancel_task(c->store, c->pub, id, c->owner, "tasks/cancel", &changed, &e);
+    int rc = mcp_cancel_for(c, id, &changed, &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
-    if (changed)
-        metrics_add(&m_cancels, 1);
     return reply_ok(req, status, reply_result_new("complete"));
 }
 
@@ -399,6 +409,31 @@ int mcp_cancel_task(struct store *st, struct notify_pub *pub, const char *id, co
     notify_publish(pub, NOTIFY_CANCEL, id);
     LOG_INFO("task cancelled", "task_id", id, "reason", why);
     return 0;
+}
+
+/*
+ * Cancel task 'id' for the caller of 'c' (tasks/cancel of either era): its
+ * own task, or any principal's when it holds the operator scope (the
+ * task's owner is read first, and the cancel is logged under it).  Counts
+ * a cancel that changed the task.  Returns 0 (*changed says whether it
+ * did) or the store's negative code (-STORE_ENOTFOUND for a task the
+ * caller may not see).  Uses the call's connections.
+ */
+int mcp_cancel_for(struct mcp_call *c, const char *id, bool *changed, struct err *e)
+{
+    struct task_row row;
+    int rc;
+    *changed = false;
+    if (scopes_task_owner(c->principal, c->owner)) {
+        rc = mcp_cancel_task(c->store, c->pub, id, c->owner, "tasks/cancel", changed, e);
+    } else if ((rc = store_task_get(c->store, id, NULL, &row, e)) == 0) {
+        rc = mcp_cancel_task(c->store, c->pub, id, row.owner, "tasks/cancel by an operator",
+                             changed, e);
+        task_row_fini(&row);
+    }
+    if (rc == 0 && *changed)
+        metrics_add(&m_cancels, 1);
+    return rc;
 }
 
 /* subscriptions/listen: accept the filter parts we honour. */

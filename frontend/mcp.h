@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "catalog.h"
 #include "dispatch.h"
 #include "notify.h"
@@ -43,6 +44,7 @@ struct mcp_server {
     int64_t session_ttl_s;         /* lifetime of a legacy Mcp-Session-Id */
     const struct content *content; /* resources, templates and prompts (NULL: none served) */
     bool prompts_list_changed;     /* advertise prompts.listChanged (a tool can signal it) */
+    bool tools_private;            /* tools/list depends on the caller's scopes */
 };
 
 /* How a tools/call decides between a task and a synchronous answer. */
@@ -58,6 +60,7 @@ struct mcp_call {
     struct store *store;          /* this thread's store */
     struct notify_pub *pub;       /* this thread's event publisher */
     const char *owner;            /* authenticated principal */
+    const struct auth_principal *principal; /* its scopes (scopes.h); NULL: every scope */
     const char *traceparent;      /* W3C trace context of the request, or NULL */
     rpc_header_fn *header;        /* reads a request header (for Mcp-Param-*); NULL: the
                                      request has none to check (legacy) */
@@ -100,6 +103,10 @@ void mcp_handle(struct mcp_call *c, const struct rpc_request *req, struct mcp_ou
  * whoever waits, and push the task again when no question is left. */
 MUST_CHECK int mcp_answer(struct mcp_call *c, const char *id, const json_t *responses,
                           struct err *err);
+/* Cancel task 'id' for the caller of 'c' (any principal's for an operator), as
+ * mcp_cancel_task() does. */
+MUST_CHECK int mcp_cancel_for(struct mcp_call *c, const char *id, bool *changed,
+                              struct err *err);
 /* Cancel task 'id' of 'owner'; if that changed it, publish the cancel and log 'why'. */
 MUST_CHECK int mcp_cancel_task(struct store *st, struct notify_pub *pub, const char *id,
                                const char *owner, const char *why, bool *changed,

@@ -11,11 +11,13 @@
 #    another principal is unaffected; the cap on live tasks answers 429 too;
 #  - with alice's 200 long tasks queued, bob's task starts within 2 s, pushed to the workers
 #    or found by their own claims from PostgreSQL;
-#  - Redis stopped: the in-process fallback still refuses, and counts and logs it.
+#  - Redis stopped: the in-process fallback still refuses, and counts and logs it;
+#  - haproxy takes at most TASKWIRE_STACK_MAX_CONN_PER_SOURCE connections from one address.
 # Every refusal is counted in taskwire_requests_refused_total (checked at the frontends).
 # SPDX-License-Identifier: Apache-2.0
 export TASKWIRE_MAX_SYNC_CALLS=4 TASKWIRE_MAX_LISTEN_STREAMS=4
 export TASKWIRE_HEADER_TIMEOUT_MS=5000 # the frontends' own deadline (probed directly)
+export TASKWIRE_STACK_MAX_CONN_PER_SOURCE=300 # haproxy's cap per client address (probed last)
 . "$(dirname "$0")/lib.sh"
 LIMITS=$TMP/limits.json
 cat >"$LIMITS" <<'EOF'
@@ -226,6 +228,15 @@ for round in 1 2; do
     wait_for 10 db_status_is "$ID" completed
 done
 
+# Until now Redis was up: every rate decision was made by the script in Redis (shared by
+# both frontends), none in process.
+fallback_total() {
+    echo $(($(metric "http://127.0.0.1:$FA1" taskwire_ratelimit_fallback_total) + \
+        $(metric "http://127.0.0.1:$FA2" taskwire_ratelimit_fallback_total)))
+}
+check "with Redis up no rate decision fell back to the frontends ($(fallback_total))" \
+    [ "$(fallback_total)" = 0 ]
+
 # ---- Redis stopped: the fallback still refuses ----
 RPID=$(stack_pid redis)
 kill -KILL "$RPID"
@@ -234,8 +245,25 @@ RATE2=$(token rate-a)
 flood 12 "$TMP/rate2" "$RATE2" tools/call echo "$CREATE" 10
 check "without Redis: rate-a's 12 creates at once are still refused (fallback limits)" \
     [ "$(count_of "$TMP/rate2" 429)" -ge 7 ]
-FB=$(($(metric "http://127.0.0.1:$FA1" taskwire_ratelimit_fallback_total) + \
-    $(metric "http://127.0.0.1:$FA2" taskwire_ratelimit_fallback_total)))
+FB=$(fallback_total)
 check "... the fallback decisions are counted ($FB)" [ "$FB" -ge 12 ]
 check "... and logged at warn" bash -c "grep -h '\"level\":\"warn\"' '$LOGS'/frontend-*.log | grep -qi 'rate'"
+
+# ---- haproxy's cap per client address: 320 idle connections, 300 taken ----
+FDS=()
+for ((i = 0; i < 320; i++)); do
+    exec {fd}<>"/dev/tcp/127.0.0.1/$BASE" || break
+    FDS+=("$fd")
+done
+sleep 0.5 # positioning, not synchronisation: let haproxy act on the last accepts
+CLOSED=0
+for fd in "${FDS[@]}"; do
+    # EOF at once: rejected; a timeout: held open (until timeout http-request, 10 s).
+    read -r -t 0.01 -u "$fd" _ 2>/dev/null
+    [ $? -le 128 ] && CLOSED=$((CLOSED + 1))
+    exec {fd}>&-
+done
+echo "# per-source cap: ${#FDS[@]} connections opened, $CLOSED closed by haproxy at once"
+check "haproxy held 300 connections from one address and closed the other 20" \
+    [ "${#FDS[@]}/$CLOSED" = 320/20 ]
 fault_finish

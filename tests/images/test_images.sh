@@ -160,11 +160,13 @@ check "the frontend container starts" \
     -e TASKWIRE_FABRIC_SECRET_KEY_FILE=/etc/taskwire/secrets/fabric-frontend.secret \
     -e TASKWIRE_FABRIC_WORKER_KEYS_FILE=/etc/taskwire/secrets/fabric-workers.list \
     "$REF" taskwire-frontend >/dev/null
+# One principal runs both countdown tasks at once: no slot is kept for other principals.
 check "the worker container starts" \
     "${RUN[@]}" -d --name "$PREFIX-worker" --user 10001:10001 \
     -e TASKWIRE_FABRIC_CONNECT="tcp://127.0.0.1:$FABRIC" -e TASKWIRE_ADMIN_LISTEN="127.0.0.1:$WK_ADMIN" \
     -e TASKWIRE_REDIS_ADDR="127.0.0.1:$((BASE + 41))" -e TASKWIRE_WORKER_ID=e2e-container-worker \
-    -e TASKWIRE_SLOTS=2 -e TASKWIRE_GRACE_MS="$GRACE_MS" -e TASKWIRE_TOOLS_MANIFEST="$MANIFEST" \
+    -e TASKWIRE_SLOTS=2 -e TASKWIRE_RESERVED_SLOTS=0 -e TASKWIRE_GRACE_MS="$GRACE_MS" \
+    -e TASKWIRE_TOOLS_MANIFEST="$MANIFEST" \
     -e TASKWIRE_FABRIC_SERVER_KEY="$(cat "$TMP/fabric-frontend.public")" \
     -e TASKWIRE_FABRIC_SECRET_KEY_FILE=/etc/taskwire/secrets/fabric-worker.secret \
     "$REF" taskwire-worker >/dev/null

@@ -1,5 +1,5 @@
-# pgtemp.sh - a throwaway PostgreSQL 15 cluster for one test (sourced).
 # shellcheck shell=bash
+# pgtemp.sh - a throwaway PostgreSQL 15 cluster for one test (sourced).
 #
 #   . pgtemp.sh; pgtemp_start PORT NAME
 #

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Authentication is on by default: no token, a forged or foreign token gets
-# 401 with a Bearer challenge (RFC 6750) and changes nothing.
+# 401 with a Bearer challenge (RFC 6750, pointing at the RFC 9728 metadata and
+# naming the basic scopes) and a generic body, and changes nothing.
 # SPDX-License-Identifier: Apache-2.0
 . "$(dirname "$0")/lib.sh"
 BEFORE=$(psql_q "SELECT count(*) FROM tasks WHERE owner = 'auth-test'")
@@ -23,8 +24,10 @@ refused() {
         [ "$(jbody '"\(.error) \(.error_description | type)"')" = "$error string" ]
 }
 
-INVALID='Bearer realm="taskwire", error="invalid_token", error_description="token rejected"'
-refused "no token" "" tools/list '{}' "" 'Bearer realm="taskwire"' unauthorized
+META="resource_metadata=\"http://127.0.0.1:$BASE/.well-known/oauth-protected-resource/mcp\""
+MISSING="Bearer scope=\"mcp:tools mcp:tasks\", $META"
+INVALID="Bearer error=\"invalid_token\", scope=\"mcp:tools mcp:tasks\", $META"
+refused "no token" "" tools/list '{}' "" "$MISSING" unauthorized
 refused "garbage token" "not.a.jwt" tools/list '{}' "" "$INVALID" invalid_token
 GOOD=$(token auth-test)
 TAMPERED="${GOOD%?????}AAAAA"
@@ -43,7 +46,7 @@ rm -f "$TMP/h"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -D "$TMP/h" -X POST "$PROXY" -d '{}' \
     -H 'Content-Type: application/json')
 check "no token, no JSON-RPC: 401 with the challenge" \
-    [ "$STATUS $(challenge)" = '401 Bearer realm="taskwire"' ]
+    [ "$STATUS $(challenge)" = "401 $MISSING" ]
 check "no task was created by refused requests" \
     [ "$(psql_q "SELECT count(*) FROM tasks WHERE owner = 'auth-test'")" = "$BEFORE" ]
 rm -f "$TMP/h"

@@ -80,7 +80,9 @@ check "initialize of a version not served gets the latest legacy one offered" \
 # ---- transport rules ----
 lreq "$FRONTEND_B" "$MALLORY" "$A_SID" ping '{}'
 check "alice's session used by mallory: 404" [ "$STATUS" = 404 ]
-lreq "$FRONTEND_A" "$ALICE" "${A_SID%?}A" ping '{}'
+# The last character changed (to A, or to B when it is an A already: never the same id).
+LAST=${A_SID: -1}
+lreq "$FRONTEND_A" "$ALICE" "${A_SID%?}$([ "$LAST" = A ] && echo B || echo A)" ping '{}'
 TAMPERED=$STATUS
 lreq "$FRONTEND_A" "$ALICE" "s1.garbage" ping '{}'
 check "a tampered or made-up session id: 404" [ "$TAMPERED $STATUS" = "404 404" ]
@@ -109,14 +111,14 @@ check "tools/list: sleep required, echo optional, no 2026-only fields" all_of \
 
 # ---- a legacy task, read in both eras on both frontends ----
 lreq "$FRONTEND_A" "$ALICE" "$A_SID" tools/call \
-    '{"name":"sleep","arguments":{"seconds":1,"steps":2},"task":{"ttl":60000}}'
+    '{"name":"sleep","arguments":{"seconds":4,"steps":2},"task":{"ttl":60000}}'
 LID=$(ljq .result.task.taskId)
 check "task augmentation: a nested CreateTaskResult with the ttl asked for" all_of \
     '[ -n "$LID" ]' '[ "$(ljq .result.task.status)" = working ]' '[ "$(ljq .result.task.ttl)" = 60000 ]'
 check "the legacy task reads modern on B" [ "$(task_status "$FRONTEND_B" "$ALICE" "$LID")" = working ]
 lreq "$FRONTEND_B" "$ALICE" "$A_SID" tasks/result "{\"taskId\":\"$LID\"}" -m 30
 check "tasks/result on B waits for the outcome, with related-task" all_of \
-    '[ "$(ljq .result.content[0].text)" = "Slept 1 s in 2 steps." ]' \
+    '[ "$(ljq .result.content[0].text)" = "Slept 4 s in 2 steps." ]' \
     '[ "$(ljq ".result._meta[\"io.modelcontextprotocol/related-task\"].taskId")" = "$LID" ]'
 check "legacy SSE streams carry no event ids" no_event_ids
 check "the legacy task reads completed modern" status_is "$FRONTEND_A" "$ALICE" "$LID" completed

@@ -616,7 +616,8 @@ async function checkConsistency() {
           } else problem(w, `trigger type ${t.type} is not one the README documents`);
         }
       }
-      // -- the Ingress serves the URL the tokens are issued for
+      // -- the Ingress serves the URL the tokens are issued for: TASKWIRE_RESOURCE, the canonical
+      //    URI of the metadata and audience, else TASKWIRE_AUTH_AUDIENCE
       for (const ing of r.objects.filter((x) => x.kind === "Ingress")) {
         const w = `${r.name}: ${idOf(ing)}`;
         for (const rule of ing.spec.rules)
@@ -627,11 +628,12 @@ async function checkConsistency() {
           }
         for (const f of frontends) {
           if (f.value("TASKWIRE_AUTH") === "none") continue;
-          const aud = new URL(f.value("TASKWIRE_AUTH_AUDIENCE"));
+          const key = f.value("TASKWIRE_RESOURCE") ? "TASKWIRE_RESOURCE" : "TASKWIRE_AUTH_AUDIENCE";
+          const aud = new URL(f.value(key));
           const ok = ing.spec.rules.some((rule) => rule.host === aud.hostname && rule.http.paths.some((p) => p.path === aud.pathname));
-          if (!ok) problem(w, `no rule serves TASKWIRE_AUTH_AUDIENCE ${aud.href}`);
+          if (!ok) problem(w, `no rule serves ${key} ${aud.href}`);
           if (aud.protocol !== "https:" || !(ing.spec.tls || []).some((t) => t.hosts.includes(aud.hostname)))
-            problem(w, `TASKWIRE_AUTH_AUDIENCE ${aud.href} is not https with a TLS host on the Ingress`);
+            problem(w, `${key} ${aud.href} is not https with a TLS host on the Ingress`);
         }
       }
     }

@@ -329,19 +329,23 @@ static void test_auth_uses_azp_when_client_id_is_absent(void **state)
     free(hdr);
 }
 
-static void test_auth_accepts_typ_variants_and_absent_typ(void **state)
+static void test_auth_accepts_only_at_jwt_typ_from_a_strict_issuer(void **state)
 {
     static const char *const typs[] = {"\"typ\":\"at+jwt\",", "\"typ\":\"application/AT+JWT\",",
-                                       "\"typ\":\"JWT\",", ""};
+                                       "\"typ\":\"JWT\",", "", "\"typ\":\"dpop+jwt\","};
+    static const int want[] = {0, 0, -AUTH_EINVALID, -AUTH_EINVALID, -AUTH_EINVALID};
     struct fx *f = *state;
-    char *claims = good_claims(NULL);
+    char *claims = good_claims("\"scope\":\"mcp:tools\"");
     size_t i;
 
     for (i = 0; i < sizeof(typs) / sizeof(typs[0]); i++) {
         char *hdr = xprintf("{%s\"alg\":\"ES256\",\"kid\":\"%s\"}", typs[i], f->kid);
         char *tok = signed_token(f->key, hdr, claims);
+        enum auth_reason why;
+        struct auth_principal p;
 
-        assert_int_equal(verify(f->v, tok, T0, NULL), 0);
+        assert_int_equal(auth_check(f->v, tok, T0, &p, &why, NULL), want[i]);
+        assert_int_equal(why, want[i] ? AUTH_REASON_TYP : AUTH_REASON_NONE);
         free(tok);
         free(hdr);
     }
@@ -592,11 +596,39 @@ static void test_auth_rejects_oversized_or_non_string_scope(void **state)
     free(claims);
     free(extra);
 
-    claims = good_claims("\"scope\":[\"mcp:tools\"]");
+    claims = good_claims("\"scope\":[\"mcp:tools\",\"mcp:tasks\"]");
+    tok = signed_token(f->key, hdr, claims);
+    assert_int_equal(verify(f->v, tok, T0, &p), 0); /* an array is joined (Okta's scp) */
+    assert_string_equal(p.scopes, "mcp:tools mcp:tasks");
+    free(tok);
+    free(claims);
+
+    static const char *const bad[] = {"\"scope\":[\"a b\"]", "\"scope\":[\"\"]",
+                                      "\"scope\":[1]", "\"scope\":{}", "\"scope\":7",
+                                      "\"scope\":[\"a\\u0001\"]"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        claims = good_claims(bad[i]);
+        tok = signed_token(f->key, hdr, claims);
+        assert_int_equal(verify(f->v, tok, T0, NULL), -AUTH_EINVALID);
+        free(tok);
+        free(claims);
+    }
+    /* an array of 1023 bytes joined fits, one more byte does not */
+    extra = xprintf("\"scope\":[\"%.511s\",\"%.510s\"]", scope, scope);
+    claims = good_claims(extra);
+    tok = signed_token(f->key, hdr, claims);
+    assert_int_equal(verify(f->v, tok, T0, &p), 0);
+    assert_int_equal(strlen(p.scopes), 1022);
+    free(tok);
+    free(claims);
+    free(extra);
+    extra = xprintf("\"scope\":[\"%.512s\",\"%.511s\"]", scope, scope);
+    claims = good_claims(extra);
     tok = signed_token(f->key, hdr, claims);
     assert_int_equal(verify(f->v, tok, T0, NULL), -AUTH_EINVALID);
     free(tok);
     free(claims);
+    free(extra);
     free(hdr);
 }
 
@@ -606,14 +638,26 @@ static void test_auth_rejects_tampered_payload(void **state)
 {
     struct fx *f = *state;
     struct err e = {0};
-    char *tok = NULL, *hdr, *d1, *d2;
+    char *tok = NULL, *hdr, *d1, *d2, *claims, *evil, *enc, *forged;
+    unsigned char *raw;
+    size_t len;
 
     assert_int_equal(devtoken_mint(f->priv, ISS, AUD, "alice", "mcp:tools", T0, 600, &tok, &e), 0);
     hdr = xprintf("Bearer %s", tok);
     d1 = strchr(hdr, '.');
     d2 = strchr(d1 + 1, '.');
-    flip_char(hdr, (size_t)(d1 - hdr) + (size_t)(d2 - d1) / 2);
-    assert_int_equal(verify(f->v, hdr, T0, NULL), -AUTH_EINVALID);
+    raw = b64u_dec(d1 + 1, (size_t)(d2 - d1 - 1), &len);
+    claims = xprintf("%.*s", (int)len, (const char *)raw);
+    evil = strstr(claims, "alice");
+    assert_non_null(evil);
+    memcpy(evil, "mallo", 5); /* the same claims but for another subject */
+    enc = b64u(claims, strlen(claims));
+    forged = xprintf("%.*s.%s%s", (int)(d1 - hdr), hdr, enc, d2);
+    assert_int_equal(verify(f->v, forged, T0, NULL), -AUTH_EINVALID);
+    free(forged);
+    free(enc);
+    free(claims);
+    free(raw);
     free(hdr);
     free(tok);
 }
@@ -1313,7 +1357,7 @@ int main(void)
         T(test_auth_accepts_scheme_in_any_case_and_extra_spaces),
         T(test_auth_mint_without_scope_leaves_scopes_empty),
         T(test_auth_uses_azp_when_client_id_is_absent),
-        T(test_auth_accepts_typ_variants_and_absent_typ),
+        T(test_auth_accepts_only_at_jwt_typ_from_a_strict_issuer),
         T(test_auth_accepts_missing_kid_with_one_key),
         T(test_auth_rejects_wrong_audience),
         T(test_auth_accepts_audience_in_array),

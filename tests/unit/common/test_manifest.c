@@ -235,6 +235,13 @@ static void test_manifest_refuses_bad_types_and_ranges(void **state)
         {"\"env\":[\"PATH\"]", "is reserved"},
         {"\"env\":[\"HOME\",\"HOME\"]", "listed twice"},
         {"\"cwd\":\"nowhere\"", "No such file or directory"},
+        {"\"scopes\":\"tools:x\"", "\"scopes\" must be an array of 1 to 8 strings"},
+        {"\"scopes\":[]", "\"scopes\" must be an array"},
+        {"\"scopes\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]", "1 to 8"},
+        {"\"scopes\":[\"a b\"]", "scopes[0] must be a scope"},
+        {"\"scopes\":[\"ok\",\"\"]", "scopes[1] must be a scope"},
+        {"\"scopes\":[\"q\\\"x\"]", "scopes[0]"},
+        {"\"scopes\":[7]", "scopes[0]"},
         {"\"cwd\":\"tool.sh\"", "is not a directory"},
         {"\"cwd\":3", "\"cwd\" must be a string"},
     };
@@ -372,6 +379,34 @@ static void test_manifest_is_all_or_nothing(void **state)
     catalog_free(c);
 }
 
+static void test_manifest_gives_tools_their_scopes(void **state)
+{
+    one_tool("\"scopes\":[\"tools:private\",\"billing:write\"]");
+    struct catalog *c = new_catalog();
+    struct err e = {0};
+    (void)state;
+    assert_false(catalog_has_tool_scopes(c));
+    if (manifest_load(c, manifest, &e) != 0)
+        fail_msg("manifest_load: %s", e.msg);
+    assert_string_equal(catalog_find(c, "t1")->scopes, "tools:private billing:write");
+    assert_null(catalog_find(c, "echo")->scopes);
+    assert_true(catalog_has_tool_scopes(c));
+    /* not in the Tool object clients see */
+    assert_null(json_object_get(catalog_find(c, "t1")->definition, "scopes"));
+    assert_int_equal(catalog_set_scopes(c, "echo", "a  b", &e), -CATALOG_EINVALID);
+    assert_int_equal(catalog_set_scopes(c, "nope", "a", &e), -CATALOG_EINVALID);
+    assert_int_equal(catalog_set_scopes(c, "echo", "mcp:x", &e), 0);
+    assert_string_equal(catalog_find(c, "echo")->scopes, "mcp:x");
+    assert_int_equal(catalog_set_scopes(c, "echo", NULL, &e), 0);
+    assert_null(catalog_find(c, "echo")->scopes);
+    assert_false(catalog_scopes_valid(" a"));
+    assert_false(catalog_scopes_valid("a "));
+    assert_false(catalog_scopes_valid(""));
+    assert_true(catalog_scopes_valid("a b c d e f g h"));
+    assert_false(catalog_scopes_valid("a b c d e f g h i"));
+    catalog_free(c);
+}
+
 static void test_manifest_missing_file_and_empty_list(void **state)
 {
     struct catalog *c = new_catalog();
@@ -426,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_manifest_refuses_argv0_that_cannot_run),
         cmocka_unit_test(test_manifest_refuses_duplicate_names),
         cmocka_unit_test(test_manifest_is_all_or_nothing),
+        cmocka_unit_test(test_manifest_gives_tools_their_scopes),
         cmocka_unit_test(test_manifest_missing_file_and_empty_list),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
