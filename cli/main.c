@@ -1,5 +1,6 @@
 /*
- * main.c - the 'taskwire' command: migrate, keygen, token, call.
+ * main.c - the 'taskwire' command: migrate, keygen, token, call, and the operator
+ * commands status, top, tasks and workers (cli/ops.c, cli/top.c).
  *
  * Each command has its own cfg_opt table (TASKWIRE_* variables, --flags) and
  * this file alone turns outcomes into exit codes.  It holds no protocol logic:
@@ -15,6 +16,7 @@
  *   4    database unreachable (migrate)
  *   5    migration refused (checksum changed, SQL failed, database newer than this binary)
  *   6    the server answered with a JSON-RPC error
+ *   7    no such task or worker (tasks show/cancel, workers drain/undrain)
  *   130  interrupted (after sending tasks/cancel for a running task)
  *
  * SPDX-License-Identifier: Apache-2.0
@@ -35,6 +37,7 @@
 #include "fileio.h"
 #include "migrate.h"
 #include "migrations.h"
+#include "ops.h"
 #include "startup.h"
 
 enum exit_code {
@@ -45,6 +48,7 @@ enum exit_code {
     EXIT_DB_UNREACHABLE = 4,
     EXIT_MIGRATE_REFUSED = 5,
     EXIT_RPC_ERROR = 6,
+    EXIT_NOT_FOUND = 7,
     EXIT_INTERRUPTED = 130,
 };
 
@@ -97,6 +101,10 @@ static const char top_usage[] =
     "  fabric-keygen  create a CURVE key pair for the fabric (frontends or workers)\n"
     "  token     mint a development bearer token signed with that key\n"
     "  call      call an MCP tool, following a task to its end\n"
+    "  status    queues, running tasks, failure rate and workers (PostgreSQL)\n"
+    "  top       a live view of the same, refreshed every second\n"
+    "  tasks     list, show or cancel tasks of any owner\n"
+    "  workers   list, drain or undrain workers\n"
     "  help      this text, or 'taskwire help <command>'\n"
     "\n"
     "Every option is also a TASKWIRE_* environment variable; 'taskwire <command> --help'\n"
@@ -104,7 +112,8 @@ static const char top_usage[] =
     "\n"
     "Exit codes: 0 ok; 1 the tool or task ended in error (isError, failed, cancelled);\n"
     "2 usage or configuration error; 3 HTTP or transport error; 4 database unreachable;\n"
-    "5 migration refused; 6 JSON-RPC error from the server; 130 interrupted.\n";
+    "5 migration refused; 6 JSON-RPC error from the server; 7 no such task or worker;\n"
+    "130 interrupted.\n";
 
 /* ---- option handling shared by the commands ---- */
 
@@ -571,6 +580,23 @@ static int cmd_call(int argc, char **argv)
     return code;
 }
 
+/* ---- operator commands (cli/ops.c, cli/top.c) ---- */
+
+/* Run an operator command and turn its outcome into an exit code. */
+static int run_ops(int (*fn)(int, char **), int argc, char **argv)
+{
+    int rc = fn(argc, argv);
+    return rc == 0                    ? EXIT_OK
+           : rc == -OPS_EUSAGE        ? EXIT_USAGE
+           : rc == -OPS_ENOTFOUND     ? EXIT_NOT_FOUND
+                                      : EXIT_DB_UNREACHABLE;
+}
+
+static int cmd_status(int argc, char **argv) { return run_ops(ops_status, argc, argv); }
+static int cmd_top(int argc, char **argv) { return run_ops(ops_top, argc, argv); }
+static int cmd_tasks(int argc, char **argv) { return run_ops(ops_tasks, argc, argv); }
+static int cmd_workers(int argc, char **argv) { return run_ops(ops_workers, argc, argv); }
+
 /* ---- dispatch ---- */
 
 static const struct command commands[] = {
@@ -579,6 +605,10 @@ static const struct command commands[] = {
     {"fabric-keygen", "create a CURVE key pair for the fabric", cmd_fabric_keygen},
     {"token", "mint a development token", cmd_token},
     {"call", "call an MCP tool", cmd_call},
+    {"status", "the cluster at a glance", cmd_status},
+    {"top", "a live view of the cluster", cmd_top},
+    {"tasks", "list, show or cancel tasks", cmd_tasks},
+    {"workers", "list, drain or undrain workers", cmd_workers},
 };
 
 static const struct command *find_command(const char *name)

@@ -3,8 +3,10 @@
  *
  * libmicrohttpd with one internal polling thread and a small connection
  * limit: operators and probes only, never the public.  Knows nothing of
- * tasks; readiness is whatever the callback says.  Only GET and HEAD are
- * answered; any other method is 405 whatever the path.
+ * tasks; readiness is whatever the callback says, other URLs are whatever
+ * the route callback answers (with the security headers below).  The
+ * built-in paths (/metrics, /healthz, /readyz) answer only GET and HEAD: any
+ * other method is 405 there.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -22,7 +24,14 @@ struct admin_server {
     struct MHD_Daemon *daemon; /* one internal thread */
     admin_ready_fn *ready;     /* /readyz callback */
     void *arg;                 /* its argument */
+    admin_route_fn *route;     /* other URLs, or NULL */
+    void *route_arg;           /* its argument */
 };
+
+/* Every routed reply: nothing from elsewhere, nothing inline, never framed or cached. */
+#define ROUTE_CSP                                                                                 \
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self';" \
+    " base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /*
  * Parse "host:port" into an IPv4 address.  "localhost" means 127.0.0.1; an
@@ -55,8 +64,8 @@ int admin_parse_addr(const char *addr, struct sockaddr_in *sa)
 }
 
 /*
- * True for the methods the admin port answers: GET, and HEAD (which a server
- * must support wherever it supports GET, RFC 9110 9.1).  Every path here is
+ * True for the methods the built-in paths answer: GET, and HEAD (which a
+ * server must support wherever it supports GET, RFC 9110 9.1).  They are
  * read-only, so anything else is refused.  Pure; thread-safe.
  */
 bool admin_method_allowed(const char *method)
@@ -92,6 +101,34 @@ static enum MHD_Result refuse_method(struct MHD_Connection *conn)
     return rc;
 }
 
+/* Ask the route callback; true when it answered (the reply is queued). */
+static bool routed(struct admin_server *a, struct MHD_Connection *conn, const char *url,
+                   const char *method)
+{
+    if (!a->route)
+        return false;
+    const struct admin_request rq = {
+        method, url, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "id"),
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Taskwire-Dashboard"),
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site")};
+    struct admin_reply out = {0};
+    if (!a->route(a->route_arg, &rq, &out))
+        return false;
+    struct MHD_Response *r = MHD_create_response_from_buffer(out.len, (void *)out.body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    free(out.owned);
+    if (!r)
+        return false;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out.type);
+    MHD_add_response_header(r, "Content-Security-Policy", ROUTE_CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_queue_response(conn, out.status, r);
+    MHD_destroy_response(r);
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -103,7 +140,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!admin_method_allowed(method))
+    bool builtin = strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 ||
+                   strcmp(url, "/readyz") == 0;
+    if (builtin && !admin_method_allowed(method))
         return refuse_method(conn);
     if (strcmp(url, "/metrics") == 0) {
         char *body = metrics_render();
@@ -118,7 +157,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (strcmp(url, "/readyz") == 0)
         return a->ready(a->arg) ? reply(conn, 200, text, "ready\n")
                                 : reply(conn, 503, text, "not ready\n");
-    return reply(conn, 404, text, "not found\n");
+    return routed(a, conn, url, method) ? MHD_YES : reply(conn, 404, text, "not found\n");
 }
 
 /*
@@ -129,6 +168,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
  */
 struct admin_server *admin_start(const char *addr, admin_ready_fn *ready, void *arg,
                                  struct err *err)
+{
+    return admin_start_routes(addr, ready, arg, NULL, NULL, err);
+}
+
+/* admin_start() whose other URLs 'route' answers ('route' and 'route_arg' are borrowed
+ * for the server's life). */
+struct admin_server *admin_start_routes(const char *addr, admin_ready_fn *ready, void *arg,
+                                        admin_route_fn *route, void *route_arg, struct err *err)
 {
     struct sockaddr_in sa;
     if (admin_parse_addr(addr, &sa) < 0) {
@@ -142,6 +189,8 @@ struct admin_server *admin_start(const char *addr, admin_ready_fn *ready, void *
     }
     a->ready = ready;
     a->arg = arg;
+    a->route = route;
+    a->route_arg = route_arg;
     a->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
                                  on_request, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,

@@ -94,10 +94,44 @@ static enum jwks_alg alg_of(cjose_jwk_t *jwk)
     }
 }
 
+/* True when member 'name' of 'jwk' is base64url text (no padding) of min..max chars. */
+static bool b64url_member(json_t *jwk, const char *name, size_t min, size_t max)
+{
+    const char *s = json_string_value(json_object_get(jwk, name));
+    size_t n = s ? strlen(s) : 0;
+    if (!s || n < min || n > max || n % 4 == 1)
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+/*
+ * True when 'jwk' has the shape of a public key we can use, checked before
+ * cjose sees it: cjose 0.6 aborts the process on some malformed members (an
+ * EC coordinate that decodes to the wrong length), and a JWKS may come from
+ * the network.  EC: P-256 with 43-character x and y; RSA: a 2048- to
+ * 16384-bit n and an e of at most 64 bits.  Private members are never
+ * accepted: a verifier needs none, and a set holding them is misconfigured.
+ */
+static bool jwk_shape_ok(json_t *jwk)
+{
+    static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+    for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
+        if (json_object_get(jwk, private_members[i]))
+            return false;
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    if (kty && strcmp(kty, "EC") == 0)
+        return crv && strcmp(crv, "P-256") == 0 && b64url_member(jwk, "x", 43, 43) &&
+               b64url_member(jwk, "y", 43, 43);
+    if (kty && strcmp(kty, "RSA") == 0)
+        return b64url_member(jwk, "n", 342, 2731) && b64url_member(jwk, "e", 2, 11);
+    return false;
+}
+
 /*
  * Import one JWKS member into 'key'.  Returns 1 when usable, 0 when it must
- * be skipped (not a signing key, wrong type or size, an "alg" off our list,
- * or cjose cannot import it), -JWKS_ENOMEM.
+ * be skipped (not a signing key, wrong type, shape or size, private members,
+ * an "alg" off our list, or cjose cannot import it), -JWKS_ENOMEM.
  */
 static int key_import(json_t *jwk_json, struct jwks_key *key)
 {
@@ -114,6 +148,8 @@ static int key_import(json_t *jwk_json, struct jwks_key *key)
     if (use_j && !(json_is_string(use_j) && strcmp(json_string_value(use_j), "sig") == 0))
         return 0;
     if ((alg_j && !json_is_string(alg_j)) || (kid_j && !json_is_string(kid_j)))
+        return 0;
+    if (!jwk_shape_ok(jwk_json))
         return 0;
 
     jwk = cjose_jwk_import_json((cjose_header_t *)jwk_json, &cerr);

@@ -436,29 +436,38 @@ static int manifest_dir(struct loader *l)
     return 0;
 }
 
-/*
- * Load the tools manifest at 'path' (proto/tools-manifest.md) into 'c'.
- *
- * Every tool is checked first: keys, types and ranges, unique names (in the
- * file and against the tools already in 'c'), and argv[0] resolved against
- * the manifest's directory and found to be an executable file.  Only then
- * is each added with catalog_add(), with a Tool definition (name, title,
- * description, inputSchema) and an exec spec (name, argv with an absolute
- * argv[0], timeoutMs, env, maxOutputBytes, maxStderrBytes, killGraceMs and
- * cwd when given) that the catalog owns.
- *
- * Returns 0, or -MANIFEST_EINVALID / -MANIFEST_ENOMEM with 'err' (may be
- * NULL) naming the file, the tool and the key; then nothing was added.  (Only running out of memory inside
- * catalog_add() can leave some tools added; the message says so.)  Not
- * thread-safe with other users of 'c': call at start-up.
- */
+/* Report a JSON parse error of the manifest (jansson's text says why). */
+static int parse_failed(const struct loader *l, const json_error_t *jerr)
+{
+    if (jerr->line < 1) /* not read at all */
+        return fail(l, "%s", jerr->text);
+    return fail(l, "line %d, column %d: %s", jerr->line, jerr->column, jerr->text);
+}
+
+/* Check the top level of the manifest and return its "tools" array (borrowed from doc). */
+static int check_doc(const struct loader *l, const json_t *doc, const json_t **list)
+{
+    const char *key;
+    json_t *v;
+    if (!json_is_object(doc))
+        return fail(l, "the top level must be an object with a \"tools\" array");
+    json_object_foreach((json_t *)doc, key, v)
+    {
+        if (strcmp(key, "tools") != 0)
+            return fail(l, "unknown key \"%.40s\" at the top level (only \"tools\" is allowed)",
+                        key);
+    }
+    *list = json_object_get(doc, "tools");
+    if (!json_is_array(*list) || json_array_size(*list) > MANIFEST_MAX_TOOLS)
+        return fail(l, "\"tools\" must be an array of at most %d tools", MANIFEST_MAX_TOOLS);
+    return 0;
+}
+
 /* Read the manifest's JSON and return its "tools" array (borrowed from *doc, which the
  * caller releases). */
 static int read_tools(struct loader *l, json_t **doc, const json_t **list)
 {
     json_error_t jerr;
-    const char *key;
-    json_t *v;
     char *text = NULL;
     size_t len = 0;
     struct err fe = {0};
@@ -467,22 +476,11 @@ static int read_tools(struct loader *l, json_t **doc, const json_t **list)
     *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
     if (!*doc)
-        return fail(l, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        return parse_failed(l, &jerr);
     int rc = manifest_dir(l);
     if (rc < 0)
         return rc;
-    if (!json_is_object(*doc))
-        return fail(l, "the top level must be an object with a \"tools\" array");
-    json_object_foreach(*doc, key, v)
-    {
-        if (strcmp(key, "tools") != 0)
-            return fail(l, "unknown key \"%.40s\" at the top level (only \"tools\" is allowed)",
-                        key);
-    }
-    *list = json_object_get(*doc, "tools");
-    if (!json_is_array(*list) || json_array_size(*list) > MANIFEST_MAX_TOOLS)
-        return fail(l, "\"tools\" must be an array of at most %d tools", MANIFEST_MAX_TOOLS);
-    return 0;
+    return check_doc(l, *doc, list);
 }
 
 /* Hand the n prepared tools to the catalog (which takes ownership of each). */
@@ -504,27 +502,21 @@ static int add_prepared(struct loader *l, struct catalog *c, struct prepared *to
     return 0;
 }
 
-int manifest_load(struct catalog *c, const char *path, struct err *err)
+/* Check every tool of 'list', then add them all to 'c' (see manifest_load()). */
+static int load_list(struct loader *l, struct catalog *c, const json_t *list)
 {
-    struct loader l = {.path = path, .index = SIZE_MAX, .err = err};
     struct prepared *tools = NULL;
-    const json_t *list = NULL;
-    json_t *doc = NULL;
     size_t n = 0;
-    int rc = read_tools(&l, &doc, &list);
-    if (rc < 0)
-        goto out_free_doc;
-    if (json_array_size(list) && !(tools = calloc(json_array_size(list), sizeof(*tools)))) {
-        rc = err_set(err, -MANIFEST_ENOMEM, "out of memory");
-        goto out_free_doc;
-    }
+    int rc;
+    if (json_array_size(list) && !(tools = calloc(json_array_size(list), sizeof(*tools))))
+        return err_set(l->err, -MANIFEST_ENOMEM, "out of memory");
     for (n = 0; n < json_array_size(list); n++) {
-        l.index = n;
-        l.name = NULL;
-        if ((rc = prepare_tool(&l, json_array_get(list, n), c, tools, n, &tools[n])) < 0)
+        l->index = n;
+        l->name = NULL;
+        if ((rc = prepare_tool(l, json_array_get(list, n), c, tools, n, &tools[n])) < 0)
             goto out_free_tools;
     }
-    rc = add_prepared(&l, c, tools, n);
+    rc = add_prepared(l, c, tools, n);
 out_free_tools:
     for (size_t i = 0; i < n; i++) {
         json_decref(tools[i].definition);
@@ -532,8 +524,63 @@ out_free_tools:
         free(tools[i].scopes);
     }
     free(tools);
-out_free_doc:
+    return rc;
+}
+
+/*
+ * Load the tools manifest at 'path' (proto/tools-manifest.md) into 'c'.
+ *
+ * Every tool is checked first: keys, types and ranges, unique names (in the
+ * file and against the tools already in 'c'), and argv[0] resolved against
+ * the manifest's directory and found to be an executable file.  Only then
+ * is each added with catalog_add(), with a Tool definition (name, title,
+ * description, inputSchema) and an exec spec (name, argv with an absolute
+ * argv[0], timeoutMs, env, maxOutputBytes, maxStderrBytes, killGraceMs and
+ * cwd when given) that the catalog owns.
+ *
+ * Returns 0, or -MANIFEST_EINVALID / -MANIFEST_ENOMEM with 'err' (may be
+ * NULL) naming the file, the tool and the key; then nothing was added.  (Only running out of memory inside
+ * catalog_add() can leave some tools added; the message says so.)  Not
+ * thread-safe with other users of 'c': call at start-up.
+ */
+int manifest_load(struct catalog *c, const char *path, struct err *err)
+{
+    struct loader l = {.path = path, .index = SIZE_MAX, .err = err};
+    const json_t *list = NULL;
+    json_t *doc = NULL;
+    int rc = read_tools(&l, &doc, &list);
+    if (rc == 0)
+        rc = load_list(&l, c, list);
     free(l.dir);
+    json_decref(doc);
+    return rc;
+}
+
+/*
+ * Load a manifest given as 'len' bytes of JSON text rather than a file:
+ * 'label' stands for the file name in messages, and relative argv[0] and
+ * cwd resolve against 'dir' (absolute, used as given).  Otherwise exactly
+ * manifest_load(): the same checks, messages and all-or-nothing adding.
+ * Reads no file but stats the programs and directories the tools name.
+ */
+int manifest_load_text(struct catalog *c, const char *text, size_t len, const char *label,
+                       const char *dir, struct err *err)
+{
+    struct loader l = {.path = label, .index = SIZE_MAX, .err = err};
+    const json_t *list = NULL;
+    json_error_t jerr;
+    int rc;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return parse_failed(&l, &jerr);
+    if (!(l.dir = strdup(dir))) {
+        rc = err_set(err, -MANIFEST_ENOMEM, "out of memory");
+        goto out_free_doc;
+    }
+    if ((rc = check_doc(&l, doc, &list)) == 0)
+        rc = load_list(&l, c, list);
+    free(l.dir);
+out_free_doc:
     json_decref(doc);
     return rc;
 }

@@ -30,5 +30,9 @@ enum manifest_error {
 /* Load the manifest at 'path' into 'c'.  All or nothing: on error nothing is
  * added and err names the file, the tool and the field. */
 MUST_CHECK int manifest_load(struct catalog *c, const char *path, struct err *err);
+/* The same from 'len' bytes of JSON text: 'label' names it in messages, and relative
+ * paths resolve against 'dir' (absolute). */
+MUST_CHECK int manifest_load_text(struct catalog *c, const char *text, size_t len,
+                                  const char *label, const char *dir, struct err *err);
 
 #endif

@@ -239,15 +239,26 @@ int notify_parse(const char *payload, size_t len, struct notify_event *out)
     return -NOTIFY_EINVALID;
 }
 
-/* Deliver one pub/sub reply: ["message", channel, "kind id"]. */
-static void deliver(struct notify_sub *s, const redisReply *r)
+/*
+ * Read one reply of the subscription as an event: a pub/sub message
+ * ["message", channel, "kind id"] whose payload notify_parse() accepts.
+ * Returns 0 with *ev set, or -NOTIFY_EINVALID (anything else: replies to
+ * PING, other shapes, bad payloads).  No I/O; thread-safe.
+ */
+int notify_reply_event(const struct redisReply *r, struct notify_event *ev)
 {
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
         r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0 ||
         r->element[2]->type != REDIS_REPLY_STRING)
-        return;
+        return -NOTIFY_EINVALID;
+    return notify_parse(r->element[2]->str, r->element[2]->len, ev);
+}
+
+/* Deliver one pub/sub reply: ["message", channel, "kind id"]. */
+static void deliver(struct notify_sub *s, const redisReply *r)
+{
     struct notify_event ev;
-    if (notify_parse(r->element[2]->str, r->element[2]->len, &ev) == 0)
+    if (notify_reply_event(r, &ev) == 0)
         s->cb(s->arg, ev.kind, ev.task_id);
 }
 

@@ -43,6 +43,10 @@ struct notify_event {
  * "<kind> <task id>" with a kind of the wire (not NOTIFY_RESYNC).  0, or
  * -NOTIFY_EINVALID with *out zeroed.  No I/O, no allocation; thread-safe. */
 MUST_CHECK int notify_parse(const char *payload, size_t len, struct notify_event *out);
+struct redisReply;
+/* Read one reply of the subscription (hiredis) as an event: a pub/sub "message" whose
+ * payload notify_parse() accepts.  0, or -NOTIFY_EINVALID.  No I/O (fuzzed). */
+MUST_CHECK int notify_reply_event(const struct redisReply *r, struct notify_event *out);
 
 struct notify_pub;
 

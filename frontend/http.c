@@ -27,6 +27,7 @@
 
 #include "admin.h"
 #include "bytebuf.h"
+#include "dashboard.h"
 #include "era.h"
 #include "guard.h"
 #include "httpcheck.h"
@@ -45,6 +46,7 @@
 struct http_server {
     struct MHD_Daemon *pub;     /* public server */
     struct admin_server *admin; /* operator server, or NULL */
+    struct dashboard *dash;     /* its dashboard routes, or NULL */
     struct hub *hub;            /* where waiting requests are parked */
     struct http_cfg cfg;        /* copy of the configuration */
     struct wait_cfg wait;       /* what waiting requests share */
@@ -663,7 +665,9 @@ struct http_server *http_start(const struct http_cfg *cfg, struct err *err)
     if (!s->pub)
         goto out_free;
     if (cfg->admin_listen && *cfg->admin_listen) {
-        s->admin = admin_start(cfg->admin_listen, ready_to_serve, s, err);
+        s->dash = dashboard_new(cfg->pg_dsn, cfg->redis_addr);
+        s->admin = s->dash ? admin_start_routes(cfg->admin_listen, ready_to_serve, s,
+                                                dashboard_route, s->dash, err) : NULL;
         if (!s->admin)
             goto out_free;
     }
@@ -696,5 +700,6 @@ void http_stop(struct http_server *s)
     hub_free(s->hub);
     reaper_free(s->reaper); /* after MHD: every connection was forgotten */
     admin_stop(s->admin);
+    dashboard_free(s->dash);
     free(s);
 }

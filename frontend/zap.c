@@ -26,7 +26,6 @@
 #include "metrics.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define ZAP_FRAMES   7    /* frames of a ZAP 1.0 request (RFC 27) */
 #define ZAP_POLL_MS  200  /* how fast a stop is noticed */
 #define ZAP_LOG_MS   1000 /* at most one refusal line per second */
 
@@ -51,14 +50,6 @@ void zap_metrics_register(void)
     metrics_register(&m_refused);
 }
 
-/* One request: its frames (copied, bounded) and how many arrived. */
-struct zap_request {
-    char frame[ZAP_FRAMES][64]; /* version, request id, domain, address, identity, mechanism,
-                                   credentials (each cut to 64 bytes) */
-    size_t len[ZAP_FRAMES];     /* bytes of each frame as received (before the cut) */
-    int n;                      /* frames received (more than ZAP_FRAMES are counted, dropped) */
-};
-
 /* Receive one multipart request; false when nothing arrived or it broke off. */
 static bool receive(void *rep, struct zap_request *q)
 {
@@ -71,12 +62,7 @@ static bool receive(void *rep, struct zap_request *q)
             zmq_msg_close(&m);
             return false;
         }
-        if (q->n < ZAP_FRAMES) {
-            size_t n = zmq_msg_size(&m);
-            q->len[q->n] = n;
-            memcpy(q->frame[q->n], zmq_msg_data(&m), n < 64 ? n : 64);
-        }
-        q->n++;
+        zap_request_add(q, zmq_msg_data(&m), zmq_msg_size(&m));
         more = zmq_msg_more(&m);
         zmq_msg_close(&m);
     }
@@ -86,7 +72,7 @@ static bool receive(void *rep, struct zap_request *q)
 /* Send the six-frame reply to request 'q' with 'code' ("200", "400", "500"). */
 static void send_reply(void *rep, const struct zap_request *q, const char *code, const char *text)
 {
-    size_t id_len = q->n > 1 ? (q->len[1] < 64 ? q->len[1] : 64) : 0;
+    size_t id_len = q->n > 1 ? (q->len[1] < ZAP_FRAME_MAX ? q->len[1] : ZAP_FRAME_MAX) : 0;
     zmq_send(rep, "1.0", 3, ZMQ_SNDMORE);
     zmq_send(rep, q->frame[1], id_len, ZMQ_SNDMORE);
     zmq_send(rep, code, strlen(code), ZMQ_SNDMORE);
@@ -111,27 +97,48 @@ static void note_refusal(struct zap *z, const char *why)
     z->unlogged = 0;
 }
 
-/* Decide one request: 200 for a CURVE client whose 32-byte key is on the list. */
+/*
+ * Add one received frame ('n' bytes at 'data') to request 'q': the first
+ * ZAP_FRAMES are kept, each cut to ZAP_FRAME_MAX bytes with its full length
+ * noted; later ones are only counted.  Start with q->n = 0.  Pure.
+ */
+void zap_request_add(struct zap_request *q, const void *data, size_t n)
+{
+    if (q->n < ZAP_FRAMES) {
+        q->len[q->n] = n;
+        memcpy(q->frame[q->n], data, n < ZAP_FRAME_MAX ? n : ZAP_FRAME_MAX);
+    }
+    q->n++;
+}
+
+/*
+ * The answer to request 'q': "200" for a ZAP 1.0 request of exactly
+ * ZAP_FRAMES frames from a CURVE client whose 32-byte public key is on
+ * 'allow'; "400" for another mechanism or a key not on the list; "500" for a
+ * malformed request.  'why' says why a request was refused (NULL when
+ * admitted).  Pure: the caller sends, counts and logs.
+ */
+struct zap_verdict zap_decide(const struct zap_request *q, const struct fabkeys_allow *allow)
+{
+    if (q->n != ZAP_FRAMES || q->len[0] != 3 || memcmp(q->frame[0], "1.0", 3) != 0)
+        return (struct zap_verdict){"500", "malformed request", "malformed ZAP request"};
+    if (q->len[5] != 5 || memcmp(q->frame[5], "CURVE", 5) != 0 ||
+        q->len[6] != FABKEYS_KEY_LEN)
+        return (struct zap_verdict){"400", "CURVE required", "not a CURVE client"};
+    if (!fabkeys_allow_has(allow, (const uint8_t *)q->frame[6]))
+        return (struct zap_verdict){"400", "key not allowed", "worker key not on the allow-list"};
+    return (struct zap_verdict){"200", "OK", NULL};
+}
+
+/* Answer one request, counting (and logging) refusals. */
 static void decide(struct zap *z, const struct zap_request *q)
 {
-    if (q->n != ZAP_FRAMES || q->len[0] != 3 || memcmp(q->frame[0], "1.0", 3) != 0) {
-        note_refusal(z, "malformed ZAP request");
-        send_reply(z->rep, q, "500", "malformed request");
-        return;
-    }
-    if (q->len[5] != 5 || memcmp(q->frame[5], "CURVE", 5) != 0 ||
-        q->len[6] != FABKEYS_KEY_LEN) {
-        note_refusal(z, "not a CURVE client");
-        send_reply(z->rep, q, "400", "CURVE required");
-        return;
-    }
-    if (!fabkeys_allow_has(z->allow, (const uint8_t *)q->frame[6])) {
-        note_refusal(z, "worker key not on the allow-list");
-        send_reply(z->rep, q, "400", "key not allowed");
-        return;
-    }
-    metrics_add(&m_admitted, 1);
-    send_reply(z->rep, q, "200", "OK");
+    struct zap_verdict v = zap_decide(q, z->allow);
+    if (v.why)
+        note_refusal(z, v.why);
+    else
+        metrics_add(&m_admitted, 1);
+    send_reply(z->rep, q, v.code, v.text);
 }
 
 static void *zap_main(void *arg)

@@ -17,6 +17,7 @@
 #define TASKWIRE_FABRIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 #include "taskid.h"
@@ -47,6 +48,11 @@ struct fabric *fabric_new(const char *connect, const struct fabric_curve *curve,
 MUST_CHECK int fabric_refresh(struct fabric *f, struct err *err);
 /* Wait up to 'timeout_ms' for one envelope; true with its task id copied out. */
 bool fabric_receive(struct fabric *f, long timeout_ms, char task_id[TASKID_LEN + 1]);
+/* Read one received frame as a job envelope: 0 with its task id copied out, or
+ * envelope_decode()'s negative code with err set.  Pure (what fabric_receive() does with a
+ * frame; fuzzed). */
+MUST_CHECK int fabric_parse(const void *buf, size_t len, char task_id[TASKID_LEN + 1],
+                            struct err *err);
 /* Stop receiving: close the socket now (shutdown); later receives return false. */
 void fabric_close(struct fabric *f);
 /* Close and free; NULL is a no-op. */

@@ -23,18 +23,17 @@
 
 #include "cancelhint.h"
 #include "clock.h"
-#include "exttool.h"
 #include "fabric.h"
 #include "fairclaim.h"
-#include "fixtures.h"
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
 #include "notify.h"
+#include "registry.h"
 #include "store.h"
 #include "sweeper.h"
 #include "toolctx.h"
-#include "tools.h"
+#include "toolrun.h"
 
 #define HEARTBEAT_TICK_MS 50
 #define RETRY_MS          500
@@ -79,6 +78,7 @@ struct runner {
     pthread_cond_t free_cv;               /* a slot became idle */
     struct slot *slots;                   /* cfg.slots entries */
     struct fairclaim fair;                /* running caps and reserved slots */
+    struct registry *reg;                 /* this worker's registry row; drain (registry.h) */
     int idle;                             /* slots in SLOT_IDLE */
     bool quit;                            /* threads must exit */
     bool draining;                        /* shutting down: claimed jobs are given back */
@@ -123,6 +123,8 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
     if (rc == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
         metrics_add(status == TASK_COMPLETED ? &m_done : &m_failed, 1);
+        registry_outcome(s->r->reg, row->id, row->tool, taskstate_name(status),
+                         status == TASK_FAILED ? json : NULL);
         LOG_INFO("task finished", "task_id", row->id, "status", taskstate_name(status));
     } else if (rc == -STORE_ELOST) {
         LOG_INFO("result discarded: task cancelled or lease lost", "task_id", row->id);
@@ -141,6 +143,8 @@ static void retry(struct slot *s, const struct task_row *row, const char *reason
                          &e) == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
         metrics_add(failed ? &m_failed : &m_retried, 1);
+        if (failed)
+            registry_outcome(s->r->reg, row->id, row->tool, "failed", NULL);
         LOG_INFO(failed ? "task failed: no attempts left" : "task will be retried", "task_id",
                  row->id, "reason", reason);
     }
@@ -151,27 +155,6 @@ static void release(struct slot *s, const struct task_row *row)
 {
     if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->claim, NULL) == 0)
         LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
-}
-
-/* Run the code of the tool of 'ctx': its exec spec, its built-in or fixture C code,
- * or an error. */
-static json_t *invoke_tool(const struct catalog *catalog, struct tool_ctx *ctx, json_t **error)
-{
-    const char *tool = ctx->row->tool;
-    const struct tool_desc *desc = catalog_find(catalog, tool);
-    const struct tool_impl *impl = tools_find(tool);
-    if (!impl)
-        impl = fixtures_find(tool);
-    *error = NULL;
-    if (!tool_args(ctx))
-        *error = tool_error(MCP_EINTERNAL, "stored arguments are not JSON");
-    else if (desc && desc->exec)
-        return exttool_run(ctx, desc->exec, error);
-    else if (impl)
-        return impl->run(ctx, error);
-    else
-        *error = tool_error(MCP_EINTERNAL, "tool not available on this worker");
-    return NULL;
 }
 
 /*
@@ -222,7 +205,7 @@ static void run_task(struct slot *s, const struct task_row *row)
     json_t *error = NULL;
     toolctx_init(&ctx, &s->tool, row, s->store, s->pub, s->r->cfg.worker_id);
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker", s->r->cfg.worker_id);
-    json_t *result = invoke_tool(s->r->catalog, &ctx, &error);
+    json_t *result = toolrun_invoke(s->r->catalog, &ctx, &error);
     settle(s, row, result, error);
     toolctx_fini(&ctx);
 }
@@ -440,7 +423,9 @@ static void *heartbeat_main(void *arg)
     struct run_ref *runs = calloc((size_t)r->cfg.slots, sizeof(*runs));
     pthread_mutex_lock(&r->mu);
     while (!r->quit && runs) {
+        int busy = r->cfg.slots - r->idle;
         pthread_mutex_unlock(&r->mu);
+        registry_tick(r->reg, busy, clock_now_ms());
         int n = collect_verifications(r, runs);
         for (int i = 0; i < n; i++)
             if (cancelhint_check(r->hb_store, r->cfg.worker_id, &runs[i]) == CANCELHINT_STOP)
@@ -485,8 +470,15 @@ static int slots_free(struct runner *r)
  */
 static void take_work(struct runner *r, int idle, int64_t *next_idle_poll)
 {
+    char id[TASKID_LEN + 1];
+    if (registry_draining(r->reg)) {
+        /* Drained by an operator: envelopes are only hints, the tasks stay queued for
+         * the other workers; claim nothing. */
+        if (fabric_receive(r->fabric, RECEIVE_WAIT_MS, id))
+            LOG_DEBUG("draining: envelope left to other workers", "task_id", id);
+        return;
+    }
     if (clock_now_ms() < *next_idle_poll) {
-        char id[TASKID_LEN + 1];
         if (fabric_receive(r->fabric, RECEIVE_WAIT_MS, id))
             assign(r, id, NULL);
         return;
@@ -630,7 +622,10 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     r->hb_pub = notify_pub_new(cfg->redis_addr);
     r->loop_pub = notify_pub_new(cfg->redis_addr);
     r->slots = calloc((size_t)cfg->slots, sizeof(*r->slots));
-    if (!r->store || !r->hb_store || !r->hb_pub || !r->loop_pub || !r->slots) {
+    const struct registry_cfg reg_cfg = {cfg->pg_dsn, cfg->worker_id, cfg->slots, cfg->lease_ms,
+                                         cfg->sweep_ms};
+    r->reg = registry_new(&reg_cfg, catalog);
+    if (!r->store || !r->hb_store || !r->hb_pub || !r->loop_pub || !r->slots || !r->reg) {
         err_set(err, -RUNNER_ENOMEM, "out of memory");
         goto out_free;
     }
@@ -673,6 +668,7 @@ void runner_free(struct runner *r)
         if (s->tool_ready)
             toolctx_state_fini(&s->tool);
     }
+    registry_free(r->reg); /* after every slot: they count outcomes */
     free(r->slots);
     store_free(r->store);
     store_free(r->hb_store);

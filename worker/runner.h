@@ -9,8 +9,10 @@
  * write conditional on still owning it.  A heartbeat thread renews leases and
  * writes coalesced progress; a zero-row heartbeat, a Redis cancel event or
  * shutdown stops the tool.  It runs the sweeper, so a lost message or a dead
- * worker costs latency, never a task.  It does not implement tools or decode
- * the fabric.
+ * worker costs latency, never a task.  The heartbeat thread also keeps this
+ * worker's row in the worker registry (worker/registry.h); while an operator
+ * drains the worker it claims nothing new.  It does not implement tools or
+ * decode the fabric.
  *
  * SPDX-License-Identifier: Apache-2.0
  */

@@ -214,6 +214,19 @@ static void test_jwks_set_load_rejects_documents_without_a_usable_key(void **sta
         "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}",
         "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}",
         "{\"keys\":[],\"keys\":[]}", /* duplicate members are refused */
+        /* A coordinate of the wrong length: cjose 0.6 aborted the process on this one. */
+        "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"k1\",\"crv\":\"P-256\","
+        "\"x\":\"QSZHoRde38bax-age=ntm9V3_M6e_MgtCpRAPIxgALw\","
+        "\"y\":\"Qh6kGUhGc_W8htOnFcHDSUq0w-WTi0cmceqUmOFrDd0\",\"alg\":\"ES256\"}]}",
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
+        "\"x\":\"QSZHoRde38bXir5ZimJtm9V3_M6e_MgtCpRAPIxgALwA\","
+        "\"y\":\"Qh6kGUhGc_W8htOnFcHDSUq0w-WTi0cmceqUmOFrDd0\"}]}",
+        /* A private member: a verifier's set never holds one. */
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
+        "\"x\":\"QSZHoRde38bXir5ZimJtm9V3_M6e_MgtCpRAPIxgALw\","
+        "\"y\":\"Qh6kGUhGc_W8htOnFcHDSUq0w-WTi0cmceqUmOFrDd0\","
+        "\"d\":\"870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE\"}]}",
+        "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"sXch\",\"e\":\"AQAB\"}]}",
     };
 
     for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {

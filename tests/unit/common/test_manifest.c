@@ -2,9 +2,10 @@
  * test_manifest.c - loading a tools manifest into the catalog: a valid file,
  * defaults, relative argv[0] and cwd resolution, strictness (unknown keys,
  * types, ranges, reserved names) and all-or-nothing.  Files are written into
- * a temporary folder.  A manifest that is not a regular file (a FIFO, which
- * used to block the start for ever, a folder, a device) or is over 16 MiB is
- * refused at once.
+ * a temporary folder.  manifest_load_text() (the fuzz target's way in) must
+ * answer exactly as manifest_load() does for the same bytes.  A manifest that
+ * is not a regular file (a FIFO, which used to block the start for ever, a
+ * folder, a device) or is over 16 MiB is refused at once.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -449,6 +450,42 @@ static void test_manifest_refuses_what_is_not_a_small_regular_file(void **state)
     catalog_free(c);
 }
 
+/* Load 'text' as a file and as text (labelled with the file's name, resolving against
+ * the folder): same code, same message, same tools and exec specs. */
+static void expect_same_as_file(const char *text)
+{
+    write_file(manifest, text, 0644);
+    struct catalog *a = new_catalog(), *b = new_catalog();
+    struct err ea = {0}, eb = {0};
+    int ra = manifest_load(a, manifest, &ea);
+    int rb = manifest_load_text(b, text, strlen(text), manifest, real_dir, &eb);
+    assert_int_equal(ra, rb);
+    assert_string_equal(ea.msg, eb.msg);
+    json_t *la = catalog_list(a), *lb = catalog_list(b);
+    assert_true(json_equal(la, lb));
+    json_decref(la);
+    json_decref(lb);
+    const struct tool_desc *ta = catalog_find(a, "t1"), *tb = catalog_find(b, "t1");
+    assert_true((ta == NULL) == (tb == NULL));
+    if (ta)
+        assert_true(json_equal(ta->exec, tb->exec));
+    catalog_free(a);
+    catalog_free(b);
+}
+
+static void test_manifest_text_answers_as_the_file(void **state)
+{
+    expect_same_as_file("{\"tools\":[{\"name\":\"t1\",\"description\":\"d\","
+                        "\"inputSchema\":{\"type\":\"object\"},\"argv\":[\"tool.sh\"],"
+                        "\"cwd\":\"bin\",\"env\":[\"LANG\"]}]}");
+    expect_same_as_file("{\"tools\":[{\"name\":\"t1\",\"description\":\"d\","
+                        "\"inputSchema\":{\"type\":\"object\"},\"argv\":[\"plain.txt\"]}]}");
+    expect_same_as_file("{\"tools\":[{\"name\":\"t1\",\"name\":\"t2\"}]}");
+    expect_same_as_file("{\"tools\":[],\"x\":1}");
+    expect_same_as_file("{\"tools\":[\n{]}");
+    expect_same_as_file("");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_manifest_is_all_or_nothing),
         cmocka_unit_test(test_manifest_gives_tools_their_scopes),
         cmocka_unit_test(test_manifest_missing_file_and_empty_list),
+        cmocka_unit_test(test_manifest_text_answers_as_the_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,8 @@
  *
  * notify_parse() is the only reader of what arrives on the event channel,
  * so it is tested here as a parser of untrusted input: the kinds that
- * travel, the ones that must not, malformed ids, sizes and separators.  The
+ * travel, the ones that must not, malformed ids, sizes and separators, and
+ * the replies notify_reply_event() takes an event from.  The
  * disabled publisher and subscriber paths need no server either.
  *
  * SPDX-License-Identifier: Apache-2.0
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <hiredis/hiredis.h>
 
 #define ID "0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
 
@@ -149,6 +151,41 @@ static void test_notify_parse_reads_only_len_bytes(void **state)
     assert_int_equal(notify_parse("changed " ID, strlen("changed " ID) - 1, &ev), -NOTIFY_EINVALID);
 }
 
+/* A string element of a reply (hiredis terminates its strings). */
+static redisReply str_reply(const char *s)
+{
+    redisReply r = {.type = REDIS_REPLY_STRING, .str = (char *)s, .len = strlen(s)};
+    return r;
+}
+
+/* What the subscriber makes of a reply: only a pub/sub "message" with a valid payload. */
+static void test_notify_reply_event_takes_only_messages(void **state)
+{
+    redisReply el[3] = {str_reply("message"), str_reply(NOTIFY_CHANNEL),
+                        str_reply("cancel " ID)};
+    redisReply *elp[3] = {&el[0], &el[1], &el[2]};
+    redisReply top = {.type = REDIS_REPLY_ARRAY, .elements = 3, .element = elp};
+    struct notify_event ev;
+
+    (void)state;
+    assert_int_equal(notify_reply_event(&top, &ev), 0);
+    assert_string_equal(ev.kind, NOTIFY_CANCEL);
+    assert_string_equal(ev.task_id, ID);
+    el[2] = str_reply("cancel not-an-id");
+    assert_int_equal(notify_reply_event(&top, &ev), -NOTIFY_EINVALID);
+    el[2] = str_reply("cancel " ID);
+    el[0] = str_reply("subscribe"); /* the subscription's own confirmation */
+    assert_int_equal(notify_reply_event(&top, &ev), -NOTIFY_EINVALID);
+    el[0] = str_reply("message");
+    el[2].type = REDIS_REPLY_STATUS;
+    assert_int_equal(notify_reply_event(&top, &ev), -NOTIFY_EINVALID);
+    el[2].type = REDIS_REPLY_STRING;
+    top.elements = 2;
+    assert_int_equal(notify_reply_event(&top, &ev), -NOTIFY_EINVALID);
+    redisReply pong = {.type = REDIS_REPLY_STATUS, .str = "PONG", .len = 4};
+    assert_int_equal(notify_reply_event(&pong, &ev), -NOTIFY_EINVALID);
+}
+
 /* ---- paths that need no server ---- */
 
 static void test_notify_disabled_publisher_fails_at_once(void **state)
@@ -215,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_notify_parse_rejects_other_separators_and_extras),
         cmocka_unit_test(test_notify_parse_rejects_empty_and_overlong_payloads),
         cmocka_unit_test(test_notify_parse_reads_only_len_bytes),
+        cmocka_unit_test(test_notify_reply_event_takes_only_messages),
         cmocka_unit_test(test_notify_disabled_publisher_fails_at_once),
         cmocka_unit_test(test_notify_subscriber_needs_an_address),
         cmocka_unit_test(test_notify_check_auth_requires_a_password),

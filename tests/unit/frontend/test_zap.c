@@ -1,6 +1,7 @@
 /*
  * test_zap.c - the fabric admits only allow-listed worker keys: a real CURVE server
- * socket on loopback with the ZAP handler, and real client sockets.
+ * socket on loopback with the ZAP handler, and real client sockets; then the
+ * handler's verdict alone (zap_decide) on requests built frame by frame.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -122,10 +123,61 @@ static void test_zap_admitted_worker_gets_jobs_others_get_nothing(void **state)
     server_down(&s);
 }
 
+/* A ZAP request of 'n' frames: version, id, domain, address, identity, mechanism, key. */
+static struct zap_request request(const char *version, const char *mechanism, const uint8_t *key,
+                                  size_t key_len, int n)
+{
+    struct zap_request q;
+    const char *text[] = {version, "id-1", "taskwire", "10.0.0.7", "", mechanism};
+    q.n = 0;
+    for (int i = 0; i < n; i++)
+        if (i < 6)
+            zap_request_add(&q, text[i], strlen(text[i]));
+        else
+            zap_request_add(&q, key, key_len);
+    return q;
+}
+
+/* The verdict alone (no sockets): 200 only for an allow-listed CURVE key in a well-formed
+ * request; frames are cut to ZAP_FRAME_MAX bytes but their length is kept. */
+static void test_zap_decide_admits_only_listed_curve_keys(void **state)
+{
+    uint8_t key[FABKEYS_KEY_LEN], other[FABKEYS_KEY_LEN], big[100] = {0};
+    char text[64];
+    snprintf(text, sizeof(text), "%s\n", worker_pub);
+    struct fabkeys_allow *allow = fabkeys_allow_parse(text, strlen(text), NULL);
+    assert_non_null(allow);
+    assert_int_equal(fabkeys_decode(worker_pub, key, NULL), 0);
+    assert_int_equal(fabkeys_decode(other_pub, other, NULL), 0);
+    struct zap_request q = request("1.0", "CURVE", key, sizeof(key), 7);
+    struct zap_verdict v = zap_decide(&q, allow);
+    assert_string_equal(v.code, "200");
+    assert_null(v.why);
+    q = request("1.0", "CURVE", other, sizeof(other), 7);
+    assert_string_equal(zap_decide(&q, allow).code, "400");
+    q = request("1.0", "NULL", key, 0, 7);
+    assert_string_equal(zap_decide(&q, allow).code, "400");
+    memcpy(big, key, sizeof(key)); /* the listed key, then more bytes */
+    q = request("1.0", "CURVE", big, sizeof(big), 7);
+    assert_int_equal(q.len[6], sizeof(big));
+    assert_string_equal(zap_decide(&q, allow).code, "400");
+    q = request("1.1", "CURVE", key, sizeof(key), 7);
+    assert_string_equal(zap_decide(&q, allow).code, "500");
+    q = request("1.0", "CURVE", key, sizeof(key), 6);
+    assert_string_equal(zap_decide(&q, allow).code, "500");
+    q = request("1.0", "CURVE", key, sizeof(key), 9); /* extra frames are counted */
+    assert_int_equal(q.n, 9);
+    v = zap_decide(&q, allow);
+    assert_string_equal(v.code, "500");
+    assert_non_null(v.why);
+    fabkeys_allow_free(allow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zap_admitted_worker_gets_jobs_others_get_nothing),
+        cmocka_unit_test(test_zap_decide_admits_only_listed_curve_keys),
     };
     return cmocka_run_group_tests_name("zap", tests, setup, NULL);
 }
