@@ -408,7 +408,7 @@ function table(T, F) {
     for (const a of ['adm1', 'adm2', 'wadm1', 'wadm2'])
         add(`admin: GET /metrics of ${a} shows no secret`, [a], {method: 'GET', path: '/metrics', headers: [], body: ''},
             {status: 200, hdr: {'content-type': /^text\/plain/}, check: (r) => (/taskwire_/.test(r.body) ? noSecrets(r) : 'no taskwire_ metric')});
-    for (const [m, p] of [['POST', '/metrics'], ['DELETE', '/healthz'], ['PUT', '/readyz'], ['PATCH', '/metrics'], ['OPTIONS', '/metrics'], ['POST', '/nope']])
+    for (const [m, p] of [['POST', '/metrics'], ['DELETE', '/healthz'], ['PUT', '/readyz'], ['PATCH', '/metrics'], ['OPTIONS', '/metrics'], ['POST', '/healthz']])
         add(`admin: ${m} ${p}`, ['adm1', 'wadm1'], {method: m, path: p, headers: [], body: m === 'POST' ? '{"x":1}' : ''},
             {status: 405, hdr: {allow: /^GET, HEAD$/}});
     add('admin: POST /metrics with a 1 MiB body', ['adm2'], {method: 'POST', path: '/metrics', headers: [], body: 'x'.repeat(1048576)}, {status: 405});
@@ -417,6 +417,21 @@ function table(T, F) {
         add(`admin: GET ${p}`, ['adm1', 'wadm1'], {method: 'GET', path: p, headers: [], body: ''}, {status: 404});
     add('admin: a 100 KiB URL', ['adm1', 'wadm2'], {method: 'GET', path: `/metrics?${'x'.repeat(102400)}`, headers: [], body: ''}, {status: [400, 414, 431]});
     add('admin: not HTTP at all', ['adm2', 'wadm2'], {raw: () => Buffer.from('HELLO\r\n\r\n')}, {status: [400, 'closed']});
+    add('admin: POST /nope', ['adm1', 'wadm1'], {method: 'POST', path: '/nope', headers: [], body: '{}'}, {status: 404});
+    // The frontends' dashboard (operators only): its cancel wants POST, the page's own header
+    // and no cross-site fetch; alice's running task must survive every refused attempt.
+    const cancel = (id, hs = [], m = 'POST') => ({method: m, path: `/dashboard/api/cancel?id=${encodeURIComponent(id)}`, headers: hs, body: ''});
+    add("admin: dashboard cancel of alice's task without the page's header", ['adm1', 'adm2'], cancel(A.running), {status: 403});
+    add("admin: dashboard cancel of alice's task from a cross-site page", ['adm1'],
+        cancel(A.running, [['X-Taskwire-Dashboard', '1'], ['Sec-Fetch-Site', 'cross-site']]), {status: 403});
+    add("admin: dashboard cancel with the header set to another value", ['adm2'],
+        cancel(A.running, [['X-Taskwire-Dashboard', 'yes']]), {status: 403});
+    add("admin: dashboard cancel by GET", ['adm1'], cancel(A.running, [['X-Taskwire-Dashboard', '1']], 'GET'), {status: 405});
+    add('admin: dashboard cancel of a malformed id', ['adm1'], cancel("' OR 1=1 --", [['X-Taskwire-Dashboard', '1']]), {status: 400});
+    add('admin: dashboard task of a malformed id', ['adm2'], {method: 'GET', path: '/dashboard/api/task?id=../../etc/passwd', headers: [], body: ''}, {status: 400});
+    add('admin: the dashboard page carries its CSP', ['adm1'], {method: 'GET', path: '/dashboard', headers: [], body: ''},
+        {status: 200, hdr: {'content-security-policy': /default-src/, 'x-content-type-options': /nosniff/}});
+    add('admin: POST /dashboard', ['adm1'], {method: 'POST', path: '/dashboard', headers: [], body: ''}, {status: [404, 405]});
     add('admin: a bearer token is not needed and not logged', ['adm1'], {method: 'GET', path: '/healthz', headers: [['Authorization', `Bearer ${M}`]], body: ''}, {status: 200});
     return cases;
 }
