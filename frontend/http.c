@@ -321,23 +321,6 @@ int http_content_length(const char *value, int64_t *len)
     return 0;
 }
 
-/* MHD's header iterator: count the fields that are not clean into *cls. */
-static enum MHD_Result count_unclean(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     size_t key_size, const char *value, size_t value_size)
-{
-    (void)kind;
-    if (!httpcheck_field_clean(key, key_size) || !httpcheck_field_clean(value, value_size))
-        (*(int *)cls)++;
-    return MHD_YES;
-}
-
-/* libmicrohttpd's unescape callback (the path and the query). */
-static size_t unescape_url(void *cls, struct MHD_Connection *conn, char *s)
-{
-    (void)cls;
-    (void)conn;
-    return httpcheck_unescape(s);
-}
 
 /* ---- POST /mcp ---- */
 
@@ -571,9 +554,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         enum wait_step step = wait_resume(&ctx->wait, &reply);
         return answer_wait(conn, ctx, step, reply);
     }
-    int unclean = 0;
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_unclean, &unclean);
-    if (unclean)
+    if (!httpcheck_headers_clean(conn))
         return respond_error(conn, NULL, RPC_EINVALID,
                              "Invalid request: a header field holds NUL, CR or LF", NULL);
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
@@ -627,7 +608,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct err *err)
         (unsigned)c->max_connections_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, reaper_notify,
-        s->reaper, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL, MHD_OPTION_END);
+        s->reaper, MHD_OPTION_UNESCAPE_CALLBACK, httpcheck_unescape_cb, NULL, MHD_OPTION_END);
     if (!d)
         err_set(err, -HTTP_ELISTEN, "cannot listen on %s (address in use?)", c->listen);
     return d;

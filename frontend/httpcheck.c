@@ -1,5 +1,5 @@
 /*
- * httpcheck.c - pure checks of what libmicrohttpd hands the frontend as C
+ * httpcheck.c - checks of what libmicrohttpd hands the frontend as C
  * strings: header fields that hold NUL, CR or LF, and URL escapes that would
  * decode to NUL.  Both would otherwise be read up to their first NUL, so what
  * the frontend checks would differ from what the client (or a proxy) sent.
@@ -54,4 +54,30 @@ size_t httpcheck_unescape(char *s)
     }
     *out = '\0';
     return (size_t)(out - s);
+}
+
+/* MHD's header iterator: count the fields that are not clean into *cls. */
+static enum MHD_Result count_unclean(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    if (!httpcheck_field_clean(key, key_size) || !httpcheck_field_clean(value, value_size))
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
+/* True when every header field of the request on 'conn' is clean (httpcheck_field_clean). */
+bool httpcheck_headers_clean(struct MHD_Connection *conn)
+{
+    int unclean = 0;
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_unclean, &unclean);
+    return unclean == 0;
+}
+
+/* libmicrohttpd's unescape callback (the path and the query): httpcheck_unescape(). */
+size_t httpcheck_unescape_cb(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return httpcheck_unescape(s);
 }

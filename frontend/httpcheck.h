@@ -1,11 +1,13 @@
 /*
- * httpcheck.h - pure checks of header fields and URL escapes (httpcheck.c).
+ * httpcheck.h - checks of header fields and URL escapes (httpcheck.c), and their
+ * libmicrohttpd adapters.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef TASKWIRE_HTTPCHECK_H
 #define TASKWIRE_HTTPCHECK_H
 
+#include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -13,5 +15,9 @@
 bool httpcheck_field_clean(const char *text, size_t len);
 /* Decode %XX escapes of URL part 's' in place, keeping "%00" as written; the new length. */
 size_t httpcheck_unescape(char *s);
+/* True when every header field of the request on 'conn' is clean; false means 400. */
+bool httpcheck_headers_clean(struct MHD_Connection *conn);
+/* MHD_OPTION_UNESCAPE_CALLBACK: httpcheck_unescape() of the path and the query. */
+size_t httpcheck_unescape_cb(void *cls, struct MHD_Connection *conn, char *s);
 
 #endif
