@@ -53,6 +53,8 @@ struct http_server {
     struct reaper *reaper;      /* header and body deadlines of the public server */
 };
 
+#define HTTP_DISCARD_MAX (16 << 20) /* an over-limit body up to this is read and dropped */
+
 /* Per-request state, freed in on_completed(). */
 struct req_ctx {
     struct bytebuf body; /* received bytes */
@@ -511,11 +513,17 @@ static enum MHD_Result begin_request(const struct http_server *s, struct MHD_Con
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t len = 0;
-    if (post && cl && (http_content_length(cl, &len) < 0 || len > s->cfg.max_body_bytes)) {
+    if (!post || !cl)
+        return MHD_YES;
+    if (http_content_length(cl, &len) < 0 ||
+        (len > s->cfg.max_body_bytes && len > HTTP_DISCARD_MAX)) {
         /* Refuse at once: the body is never read (MHD closes the connection). */
         ctx->too_large = true;
         return respond_error(conn, NULL, RPC_ETOOLARGE, "Request body too large", NULL);
     }
+    /* A body over the limit but not absurd is read and dropped, then answered 413: a
+     * proxy still sending it when the connection closed would answer its client nothing. */
+    ctx->too_large = len > s->cfg.max_body_bytes;
     return MHD_YES;
 }
 
