@@ -24,6 +24,14 @@ int64_t clock_now_ms(void)
     return timespec_ms(&ts);
 }
 
+/* Microseconds on CLOCK_MONOTONIC.  Thread-safe. */
+int64_t clock_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Milliseconds since the epoch on CLOCK_REALTIME.  Thread-safe. */
 int64_t clock_wall_ms(void)
 {

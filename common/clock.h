@@ -17,6 +17,8 @@
 
 /* Milliseconds on CLOCK_MONOTONIC (arbitrary origin; only differences mean anything). */
 int64_t clock_now_ms(void);
+/* Microseconds on CLOCK_MONOTONIC (for durations shorter than a millisecond). */
+int64_t clock_now_us(void);
 /* Milliseconds since the Unix epoch on CLOCK_REALTIME. */
 int64_t clock_wall_ms(void);
 /* The absolute CLOCK_MONOTONIC time 'ms' from now, for pthread_cond_timedwait on a

@@ -33,6 +33,9 @@ static char log_svc[LOG_SVC_MAX] = "taskwire"; /* "svc" of every line */
 static enum log_level log_min = LOGL_INFO;     /* lines below this are dropped */
 static bool log_text;                          /* true: human text instead of JSON */
 
+/* The trace of what this thread is doing (trace.h), "" when none. */
+static _Thread_local char log_trace_id[33], log_span_id[17];
+
 /* One line under construction, on the caller's stack. */
 struct logbuf {
     char *buf;  /* start of the line */
@@ -172,6 +175,22 @@ static void put_text_token(struct logbuf *b, const char *s)
         put_json_str_cut(b, s);
 }
 
+/* Append this thread's trace_id and span_id, if it has a trace. */
+static void put_trace(struct logbuf *b, bool text)
+{
+    if (!log_trace_id[0])
+        return;
+    if (!text) {
+        put_json_pair(b, "trace_id", log_trace_id);
+        put_json_pair(b, "span_id", log_span_id);
+        return;
+    }
+    put_cstr(b, " trace_id=");
+    put_cstr(b, log_trace_id);
+    put_cstr(b, " span_id=");
+    put_cstr(b, log_span_id);
+}
+
 /* ---- timestamps ---- */
 
 /* Append 'v' as exactly 'width' decimal digits (zero-padded). */
@@ -252,6 +271,21 @@ void log_init(const char *svc, enum log_level min, bool text)
     log_text = text;
 }
 
+/* Set (or with a NULL, clear) the trace ids this thread's lines carry. */
+void log_set_trace(const char *trace_id, const char *span_id)
+{
+    if (!trace_id || !span_id) {
+        log_trace_id[0] = log_span_id[0] = '\0';
+        return;
+    }
+    size_t t = strnlen(trace_id, sizeof(log_trace_id) - 1);
+    size_t s = strnlen(span_id, sizeof(log_span_id) - 1);
+    memcpy(log_trace_id, trace_id, t);
+    log_trace_id[t] = '\0';
+    memcpy(log_span_id, span_id, s);
+    log_span_id[s] = '\0';
+}
+
 /*
  * Parse "debug", "info", "warn" or "error" (exactly, lowercase) into *out.
  * Returns 0, or -LOG_EINVALID for anything else (including NULL) with *out
@@ -328,6 +362,7 @@ void log_msg(enum log_level level, const char *msg, ...)
         put_cstr(&b, text_names[level]);
         put(&b, " ", 1);
         put_json_chars(&b, msg); /* escaped, unquoted: stays on one line */
+        put_trace(&b, true);
         while (!b.trunc && (key = va_arg(ap, const char *)) != NULL) {
             const char *val = va_arg(ap, const char *);
             size_t mark = b.len;
@@ -348,6 +383,7 @@ void log_msg(enum log_level level, const char *msg, ...)
         put_json_str(&b, log_svc);
         put(&b, ",\"msg\":", 7);
         put_json_str_cut(&b, msg);
+        put_trace(&b, false);
         while (!b.trunc && (key = va_arg(ap, const char *)) != NULL)
             put_json_pair(&b, key, va_arg(ap, const char *));
         if (b.trunc)

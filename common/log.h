@@ -22,6 +22,9 @@ enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
 void log_init(const char *svc, enum log_level min, bool text);
 /* Parse "debug|info|warn|error" into *out; returns 0 or -LOG_EINVALID. */
 int log_level_parse(const char *s, enum log_level *out);
+/* Make this thread's lines carry "trace_id" and "span_id" (copied, cut to 32 and 16
+ * bytes); NULL for either stops it.  trace.h is the way to call this. */
+void log_set_trace(const char *trace_id, const char *span_id);
 /* Write one line: msg, then key/value pairs of strings, ended by a NULL key.
  * A NULL value is written as null.  Lines past 4 KiB are truncated and marked. */
 void log_msg(enum log_level level, const char *msg, ...);

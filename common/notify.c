@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 
 #define NOTIFY_TIMEOUT_MS 200
 #define NOTIFY_RETRY_MS 1000
@@ -143,9 +144,26 @@ redisContext *notify_redis_connect(const char *host, int port, int connect_ms, i
     return c;
 }
 
+METRIC_DEFINE(m_redis_ok, METRIC_COUNTER, "taskwire_redis_connects_total", "result=\"ok\"",
+              "Connections to Redis opened for wake-ups (more than one each: reconnects)");
+METRIC_DEFINE(m_redis_err, METRIC_COUNTER, "taskwire_redis_connects_total", "result=\"error\"",
+              "Connections to Redis opened for wake-ups (more than one each: reconnects)");
+METRIC_DEFINE(m_redis_lost, METRIC_COUNTER, "taskwire_redis_errors_total", NULL,
+              "Redis commands of the wake-up channel that failed (connection dropped)");
+
+/* Register the Redis connection counters.  Call once, at start-up. */
+void notify_metrics_register(void)
+{
+    metrics_register(&m_redis_ok);
+    metrics_register(&m_redis_err);
+    metrics_register(&m_redis_lost);
+}
+
 static redisContext *connect_redis(const char *host, int port)
 {
-    return notify_redis_connect(host, port, NOTIFY_TIMEOUT_MS, NOTIFY_TIMEOUT_MS);
+    redisContext *c = notify_redis_connect(host, port, NOTIFY_TIMEOUT_MS, NOTIFY_TIMEOUT_MS);
+    metrics_add(c ? &m_redis_ok : &m_redis_err, 1);
+    return c;
 }
 
 /*
@@ -203,6 +221,7 @@ int notify_publish(struct notify_pub *p, const char *kind, const char *task_id)
             freeReplyObject(r);
             return rc;
         }
+        metrics_add(&m_redis_lost, 1);
         redisFree(p->ctx);
         p->ctx = NULL;
     }

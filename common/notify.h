@@ -53,6 +53,8 @@ struct notify_pub;
 /* A publisher for Redis at "host:port" (NULL, "" or no port disables it).  Connects
  * lazily; one per thread.  NULL only when out of memory. */
 struct notify_pub *notify_pub_new(const char *addr);
+/* Register the Redis connection and error counters.  Call once, at start-up. */
+void notify_metrics_register(void);
 /* A Redis connection to host:port (connect and command timeouts in ms), authenticated with
  * the credentials of notify_set_auth(); NULL when unreachable or refused. */
 struct redisContext *notify_redis_connect(const char *host, int port, int connect_ms,

@@ -518,3 +518,37 @@ int store_sweep(struct store *st, int batch, int64_t lease_ms, struct sweep_coun
     st->pq->clear(r);
     return 0;
 }
+
+/*
+ * Read the live tasks by tool when this session holds (or now takes) the
+ * statistics lock; the live set comes from a partial index, so the cost is
+ * the live tasks, never the whole table.  *leader is false (and 'each' not
+ * called) in every other process.
+ */
+int store_tool_stats(struct store *st, bool *leader, store_tool_stats_fn *each, void *arg,
+                     struct err *err)
+{
+    PGresult *r;
+    *leader = false;
+    int rc = run(st, S_STATS_LEADER, 0, NULL, &r, err);
+    if (rc < 0)
+        return rc;
+    *leader = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    st->pq->clear(r);
+    if (!*leader)
+        return 0;
+    if ((rc = run(st, S_TOOL_STATS, 0, NULL, &r, err)) < 0)
+        return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct tool_stats s = {
+            .tool = PQgetvalue(r, i, 0),
+            .queued = atoll(PQgetvalue(r, i, 1)),
+            .oldest_queued_s = strtod(PQgetvalue(r, i, 2), NULL),
+            .running = atoll(PQgetvalue(r, i, 3)),
+            .input_required = atoll(PQgetvalue(r, i, 4)),
+        };
+        each(arg, &s);
+    }
+    st->pq->clear(r);
+    return 0;
+}

@@ -94,6 +94,18 @@ struct sweep_counts {
     int64_t running;        /* tasks held by a worker */
 };
 
+/* Live tasks of one tool, as store_tool_stats() reads them. */
+struct tool_stats {
+    const char *tool;       /* tool name (borrowed for the duration of the call) */
+    int64_t queued;         /* waiting for a worker */
+    double oldest_queued_s; /* age of the oldest of them, seconds (0 when none) */
+    int64_t running;        /* held by a worker */
+    int64_t input_required; /* parked, waiting for the client's input */
+};
+
+/* Told the live tasks of one tool (store_tool_stats). */
+typedef void store_tool_stats_fn(void *arg, const struct tool_stats *s);
+
 struct store;
 
 /* Told the id of a task a sweep changed (requeued or failed). */
@@ -102,6 +114,8 @@ typedef void store_changed_fn(void *arg, const char *task_id);
 /* A store for 'dsn' (libpq conninfo, "" = PG* variables).  Connects lazily; NULL only
  * when out of memory.  Release with store_free(). */
 struct store *store_new(const char *dsn, const char *app_name);
+/* Register the PostgreSQL connection and error counters.  Call once, at start-up. */
+void store_metrics_register(void);
 /* Close and free; NULL is a no-op. */
 void store_free(struct store *st);
 /* True when a trivial query succeeds now (for /readyz). */
@@ -181,6 +195,11 @@ MUST_CHECK int store_redispatch(struct store *st, int64_t after_ms, int max,
 /* Give a running task back to the queue without counting the attempt. */
 MUST_CHECK int store_task_release(struct store *st, const char *id, const char *worker,
                                   const char *claim, struct err *err);
+/* The cluster's per-tool statistics, read by one process at a time: *leader tells
+ * whether this store's session holds the statistics lock (kept until its connection
+ * ends); only then is 'each' called, once per tool with live tasks.  0 or -STORE_*. */
+MUST_CHECK int store_tool_stats(struct store *st, bool *leader, store_tool_stats_fn *each,
+                                void *arg, struct err *err);
 /* One sweeper pass: requeue or fail expired leases (not before the database has been
  * up for lease_ms), delete expired rows (batched), read the queue's size. */
 MUST_CHECK int store_sweep(struct store *st, int batch, int64_t lease_ms,

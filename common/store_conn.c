@@ -14,6 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+
+METRIC_DEFINE(m_pg_conn_ok, METRIC_COUNTER, "taskwire_postgres_connects_total", "result=\"ok\"",
+              "Connections to PostgreSQL opened (more than one per pool: reconnects)");
+METRIC_DEFINE(m_pg_conn_err, METRIC_COUNTER, "taskwire_postgres_connects_total",
+              "result=\"error\"", "Connections to PostgreSQL opened (more than one per pool: reconnects)");
+METRIC_DEFINE(m_pg_lost, METRIC_COUNTER, "taskwire_postgres_errors_total", "kind=\"connection\"",
+              "Failed PostgreSQL statements: connection lost or statement refused");
+METRIC_DEFINE(m_pg_stmt, METRIC_COUNTER, "taskwire_postgres_errors_total", "kind=\"statement\"",
+              "Failed PostgreSQL statements: connection lost or statement refused");
+
+/* Register the PostgreSQL connection metrics.  Call once, at start-up. */
+void store_metrics_register(void)
+{
+    metrics_register(&m_pg_conn_ok);
+    metrics_register(&m_pg_conn_err);
+    metrics_register(&m_pg_lost);
+    metrics_register(&m_pg_stmt);
+}
+
 /* What a failed statement means, by SQLSTATE class (PostgreSQL manual, Appendix A). */
 static const struct {
     const char *prefix; /* a SQLSTATE class, or a longer prefix */
@@ -128,9 +148,11 @@ int store_conn_open(struct store *st, const struct store_stmt *stmts, int n, str
     if (!st->conn || st->pq->status(st->conn) != CONNECTION_OK) {
         const char *msg = st->conn ? st->pq->error_message(st->conn) : "out of memory";
         err_set(err, -STORE_EUNAVAILABLE, "database unreachable: %.*s", first_line_len(msg), msg);
+        metrics_add(&m_pg_conn_err, 1);
         drop_conn(st);
         return -STORE_EUNAVAILABLE;
     }
+    metrics_add(&m_pg_conn_ok, 1);
     st->pq->clear(st->pq->exec(st->conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s'"));
     for (int i = 0; i < n; i++) {
         PGresult *r = st->pq->prepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
@@ -177,10 +199,12 @@ int store_conn_fail(struct store *st, PGresult *r, const char *what, struct err 
     if (st->pq->status(st->conn) != CONNECTION_OK || rc == -STORE_EUNAVAILABLE) {
         st->pq->clear(r);
         drop_conn(st);
+        metrics_add(&m_pg_lost, 1);
         return err_set(err, -STORE_EUNAVAILABLE, "database connection lost");
     }
     const char *msg = st->pq->result_error_message(r);
     snprintf(st->sqlstate, sizeof(st->sqlstate), "%s", state);
+    metrics_add(&m_pg_stmt, 1);
     err_set(err, rc, "%s: %.*s", what, first_line_len(msg), msg);
     st->pq->clear(r);
     return rc;

@@ -57,6 +57,8 @@
 #define STORE_STMT_PREFIX_IDS    "tw_prefix_ids"    /* store_task_ids(), with a prefix */
 #define STORE_STMT_END_INPUT     "tw_end_input"     /* store_task_end_input() */
 #define STORE_STMT_LIST          "tw_list"          /* store_task_list() */
+#define STORE_STMT_STATS_LEADER  "tw_stats_leader"  /* store_tool_stats(), first */
+#define STORE_STMT_TOOL_STATS    "tw_tool_stats"    /* store_tool_stats(), second */
 
 /* SQLSTATE of a unique violation: store_task_create() reads an existing id back. */
 #define STORE_SQLSTATE_UNIQUE "23505"

@@ -35,6 +35,7 @@
 /* How many tasks owner expression o runs now (tasks_owner_running_idx). */
 #define RUNNING_OF(o) "(SELECT count(*) FROM tasks r WHERE r.owner = " o " AND r.status = 'running')"
 #define FAIR_WINDOW "64" /* heads of the queue a claim looks at before it skips over owners */
+#define STATS_LOCK "1952543595" /* advisory lock key of the per-tool statistics ("task") */
 #define FAIR_PICK "8"    /* candidates locked in turn (SKIP LOCKED falls through to the next) */
 #define SQL_NUM(x) SQL_NUM_(x)
 #define SQL_NUM_(x) #x
@@ -184,6 +185,24 @@ const struct store_stmt store_stmts[S_COUNT] = {
                       " ORDER BY dispatched_at LIMIT $2::int FOR UPDATE SKIP LOCKED) s"
                       " WHERE t.id = s.id RETURNING " STORE_DISPATCH_SQL},
     /* Sizes for metrics, from the partial indexes only (never the whole table). */
+    /* Whether this session holds the cluster's statistics lock (a session advisory
+     * lock, so one process computes the per-tool gauges until its connection ends);
+     * CASE keeps a held lock from being taken again. */
+    [S_STATS_LEADER] = {STORE_STMT_STATS_LEADER,
+                        "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND pid = pg_backend_pid() AND classid = 0 AND objid = " STATS_LOCK
+                        " AND objsubid = 1 AND granted) THEN true"
+                        " ELSE pg_try_advisory_lock(" STATS_LOCK ") END"},
+    /* Live tasks by tool: reads the live rows only (tasks_owner_live_idx, 0006, is
+     * partial on exactly these statuses), never the finished ones. */
+    [S_TOOL_STATS] = {STORE_STMT_TOOL_STATS,
+                      "SELECT tool, count(*) FILTER (WHERE status = 'queued'),"
+                      " coalesce(extract(epoch FROM now() - min(created_at)"
+                      " FILTER (WHERE status = 'queued')), 0),"
+                      " count(*) FILTER (WHERE status = 'running'),"
+                      " count(*) FILTER (WHERE status = 'input_required')"
+                      " FROM tasks WHERE status IN ('queued', 'running', 'input_required')"
+                      " GROUP BY tool"},
     [S_QUEUE_STATS] = {STORE_STMT_QUEUE_STATS,
                        "SELECT (SELECT count(*) FROM tasks WHERE status = 'queued'),"
                        " (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)"

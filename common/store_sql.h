@@ -33,6 +33,8 @@ enum stmt {
     S_PREFIX_IDS,
     S_END_INPUT,
     S_LIST,
+    S_STATS_LEADER,
+    S_TOOL_STATS,
     S_COUNT
 };
 

@@ -30,13 +30,13 @@
 #include "dashboard.h"
 #include "era.h"
 #include "guard.h"
-#include "httpcheck.h"
 #include "hub.h"
 #include "legacy.h"
 #include "log.h"
 #include "mcpdefs.h"
 #include "metrics.h"
 #include "oauth.h"
+#include "observe.h"
 #include "reaper.h"
 #include "rpc.h"
 #include "scopes.h"
@@ -63,6 +63,7 @@ struct req_ctx {
     struct wait wait;    /* a synchronous call or listen stream */
     struct quota_set lim;       /* the caller's limits (guard_admit) */
     struct guard_ticket ticket; /* the place of a waiting request (guard.h) */
+    struct observe obs;         /* latency and trace (observe.h) */
 };
 
 METRIC_DEFINE(m_req_ok, METRIC_COUNTER, "taskwire_http_requests_total", "class=\"2xx\"",
@@ -80,6 +81,7 @@ static void register_metrics(void)
     metrics_register(&m_req_4xx);
     metrics_register(&m_req_5xx);
     oauth_metrics_register();
+    observe_metrics_register();
 }
 
 static struct threadconn *conns(const struct http_server *s)
@@ -323,7 +325,6 @@ int http_content_length(const char *value, int64_t *len)
     return 0;
 }
 
-
 /* ---- POST /mcp ---- */
 
 /*
@@ -403,7 +404,7 @@ static struct mcp_call make_call(const struct http_server *s, struct req_ctx *ct
         .pub = tc->pub,
         .owner = who->subject,
         .principal = who,
-        .traceparent = json_string_value(json_object_get(req->meta, "traceparent")),
+        .traceparent = ctx->obs.trace.task,
         .max_live = (int)ctx->lim.max_live,
         .admit_wait = s->cfg.guard ? guard_gate : NULL,
         .admit_arg = gate,
@@ -487,6 +488,7 @@ static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connec
     struct rpc_request req;
     struct err e = {0};
     int rc = rpc_parse(ctx->body.data ? ctx->body.data : "", ctx->body.len, &req, &e);
+    observe_request(&ctx->obs, rc == 0 ? req.method : NULL, rc == 0 ? req.meta : NULL);
     enum era_kind kind = era_classify(&req, rc, lookup_header(conn, "MCP-Protocol-Version"));
     struct guard_refusal refusal;
     bool modern = kind == ERA_INVALID || kind == ERA_NOTIFICATION || kind == ERA_MODERN;
@@ -497,6 +499,7 @@ static enum MHD_Result handle_mcp(const struct http_server *s, struct MHD_Connec
         out = modern ? run_request(s, conn, ctx, &req, &principal)
                      : run_legacy(s, conn, ctx, &req, kind, &principal);
     rpc_request_fini(&req);
+    observe_handled(&ctx->obs);
     return out;
 }
 
@@ -510,6 +513,7 @@ static enum MHD_Result begin_request(const struct http_server *s, struct MHD_Con
     if (!ctx)
         return MHD_NO;
     *con_cls = ctx;
+    observe_begin(&ctx->obs);
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t len = 0;
@@ -563,8 +567,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return answer_wait(conn, ctx, step, reply);
     }
     if (!httpcheck_headers_clean(conn))
-        return respond_error(conn, NULL, RPC_EINVALID,
-                             "Invalid request: a header field holds NUL, CR or LF", NULL);
+        return respond_error(conn, NULL, RPC_EINVALID, HTTPCHECK_REFUSAL, NULL);
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
         return health(s, conn, url);
     size_t doc_len;
@@ -589,6 +592,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     reaper_mark(s->reaper, conn, REAPER_IDLE); /* kept alive: the next headers are due */
     if (!ctx)
         return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+    observe_finish(&ctx->obs, ci ? (int)ci->http_status : 0);
     if (ctx->waiting)
         wait_fini(&ctx->wait); /* a call whose client left is cancelled there */
     guard_leave(s->cfg.guard, &ctx->ticket);

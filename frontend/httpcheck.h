@@ -15,6 +15,8 @@
 bool httpcheck_field_clean(const char *text, size_t len);
 /* Decode %XX escapes of URL part 's' in place, keeping "%00" as written; the new length. */
 size_t httpcheck_unescape(char *s);
+/* The 400 -32600 message of a request whose header fields are not all clean. */
+#define HTTPCHECK_REFUSAL "Invalid request: a header field holds NUL, CR or LF"
 /* True when every header field of the request on 'conn' is clean; false means 400. */
 bool httpcheck_headers_clean(struct MHD_Connection *conn);
 /* MHD_OPTION_UNESCAPE_CALLBACK: httpcheck_unescape() of the path and the query. */

@@ -27,7 +27,9 @@
 #include "log.h"
 #include "manifest.h"
 #include "mcp.h"
+#include "metrics.h"
 #include "notify.h"
+#include "otlp.h"
 #include "oauth.h"
 #include "prompts.h"
 #include "quota.h"
@@ -36,6 +38,7 @@
 #include "resources.h"
 #include "startup.h"
 #include "state.h"
+#include "store.h"
 #include "taskapp.h"
 #include "zap.h"
 
@@ -48,7 +51,7 @@ struct settings {
     const char *allowed_origins, *allowed_hosts, *state_key, *limits_file;
     const char *resource, *issuers_file, *jwks_url, *auth_ca_file;
     const char *fabric_secret_key, *fabric_worker_keys; /* CURVE */
-    const char *redis_user, *redis_password;
+    const char *redis_user, *redis_password, *otlp_endpoint;
     int64_t jwks_ttl_s, jwks_cooldown_s;
     int64_t threads, max_body_bytes, max_connections, task_ttl_ms, poll_interval_ms;
     int64_t list_ttl_ms, auth_leeway_s, sync_timeout_ms, listen_max_ms, state_ttl_s;
@@ -65,6 +68,8 @@ static const struct cfg_opt opts[] = {
     {"listen", CFG_STR, "127.0.0.1:8080", "public MCP HTTP address (POST /mcp)", &s.listen},
     {"admin-listen", CFG_STR, "127.0.0.1:9080", "admin address (/metrics /healthz /readyz)",
      &s.admin_listen},
+    {"otlp-endpoint", CFG_STR, "", "OTLP/HTTP base URL spans are exported to (JSON; empty = off)",
+     &s.otlp_endpoint},
     {"fabric-bind", CFG_STR, "tcp://127.0.0.1:7100", "ZeroMQ PUSH endpoint workers connect to",
      &s.fabric_bind},
     {"fabric-secret-key", CFG_STR, NULL,
@@ -496,8 +501,12 @@ static int run(void)
         s.allowed_origins = loopback ? "loopback" : "";
     if (!s.allowed_hosts)
         s.allowed_hosts = loopback ? "loopback" : "*";
+    metrics_build_info_register();
+    store_metrics_register();
+    notify_metrics_register();
     mcp_metrics_register();
     zap_metrics_register();
+    otlp_metrics_register();
     if (notify_set_auth(s.redis_addr, s.redis_user, s.redis_password) < 0)
         return EXIT_CONFIG; /* checked by check_settings() already */
 
@@ -507,7 +516,8 @@ static int run(void)
     int status = 0;
     sigset_t sigs;
     startup_block_signals(&sigs); /* every thread started from here on inherits the mask */
-    if (build_shared(&sh, &mcp, &e) < 0 || serve(&sh, &mcp, &sigs, &e) < 0) {
+    if (otlp_start(s.otlp_endpoint, "taskwire-frontend", &e) < 0 ||
+        build_shared(&sh, &mcp, &e) < 0 || serve(&sh, &mcp, &sigs, &e) < 0) {
         LOG_ERROR("cannot start", "error", e.msg);
         status = EXIT_START;
     }
@@ -520,6 +530,7 @@ static int run(void)
     oauth_free(sh.oauth);
     auth_verifier_free(sh.verifier);
     authfile_fini(&issuers_file);
+    otlp_stop();
     return status;
 }
 

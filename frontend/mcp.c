@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "content_methods.h"
 #include "log.h"
 #include "metrics.h"
@@ -36,6 +37,9 @@ METRIC_DEFINE(m_push_fail, METRIC_COUNTER, "taskwire_fabric_push_failures_total"
               "Jobs left queued because no worker could take them at once");
 METRIC_DEFINE(m_cancels, METRIC_COUNTER, "taskwire_tasks_cancelled_total", NULL,
               "Tasks moved to cancelled by tasks/cancel");
+METRIC_HISTOGRAM_DEFINE(m_dispatch, "taskwire_dispatch_duration_seconds", NULL,
+                        "Time to hand a task's envelope to the fabric (or find no worker)",
+                        metrics_bounds_fast);
 
 /* Register the frontend's task metrics; call once before serving. */
 void mcp_metrics_register(void)
@@ -43,6 +47,7 @@ void mcp_metrics_register(void)
     metrics_register(&m_created);
     metrics_register(&m_push_fail);
     metrics_register(&m_cancels);
+    metrics_register(&m_dispatch);
     reply_metrics_register();
 }
 
@@ -94,8 +99,10 @@ static json_t *do_tools_list(struct mcp_call *c, const struct rpc_request *req, 
 /* Push the job of a committed (or resumed) task; failure only costs latency. */
 static void push_job(const struct mcp_call *c, const char *id, int attempt)
 {
+    int64_t start_us = clock_now_us();
     if (dispatch_push_task(c->srv->fabric, id, attempt, c->traceparent) < 0)
         metrics_add(&m_push_fail, 1);
+    metrics_observe(&m_dispatch, (double)(clock_now_us() - start_us) / 1e6);
 }
 
 /*

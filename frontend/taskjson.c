@@ -11,11 +11,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mcpdefs.h"
 #include "reply.h"
 #include "state.h"
+#include "trace.h"
 
 /* Add the Task fields of 'row' (taskId, status, statusMessage, times, ttlMs,
  * pollIntervalMs) to object 'o' (borrowed). */
@@ -29,6 +31,24 @@ void taskjson_fields(json_t *o, const struct task_row *row)
     json_object_set_new(o, "lastUpdatedAt", json_string(row->updated_at));
     json_object_set_new(o, "ttlMs", json_integer(row->ttl_ms));
     json_object_set_new(o, "pollIntervalMs", json_integer(row->poll_interval_ms));
+}
+
+/* Add _meta[TW_META_TRACE] = {traceId, traceparent[, tracestate]} of the task's
+ * stored "traceparent[,tracestate]" to result 'r', when it has a valid one. */
+static void add_trace(json_t *r, const char *trace)
+{
+    char parent[TRACE_PARENT_LEN + 1];
+    if (!trace || strlen(trace) < TRACE_PARENT_LEN)
+        return;
+    memcpy(parent, trace, TRACE_PARENT_LEN);
+    parent[TRACE_PARENT_LEN] = '\0';
+    if (!trace_parent_ok(parent) || (trace[TRACE_PARENT_LEN] && trace[TRACE_PARENT_LEN] != ','))
+        return;
+    json_t *t = json_pack("{s:s%, s:s}", "traceId", parent + 3, (size_t)TRACE_ID_LEN,
+                          "traceparent", parent);
+    if (t && trace[TRACE_PARENT_LEN] == ',')
+        json_object_set_new(t, "tracestate", json_string(trace + TRACE_PARENT_LEN + 1));
+    json_object_set_new(json_object_get(r, "_meta"), TW_META_TRACE, t);
 }
 
 /* True when the reading request may see input request 'r' (its capability). */
@@ -50,6 +70,7 @@ json_t *taskjson_detailed(const struct task_row *row, const json_t *caps)
             json_object_set_new(p, "total", json_real(row->progress_total));
         json_object_set_new(json_object_get(r, "_meta"), TW_META_PROGRESS, p);
     }
+    add_trace(r, row->trace);
     const char *text = row->status == TASK_COMPLETED         ? row->result
                        : row->status == TASK_FAILED          ? row->error
                        : row->status == TASK_INPUT_REQUIRED ? row->input_requests

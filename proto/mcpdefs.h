@@ -19,6 +19,7 @@
 #define MCP_EXT_TASKS "io.modelcontextprotocol/tasks"
 #define MCP_META_LOG_LEVEL "io.modelcontextprotocol/logLevel" /* lowest level a request wants */
 #define TW_META_PROGRESS "dev.taskwire/progress" /* {progress, total} on tasks/get */
+#define TW_META_TRACE "dev.taskwire/trace" /* {traceId, traceparent[, tracestate]} on tasks/get */
 /* MCP Apps (io.modelcontextprotocol/ui, ext-apps specification 2026-01-26). */
 #define MCP_EXT_UI "io.modelcontextprotocol/ui"       /* the extension's identifier */
 #define MCP_UI_MIME_TYPE "text/html;profile=mcp-app"  /* the mimeType of an App's HTML */

@@ -278,25 +278,33 @@ void extproto_env_free(char **envp)
 
 /*
  * The environment of a child of 'sp': PATH (fixed), TASKWIRE_TASK_ID
- * ('task_id', "" when NULL) and each name of sp->env that is set in this
- * process, except PATH and TASKWIRE_* (the manifest refuses those; checked
- * again so a hand-made spec cannot leak the worker's secrets).  A new array
- * (extproto_env_free() it), or NULL when out of memory.
+ * ('task_id', "" when NULL), TRACEPARENT and TRACESTATE (W3C Trace Context:
+ * 'traceparent' names the worker's span of the run; each only when given and
+ * not empty) and each name of sp->env that is set in this process, except
+ * PATH, TRACEPARENT, TRACESTATE and TASKWIRE_* (the manifest refuses the last;
+ * checked again so a hand-made spec cannot leak the worker's secrets).  A new
+ * array (extproto_env_free() it), or NULL when out of memory.
  */
-char **extproto_env_new(const struct extproto_spec *sp, const char *task_id)
+char **extproto_env_new(const struct extproto_spec *sp, const char *task_id,
+                        const char *traceparent, const char *tracestate)
 {
     size_t n = json_array_size(sp->env), k = 0, i;
     const json_t *name;
-    char **envp = calloc(n + 3, sizeof(*envp));
+    char **envp = calloc(n + 5, sizeof(*envp));
     if (!envp)
         return NULL;
     if (!(envp[k++] = strdup(EXTPROTO_PATH)) ||
         !(envp[k++] = env_entry("TASKWIRE_TASK_ID", task_id ? task_id : "")))
         goto out_free_env;
+    if (traceparent && traceparent[0] && !(envp[k++] = env_entry("TRACEPARENT", traceparent)))
+        goto out_free_env;
+    if (tracestate && tracestate[0] && !(envp[k++] = env_entry("TRACESTATE", tracestate)))
+        goto out_free_env;
     json_array_foreach(sp->env, i, name)
     {
         const char *key = json_string_value(name), *value;
         if (!key || strcmp(key, "PATH") == 0 || strncmp(key, "TASKWIRE_", 9) == 0 ||
+            strcmp(key, "TRACEPARENT") == 0 || strcmp(key, "TRACESTATE") == 0 ||
             !(value = getenv(key)))
             continue;
         if (!(envp[k++] = env_entry(key, value)))

@@ -77,9 +77,11 @@ MUST_CHECK int extproto_spec_parse(const json_t *spec, struct extproto_spec *sp,
 /* Release what extproto_spec_parse() allocated; safe on a failed parse. */
 void extproto_spec_fini(struct extproto_spec *sp);
 
-/* The child's environment: PATH, TASKWIRE_TASK_ID and the allowed variables that are
- * set here (a new NULL-terminated array; extproto_env_free() it), or NULL. */
-char **extproto_env_new(const struct extproto_spec *sp, const char *task_id);
+/* The child's environment: PATH, TASKWIRE_TASK_ID, TRACEPARENT and TRACESTATE (when
+ * given) and the allowed variables that are set here (a new NULL-terminated array;
+ * extproto_env_free() it), or NULL. */
+char **extproto_env_new(const struct extproto_spec *sp, const char *task_id,
+                        const char *traceparent, const char *tracestate);
 /* Free an environment from extproto_env_new(); NULL is a no-op. */
 void extproto_env_free(char **envp);
 

@@ -616,7 +616,8 @@ static json_t *finish_run(struct run *r, json_t **error, const char **outcome)
 static json_t *prepare(struct run *r, char ***envp, char **chunk)
 {
     r->in_buf = extproto_stdin_doc(tool_args(r->ctx), &r->in_len);
-    *envp = extproto_env_new(r->sp, tool_task_id(r->ctx));
+    *envp = extproto_env_new(r->sp, tool_task_id(r->ctx), tool_traceparent(r->ctx),
+                             tool_tracestate(r->ctx));
     *chunk = malloc(EXTTOOL_CHUNK);
     if (!r->in_buf || !*envp || !*chunk)
         return tool_error(MCP_EINTERNAL, "cannot start tool %s: out of memory", r->sp->name);

@@ -19,9 +19,12 @@
 #include "cfg.h"
 #include "log.h"
 #include "manifest.h"
+#include "metrics.h"
 #include "notify.h"
+#include "otlp.h"
 #include "runner.h"
 #include "startup.h"
+#include "store.h"
 
 #define EXIT_CONFIG 2
 #define EXIT_START 3
@@ -29,7 +32,7 @@
 struct settings {
     const char *fabric_connect, *pg_dsn, *redis_addr, *worker_id, *admin_listen, *log_level;
     const char *tools_manifest, *fabric_server_key, *fabric_secret_key;
-    const char *redis_user, *redis_password;
+    const char *redis_user, *redis_password, *otlp_endpoint;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms, resolve_ms;
     int64_t owner_max_running, reserved_slots;
     bool log_text, fixtures, fabric_insecure, redis_insecure;
@@ -83,6 +86,8 @@ static const struct cfg_opt opts[] = {
      3600000},
     {"admin-listen", CFG_STR, "127.0.0.1:9090", "admin address (/metrics /healthz /readyz)",
      &s.admin_listen},
+    {"otlp-endpoint", CFG_STR, "", "OTLP/HTTP base URL spans are exported to (JSON; empty = off)",
+     &s.otlp_endpoint},
     {"tools-manifest", CFG_STR, NULL, "JSON manifest of external-process tools to run",
      &s.tools_manifest},
     {"fixtures", CFG_BOOL, "false",
@@ -127,6 +132,16 @@ static void *stop_on_signal(void *arg)
     return NULL;
 }
 
+/* Register the process-wide metrics and start span export (when configured). */
+static int start_telemetry(struct err *e)
+{
+    metrics_build_info_register();
+    store_metrics_register();
+    notify_metrics_register();
+    otlp_metrics_register();
+    return otlp_start(s.otlp_endpoint, "taskwire-worker", e);
+}
+
 /* Build the catalog and the runtime, serve until a stop signal, drain; an exit code. */
 static int run(void)
 {
@@ -162,6 +177,8 @@ static int run(void)
     if (s.fabric_insecure)
         LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): this worker "
                  "takes jobs from any peer; use only for local development");
+    if (start_telemetry(&e) < 0)
+        goto out_fail;
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
         goto out_fail;
     if (*s.admin_listen && !(admin = admin_start(s.admin_listen, runner_ready, runner, &e)))
@@ -185,6 +202,7 @@ out_fail:
 out_free:
     admin_stop(admin);
     runner_free(runner);
+    otlp_stop();
     catalog_free(catalog);
     return status;
 }

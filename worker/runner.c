@@ -33,7 +33,10 @@
 #include "store.h"
 #include "sweeper.h"
 #include "toolctx.h"
+#include "toolmetrics.h"
 #include "toolrun.h"
+#include "tools.h"
+#include "trace.h"
 
 #define HEARTBEAT_TICK_MS 50
 #define RETRY_MS          500
@@ -61,6 +64,7 @@ struct slot {
     bool release;                 /* shutting down: give the task back */
     int64_t last_write_ms;        /* last progress write (monotonic) */
     int64_t last_renew_ms;        /* last lease renewal (monotonic) */
+    int64_t started_ms;           /* claim of the task being run (monotonic) */
 };
 
 struct runner {
@@ -85,24 +89,13 @@ struct runner {
     volatile sig_atomic_t stop_requested; /* set by runner_stop */
 };
 
-METRIC_DEFINE(m_busy, METRIC_GAUGE, "taskwire_worker_slots_busy", NULL, "Slots running a task");
-METRIC_DEFINE(m_slots, METRIC_GAUGE, "taskwire_worker_slots", NULL, "Slots of this worker");
-METRIC_DEFINE(m_done, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\"completed\"",
-              "Task outcomes written by this worker");
-METRIC_DEFINE(m_failed, METRIC_COUNTER, "taskwire_tasks_finished_total", "status=\"failed\"",
-              "Task outcomes written by this worker");
-METRIC_DEFINE(m_retried, METRIC_COUNTER, "taskwire_tasks_retried_total", NULL,
-              "Attempts that ended with a retryable failure and were queued again");
-METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
-              "Tools stopped because their task was cancelled or its lease lost");
-METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
-              "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
-
-static struct metric *const all_metrics[] = {
-    &m_busy, &m_slots, &m_done, &m_failed, &m_stopped, &m_retried, &m_claim_miss,
-};
-
 /* ---- running one task on a slot ---- */
+
+/* Seconds since the slot claimed its task. */
+static double run_seconds(const struct slot *s)
+{
+    return (double)(clock_now_ms() - s->started_ms) / 1e3;
+}
 
 /* Store the outcome; retried while PostgreSQL is unreachable, up to one lease. */
 static void finish(struct slot *s, const struct task_row *row, enum task_status status,
@@ -122,7 +115,8 @@ static void finish(struct slot *s, const struct task_row *row, enum task_status 
     free(logs);
     if (rc == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
-        metrics_add(status == TASK_COMPLETED ? &m_done : &m_failed, 1);
+        toolmetrics_ran(row->tool, run_seconds(s),
+                        status == TASK_COMPLETED ? TOOLMETRICS_COMPLETED : TOOLMETRICS_FAILED);
         registry_outcome(s->r->reg, row->id, row->tool, taskstate_name(status),
                          status == TASK_FAILED ? json : NULL);
         LOG_INFO("task finished", "task_id", row->id, "status", taskstate_name(status));
@@ -142,7 +136,8 @@ static void retry(struct slot *s, const struct task_row *row, const char *reason
     if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->claim, reason, &failed,
                          &e) == 0) {
         notify_publish(s->pub, NOTIFY_CHANGED, row->id);
-        metrics_add(failed ? &m_failed : &m_retried, 1);
+        toolmetrics_ran(row->tool, run_seconds(s),
+                        failed ? TOOLMETRICS_FAILED : TOOLMETRICS_RETRIED);
         if (failed)
             registry_outcome(s->r->reg, row->id, row->tool, "failed", NULL);
         LOG_INFO(failed ? "task failed: no attempts left" : "task will be retried", "task_id",
@@ -180,7 +175,7 @@ static void settle(struct slot *s, const struct task_row *row, json_t *result, j
         /* Shutdown stopped the tool (its error, if any, is an artefact of that). */
         release(s, row);
     } else if (out.stopped && !shutdown && !result) {
-        metrics_add(&m_stopped, 1);
+        toolmetrics_ran(row->tool, run_seconds(s), TOOLMETRICS_STOPPED);
         LOG_INFO("tool stopped: task cancelled or lease lost", "task_id", row->id);
     } else {
         /* A result (even one that raced a cancel or the end of the grace period) is
@@ -203,11 +198,17 @@ static void run_task(struct slot *s, const struct task_row *row)
 {
     struct tool_ctx ctx;
     json_t *error = NULL;
+    struct trace_ctx trace;
+    trace_begin_task(&trace, row->trace);
+    trace_log_begin(&trace);
     toolctx_init(&ctx, &s->tool, row, s->store, s->pub, s->r->cfg.worker_id);
+    ctx.trace = &trace;
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker", s->r->cfg.worker_id);
     json_t *result = toolrun_invoke(s->r->catalog, &ctx, &error);
     settle(s, row, result, error);
+    toolmetrics_spans(&trace, row->tool, row->created_us, run_seconds(s));
     toolctx_fini(&ctx);
+    trace_log_end();
 }
 
 /* Claim the job assigned to 's' (or, refused, the fairest eligible task) unless the idle
@@ -221,7 +222,7 @@ static int claim(struct slot *s, bool claimed, const char *id, int cap, struct t
     int rc = fairclaim_take(&r->fair, s->store, id, r->cfg.worker_id, r->cfg.lease_ms, cap, row,
                             &e);
     if (rc == -STORE_ENOTFOUND)
-        metrics_add(&m_claim_miss, 1);
+        toolmetrics_claim_missed();
     else if (rc < 0)
         LOG_WARN("claim failed", "task_id", id, "error", e.msg);
     return rc;
@@ -235,7 +236,7 @@ static void begin(struct slot *s, const struct task_row *row)
     memcpy(s->claim, row->claim, sizeof(s->claim));
     s->release = false;
     toolctx_state_reset(&s->tool);
-    s->last_write_ms = s->last_renew_ms = clock_now_ms();
+    s->last_write_ms = s->last_renew_ms = s->started_ms = clock_now_ms();
 }
 
 /* Claim and run the job assigned to 's'; called without r->mu. */
@@ -247,6 +248,8 @@ static void serve(struct slot *s, bool claimed, const char *id, int cap, struct 
     bool draining = r->draining;
     if (rc == 0 && !draining)
         begin(s, row);
+    if (rc == 0)
+        toolmetrics_claimed(row->tool, row->created_us);
     pthread_mutex_unlock(&r->mu);
     if (rc == 0 && draining)
         release(s, row); /* claimed while the worker shuts down: give it straight back */
@@ -280,7 +283,7 @@ static void *slot_main(void *arg)
         s->state = SLOT_IDLE;
         s->task_id[0] = '\0';
         r->idle++;
-        metrics_set(&m_busy, r->cfg.slots - r->idle);
+        toolmetrics_busy(r->cfg.slots - r->idle);
         pthread_cond_broadcast(&r->free_cv);
     }
     pthread_mutex_unlock(&r->mu);
@@ -303,7 +306,7 @@ static void assign(struct runner *r, const char *id, struct task_row *row)
         else
             snprintf(s->job_id, sizeof(s->job_id), "%s", id);
         r->idle--;
-        metrics_set(&m_busy, r->cfg.slots - r->idle);
+        toolmetrics_busy(r->cfg.slots - r->idle);
         pthread_cond_signal(&s->cv);
         break;
     }
@@ -609,11 +612,12 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     pthread_mutex_init(&r->mu, NULL);
     clock_cond_init(&r->free_cv);
     clock_cond_init(&r->hb_cv);
-    for (size_t i = 0; i < sizeof(all_metrics) / sizeof(all_metrics[0]); i++)
-        metrics_register(all_metrics[i]);
+    if (toolmetrics_init(catalog, cfg->slots) < 0) {
+        err_set(err, -RUNNER_ENOMEM, "out of memory");
+        goto out_free;
+    }
     sweeper_metrics_register();
     cancelhint_metrics_register();
-    metrics_set(&m_slots, cfg->slots);
     struct fabric_curve curve = {cfg->fabric_server_key, cfg->fabric_secret_key};
     if (!(r->fabric = fabric_new(cfg->fabric_connect, cfg->fabric_server_key ? &curve : NULL, err)))
         goto out_free;

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "toolmetrics.h"
 
 #define SWEEP_BATCH 100 /* rows a pass moves or deletes at most */
 
@@ -61,6 +62,9 @@ void sweeper_pass(struct store *st, struct notify_pub *pub, int64_t lease_ms)
     metrics_set(&m_running, c.running);
     metrics_add(&m_requeued, c.requeued);
     metrics_add(&m_lease_failed, c.failed);
+    bool leader = false;
+    int rc = store_tool_stats(st, &leader, toolmetrics_stats_tool, NULL, &e);
+    toolmetrics_stats_end(rc == 0 && leader);
     if (c.requeued || c.failed || c.expired) {
         char a[16], b[16], d[16];
         snprintf(a, sizeof(a), "%d", c.requeued);

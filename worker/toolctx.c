@@ -164,6 +164,7 @@ void toolctx_init(struct tool_ctx *ctx, struct toolctx_state *st, const struct t
     ctx->store = store;
     ctx->pub = pub;
     ctx->worker_id = worker_id;
+    ctx->trace = NULL;
 }
 
 /* Release the parsed arguments and capabilities; 'ctx' is unusable after. */
@@ -180,6 +181,18 @@ void toolctx_fini(struct tool_ctx *ctx)
 const json_t *tool_args(const struct tool_ctx *ctx)
 {
     return ctx->args;
+}
+
+/* The traceparent of the run's span (borrowed from the runner; valid for the run). */
+const char *tool_traceparent(const struct tool_ctx *ctx)
+{
+    return ctx->trace ? ctx->trace->parent : NULL;
+}
+
+/* The tracestate carried with the task's trace, or NULL. */
+const char *tool_tracestate(const struct tool_ctx *ctx)
+{
+    return ctx->trace && ctx->trace->state[0] ? ctx->trace->state : NULL;
 }
 
 /* The task id (borrowed from the task row; valid for the run). */

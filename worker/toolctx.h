@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "trace.h"
 #include "err.h"
 #include "notify.h"
 #include "store.h"
@@ -72,6 +73,7 @@ struct tool_ctx {
     struct store *store;         /* where input requests are written (borrowed) */
     struct notify_pub *pub;      /* where changes are announced (borrowed; NULL: nowhere) */
     const char *worker_id;       /* this worker, the owner of the task (borrowed) */
+    const struct trace_ctx *trace; /* this run's span (borrowed), or NULL */
 };
 
 /* Initialise a state (idle, not stopped); 0 or -TOOLCTX_ESYS. */

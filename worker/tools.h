@@ -44,6 +44,10 @@ const struct tool_impl *tools_lookup(const struct tool_impl *table, size_t n, co
 const json_t *tool_args(const struct tool_ctx *ctx);
 /* The task id (borrowed). */
 const char *tool_task_id(const struct tool_ctx *ctx);
+/* The W3C traceparent naming this run's span, or NULL (borrowed). */
+const char *tool_traceparent(const struct tool_ctx *ctx);
+/* The W3C tracestate of the task's trace, or NULL (borrowed). */
+const char *tool_tracestate(const struct tool_ctx *ctx);
 /* This run's attempt number (1 for the first run; re-runs after input keep it). */
 int tool_attempt(const struct tool_ctx *ctx);
 /* Record progress and a status message (msg may be NULL); cheap, coalesced. */

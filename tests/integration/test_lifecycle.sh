@@ -5,13 +5,13 @@
 . "$(dirname "$0")/lib.sh"
 TOK=$(token alice)
 
-call_task "$FRONTEND_A" "$TOK" sleep '{"seconds":1.2,"steps":3}'
+call_task "$FRONTEND_A" "$TOK" sleep '{"seconds":4,"steps":3}'
 check "tools/call answers 200" [ "$STATUS" = 200 ]
 check "tools/call returns a flat CreateTaskResult" \
     [ "$(jbody '.result | [.resultType, .status, (.taskId|length), (.task == null), (.ttlMs|type), (.pollIntervalMs|type)] | join(",")')" = "task,working,36,true,number,number" ]
 check "CreateTaskResult carries serverInfo" [ "$(jbody '.result._meta["io.modelcontextprotocol/serverInfo"].name')" = taskwire ]
 ID=$TASK_ID
-# Durable create: the very next read, on the other frontend, finds it (1.2 s of work: it
+# Durable create: the very next read, on the other frontend, finds it (4 s of work: it
 # cannot have ended yet).
 rpc "$FRONTEND_B" "$TOK" tasks/get "{\"taskId\":\"$ID\"}" "$ID"
 check "tasks/get through frontend B resolves at once: 200, the same task, working" \
@@ -19,7 +19,7 @@ check "tasks/get through frontend B resolves at once: 200, the same task, workin
 check "task completes (read through B)" wait_for 20 status_is "$FRONTEND_B" "$TOK" "$ID" completed
 rpc "$FRONTEND_B" "$TOK" tasks/get "{\"taskId\":\"$ID\"}" "$ID"
 check "completed task inlines the tool result" \
-    [ "$(jbody '.result.result.content[0].text')" = "Slept 1.2 s in 3 steps." ]
+    [ "$(jbody '.result.result.content[0].text')" = "Slept 4 s in 3 steps." ]
 check "inlined result has resultType complete" [ "$(jbody '.result.result.resultType')" = complete ]
 check "tasks/get result has resultType complete" [ "$(jbody '.result.resultType')" = complete ]
 check "progress reached 3/3" [ "$(jbody '.result._meta["dev.taskwire/progress"] | "\(.progress)/\(.total)"')" = "3/3" ]

@@ -320,7 +320,7 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(fakepq_connects(), 1);
-    assert_int_equal(fakepq_prepares(), 19);
+    assert_int_equal(fakepq_prepares(), 21);
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
@@ -448,7 +448,7 @@ static void test_store_dropped_connection_is_unavailable_and_the_next_call_recon
     assert_int_equal(call_finish(st, &e), 0);
     assert_int_equal(fakepq_connects(), 3);
     assert_int_equal(fakepq_open_conns(), 1);
-    assert_int_equal(fakepq_prepares(), 38);
+    assert_int_equal(fakepq_prepares(), 42);
 }
 
 static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
@@ -1057,6 +1057,69 @@ static void test_store_sweep_counts_and_tells_each_changed_task(void **state)
     assert_string_equal(fakepq_param(STORE_STMT_SWEEP_LEASES, 1), "30000");
 }
 
+/* Records the tools store_tool_stats() tells of. */
+struct seen_stats {
+    int n;                 /* calls */
+    char tool[2][16];      /* the first two tools */
+    struct tool_stats last; /* the last call's numbers (tool not kept) */
+};
+
+static void on_stats(void *arg, const struct tool_stats *s)
+{
+    struct seen_stats *seen = arg;
+    snprintf(seen->tool[seen->n++ % 2], sizeof(seen->tool[0]), "%s", s->tool);
+    seen->last = *s;
+}
+
+static void test_store_tool_stats_only_for_the_lock_holder(void **state)
+{
+    struct store *st = *state;
+    struct seen_stats seen = {0};
+    bool leader = true;
+    struct err e = {0};
+
+    fakepq_reply_value(STORE_STMT_STATS_LEADER, "f");
+    assert_int_equal(store_tool_stats(st, &leader, on_stats, &seen, &e), 0);
+    assert_false(leader);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(fakepq_execs(STORE_STMT_TOOL_STATS), 0);
+
+    PGresAttDesc attrs[5] = {{.name = (char *)"tool", .typlen = -1},
+                             {.name = (char *)"q", .typlen = -1},
+                             {.name = (char *)"a", .typlen = -1},
+                             {.name = (char *)"r", .typlen = -1},
+                             {.name = (char *)"i", .typlen = -1}};
+    PGresult *rows = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    const char *v[2][5] = {{"echo", "3", "1.5", "2", "0"}, {"slow", "0", "0", "1", "4"}};
+    assert_int_equal(PQsetResultAttrs(rows, 5, attrs), 1);
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 5; c++)
+            assert_int_equal(PQsetvalue(rows, r, c, (char *)v[r][c], (int)strlen(v[r][c])), 1);
+    fakepq_reply_value(STORE_STMT_STATS_LEADER, "t");
+    fakepq_reply_rows(STORE_STMT_TOOL_STATS, rows);
+    assert_int_equal(store_tool_stats(st, &leader, on_stats, &seen, &e), 0);
+    assert_true(leader);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.tool[0], "echo");
+    assert_string_equal(seen.tool[1], "slow");
+    assert_int_equal(seen.last.queued, 0);
+    assert_int_equal(seen.last.running, 1);
+    assert_int_equal(seen.last.input_required, 4);
+}
+
+static void test_store_tool_stats_fails_without_the_database(void **state)
+{
+    struct store *st = *state;
+    struct seen_stats seen = {0};
+    bool leader = true;
+    struct err e = {0};
+
+    fakepq_fail_connects(2);
+    assert_int_equal(store_tool_stats(st, &leader, on_stats, &seen, &e), -STORE_EUNAVAILABLE);
+    assert_false(leader);
+    assert_int_equal(seen.n, 0);
+}
+
 /* ---- ping ---- */
 
 static void test_store_ping_reports_and_recovers(void **state)
@@ -1135,6 +1198,8 @@ int main(void)
         T(test_store_redispatch_reads_dispatch_rows),
         T(test_store_redispatch_hands_back_nothing_on_failure),
         T(test_store_sweep_counts_and_tells_each_changed_task),
+        T(test_store_tool_stats_only_for_the_lock_holder),
+        T(test_store_tool_stats_fails_without_the_database),
         T(test_store_ping_reports_and_recovers),
         T(test_store_new_uses_the_default_ops_a_test_sets),
     };

@@ -323,7 +323,7 @@ static void test_env_passes_only_what_is_allowed(void **state)
                              "\"TASKWIRE_PG_DSN\",\"PATH\",7]}");
     struct extproto_spec sp;
     assert_int_equal(extproto_spec_parse(spec, &sp, NULL), 0);
-    char **envp = extproto_env_new(&sp, "0190a5d0-0000-7000-8000-000000000001");
+    char **envp = extproto_env_new(&sp, "0190a5d0-0000-7000-8000-000000000001", NULL, NULL);
     assert_non_null(envp);
     size_t n = 0;
     while (envp[n])
@@ -336,7 +336,7 @@ static void test_env_passes_only_what_is_allowed(void **state)
     assert_null(env_get(envp, "TASKWIRE_PG_DSN"));
     extproto_env_free(envp);
 
-    envp = extproto_env_new(&sp, NULL);
+    envp = extproto_env_new(&sp, NULL, NULL, NULL);
     assert_string_equal(env_get(envp, "TASKWIRE_TASK_ID"), "");
     extproto_env_free(envp);
     extproto_env_free(NULL);

@@ -48,6 +48,16 @@ const char *tool_task_id(const struct tool_ctx *ctx)
     return ctx->task_id;
 }
 
+const char *tool_traceparent(const struct tool_ctx *ctx)
+{
+    return "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+}
+
+const char *tool_tracestate(const struct tool_ctx *ctx)
+{
+    return NULL;
+}
+
 void tool_progress(struct tool_ctx *ctx, double progress, double total, const char *msg)
 {
     ctx->progress_calls++;
