@@ -151,6 +151,15 @@ while time.time() < end:
 else:
     os.kill(pid, 9)
     sys.exit("top did not quit on q")
+while True:  # what top wrote as it quit (the terminal's restore) may still be in the pty
+    try:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        chunk = os.read(fd, 65536) if r else b""
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
 text = out.decode("utf-8", "replace")
 ok = (os.WEXITSTATUS(status) == 0 and "\x1b[?1049h" in text and text.rstrip().endswith("\x1b[?1049l")
       and any(l.split()[:2] == ["ops_probe", "3"] for l in text.replace("\x1b[H\x1b[2J", "\n").splitlines())
