@@ -4,7 +4,9 @@
  * libmicrohttpd with one internal polling thread and a small connection
  * limit: operators and probes only, never the public.  Knows nothing of
  * tasks; readiness is whatever the callback says, other URLs are whatever
- * the route callback answers (with the security headers below).
+ * the route callback answers (with the security headers below).  The
+ * built-in paths (/metrics, /healthz, /readyz) answer only GET and HEAD: any
+ * other method is 405 there.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -61,6 +63,16 @@ int admin_parse_addr(const char *addr, struct sockaddr_in *sa)
     return 0;
 }
 
+/*
+ * True for the methods the built-in paths answer: GET, and HEAD (which a
+ * server must support wherever it supports GET, RFC 9110 9.1).  They are
+ * read-only, so anything else is refused.  Pure; thread-safe.
+ */
+bool admin_method_allowed(const char *method)
+{
+    return method && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
+}
+
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
                              const char *body)
 {
@@ -70,6 +82,21 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* 405 with Allow: GET, HEAD. */
+static enum MHD_Result refuse_method(struct MHD_Connection *conn)
+{
+    static const char body[] = "method not allowed\n";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result rc = MHD_queue_response(conn, 405, r);
     MHD_destroy_response(r);
     return rc;
 }
@@ -113,6 +140,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    bool builtin = strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 ||
+                   strcmp(url, "/readyz") == 0;
+    if (builtin && !admin_method_allowed(method))
+        return refuse_method(conn);
     if (strcmp(url, "/metrics") == 0) {
         char *body = metrics_render();
         if (!body)

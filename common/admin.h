@@ -64,5 +64,7 @@ void admin_stop(struct admin_server *a);
 /* Parse "host:port" (IPv4, "localhost", or "*"/"" host for all interfaces); 0 or
  * -ADMIN_EADDR. */
 int admin_parse_addr(const char *addr, struct sockaddr_in *sa);
+/* True for the methods /metrics, /healthz and /readyz answer (GET, HEAD); others get 405. */
+bool admin_method_allowed(const char *method);
 
 #endif

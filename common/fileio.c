@@ -58,7 +58,9 @@ int fileio_read(const char *path, size_t max, char **out, size_t *out_len,
     ssize_t n;
     int fd, rc;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); reads of
+     * a regular file ignore the flag. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return err_set(err, -FILEIO_EIO, "cannot open %s: %s", path,
                        errno_text(errno, ebuf, sizeof(ebuf)));

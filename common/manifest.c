@@ -22,7 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #define MANIFEST_MAX_TOOLS 1024 /* per manifest; the catalog holds 4096 */
+#define MANIFEST_MAX_BYTES (16 << 20) /* the file; read whole, never from a FIFO or device */
 #define MANIFEST_MAX_ARGV  256
 #define MANIFEST_MAX_ENV   128
 #define MANIFEST_NAME_MAX  128 /* bytes of an environment variable name */
@@ -465,7 +468,13 @@ static int check_doc(const struct loader *l, const json_t *doc, const json_t **l
 static int read_tools(struct loader *l, json_t **doc, const json_t **list)
 {
     json_error_t jerr;
-    *doc = json_load_file(l->path, JSON_REJECT_DUPLICATES, &jerr);
+    char *text = NULL;
+    size_t len = 0;
+    struct err fe = {0};
+    if (fileio_read(l->path, MANIFEST_MAX_BYTES, &text, &len, NULL, &fe) < 0)
+        return fail(l, "%s", fe.msg); /* a FIFO, a folder, a device or a huge file too */
+    *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
     if (!*doc)
         return parse_failed(l, &jerr);
     int rc = manifest_dir(l);

@@ -566,6 +566,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         enum wait_step step = wait_resume(&ctx->wait, &reply);
         return answer_wait(conn, ctx, step, reply);
     }
+    if (!httpcheck_headers_clean(conn))
+        return respond_error(conn, NULL, RPC_EINVALID, HTTPCHECK_REFUSAL, NULL);
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
         return health(s, conn, url);
     size_t doc_len;
@@ -620,7 +622,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct err *err)
         (unsigned)c->max_connections_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, reaper_notify,
-        s->reaper, MHD_OPTION_END);
+        s->reaper, MHD_OPTION_UNESCAPE_CALLBACK, httpcheck_unescape_cb, NULL, MHD_OPTION_END);
     if (!d)
         err_set(err, -HTTP_ELISTEN, "cannot listen on %s (address in use?)", c->listen);
     return d;

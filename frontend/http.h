@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "guard.h"
+#include "httpcheck.h" /* the header and URL checks every request goes through */
 #include "mcp.h"
 #include "oauth.h"
 

@@ -3,7 +3,9 @@
  * defaults, relative argv[0] and cwd resolution, strictness (unknown keys,
  * types, ranges, reserved names) and all-or-nothing.  Files are written into
  * a temporary folder.  manifest_load_text() (the fuzz target's way in) must
- * answer exactly as manifest_load() does for the same bytes.
+ * answer exactly as manifest_load() does for the same bytes.  A manifest that
+ * is not a regular file (a FIFO, which used to block the start for ever, a
+ * folder, a device) or is over 16 MiB is refused at once.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -420,6 +422,34 @@ static void test_manifest_missing_file_and_empty_list(void **state)
     catalog_free(c);
 }
 
+static void test_manifest_refuses_what_is_not_a_small_regular_file(void **state)
+{
+    /* A FIFO with no writer: opened without waiting, then refused. */
+    assert_int_equal(mkfifo(manifest, 0600), 0);
+    alarm(10); /* a blocking open would hang the test: let SIGALRM fail it instead */
+    expect_refused("not a regular file");
+    alarm(0);
+    assert_int_equal(unlink(manifest), 0);
+    assert_int_equal(mkdir(manifest, 0755), 0);
+    expect_refused("not a regular file");
+    assert_int_equal(rmdir(manifest), 0);
+    /* Over 16 MiB of valid JSON (white space, then an empty list). */
+    FILE *f = fopen(manifest, "w");
+    assert_non_null(f);
+    static char spaces[1 << 16];
+    memset(spaces, ' ', sizeof(spaces));
+    for (int i = 0; i < 257; i++)
+        assert_int_equal(fwrite(spaces, 1, sizeof(spaces), f), sizeof(spaces));
+    fputs("{\"tools\":[]}", f);
+    assert_int_equal(fclose(f), 0);
+    expect_refused("at most 16777216 bytes");
+    struct catalog *c = new_catalog();
+    struct err e = {0};
+    assert_int_equal(manifest_load(c, "/dev/zero", &e), -1);
+    assert_non_null(strstr(e.msg, "not a regular file"));
+    catalog_free(c);
+}
+
 /* Load 'text' as a file and as text (labelled with the file's name, resolving against
  * the folder): same code, same message, same tools and exec specs. */
 static void expect_same_as_file(const char *text)
@@ -459,6 +489,7 @@ static void test_manifest_text_answers_as_the_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_manifest_refuses_what_is_not_a_small_regular_file),
         cmocka_unit_test(test_manifest_loads_valid_tools),
         cmocka_unit_test(test_manifest_resolves_relative_argv_against_its_folder),
         cmocka_unit_test(test_manifest_refuses_unknown_keys),
