@@ -155,14 +155,16 @@ bool registry_draining(struct registry *reg)
 
 /* Count an outcome (and keep a failure's message) until the next refresh. */
 void registry_outcome(struct registry *reg, const char *id, const char *tool,
-                      const char *status, const char *error_json)
+                      const char *status, const char *error)
 {
     char key[256];
     snprintf(key, sizeof(key), "%s\t%s", tool, status);
     json_t *err = NULL;
     const char *msg = NULL;
-    if (error_json && (err = json_loads(error_json, 0, NULL)))
+    if (error && (err = json_loads(error, 0, NULL)))
         msg = json_string_value(json_object_get(err, "message"));
+    else
+        msg = error; /* a plain message */
     pthread_mutex_lock(&reg->mu);
     json_int_t n = json_integer_value(json_object_get(reg->counts, key));
     json_object_set_new(reg->counts, key, json_integer(n + 1));

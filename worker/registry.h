@@ -45,9 +45,10 @@ void registry_tick(struct registry *reg, int busy, int64_t now_ms);
 /* True while an operator has this worker draining (as of the last refresh); any thread. */
 bool registry_draining(struct registry *reg);
 /* Count an outcome of task 'id' of 'tool' ("completed", "failed"...); for failures,
- * 'error_json' (may be NULL) is the error object whose message is kept.  Any thread. */
+ * 'error' (may be NULL) is the error object (JSON text) whose message is kept, or the
+ * message itself when it is not JSON (a retryable failure's reason).  Any thread. */
 void registry_outcome(struct registry *reg, const char *id, const char *tool,
-                      const char *status, const char *error_json);
+                      const char *status, const char *error);
 /* Flush counts, delete this worker's row and free; NULL is a no-op.  Call after the
  * heartbeat thread stopped. */
 void registry_free(struct registry *reg);

@@ -139,7 +139,7 @@ static void retry(struct slot *s, const struct task_row *row, const char *reason
         toolmetrics_ran(row->tool, run_seconds(s),
                         failed ? TOOLMETRICS_FAILED : TOOLMETRICS_RETRIED);
         if (failed)
-            registry_outcome(s->r->reg, row->id, row->tool, "failed", NULL);
+            registry_outcome(s->r->reg, row->id, row->tool, "failed", reason);
         LOG_INFO(failed ? "task failed: no attempts left" : "task will be retried", "task_id",
                  row->id, "reason", reason);
     }
