@@ -113,12 +113,13 @@ check "workers: slots are exported" [ "$(metric w1 taskwire_worker_slots)" -ge 1
 leaders=0
 for f in w1 w2; do grep -q '^taskwire_tool_queue_depth{tool="echo"}' "$TMP/$f.prom" && leaders=$((leaders + 1)); done
 check "exactly one worker exports the cluster gauges by tool" [ "$leaders" = 1 ]
-# The gauges are as of the leader's last sweeper pass: scrape again until it has run.
-echo_drained() {
+# The gauges are as of the leader's last sweeper pass: scrape again until it has run.  Only
+# this test runs traceinfo on the shared stack (other tests queue echo at any time).
+traceinfo_drained() {
     curl -s -m 5 "http://127.0.0.1:$((BASE + 31))/metrics" "http://127.0.0.1:$((BASE + 32))/metrics" |
-        grep -q '^taskwire_tool_queue_depth{tool="echo"} 0$'
+        grep -q '^taskwire_tool_queue_depth{tool="traceinfo"} 0$'
 }
-check "the cluster gauges by tool say 0 queued for echo (all done)" wait_for 30 echo_drained
+check "the cluster gauges by tool say 0 queued for traceinfo (all done)" wait_for 30 traceinfo_drained
 check "the alerts and the Grafana dashboard query only metrics these scrapes export" \
     "$ROOT/tests/monitoring/check_names.sh" "$TMP/fe.prom" "$TMP/w1.prom" "$TMP/w2.prom"
 check "no series names the unknown tool" \
