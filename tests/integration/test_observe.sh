@@ -116,8 +116,10 @@ check "exactly one worker exports the cluster gauges by tool" [ "$leaders" = 1 ]
 # The gauges are as of the leader's last sweeper pass: scrape again until it has run.  Only
 # this test runs traceinfo on the shared stack (other tests queue echo at any time).
 traceinfo_drained() {
-    curl -s -m 5 "http://127.0.0.1:$((BASE + 31))/metrics" "http://127.0.0.1:$((BASE + 32))/metrics" |
-        grep -q '^taskwire_tool_queue_depth{tool="traceinfo"} 0$'
+    local scrape # not a pipe into grep -q: pipefail would count curl's SIGPIPE
+    scrape=$(curl -s -m 5 "http://127.0.0.1:$((BASE + 31))/metrics" \
+        "http://127.0.0.1:$((BASE + 32))/metrics")
+    grep -q '^taskwire_tool_queue_depth{tool="traceinfo"} 0$' <<<"$scrape"
 }
 check "the cluster gauges by tool say 0 queued for traceinfo (all done)" wait_for 30 traceinfo_drained
 check "the alerts and the Grafana dashboard query only metrics these scrapes export" \
