@@ -161,10 +161,10 @@ void registry_outcome(struct registry *reg, const char *id, const char *tool,
     snprintf(key, sizeof(key), "%s\t%s", tool, status);
     json_t *err = NULL;
     const char *msg = NULL;
-    if (error && (err = json_loads(error, 0, NULL)))
+    if (error && (err = json_loads(error, 0, NULL)) && json_is_object(err))
         msg = json_string_value(json_object_get(err, "message"));
     else
-        msg = error; /* a plain message */
+        msg = error; /* a plain message (a retry's reason) */
     pthread_mutex_lock(&reg->mu);
     json_int_t n = json_integer_value(json_object_get(reg->counts, key));
     json_object_set_new(reg->counts, key, json_integer(n + 1));
