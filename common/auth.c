@@ -13,6 +13,7 @@
  */
 #include "auth.h"
 #include "auth_trust.h"
+#include "authcache.h"
 #include "b64.h"
 #include "clock.h"
 #include "jwks.h"
@@ -27,7 +28,8 @@
 #define AUTH_ES256_SIG_BYTES 64   /* r || s, 32 bytes each (RFC 7518 3.4) */
 
 struct auth_verifier {
-    struct auth_trust trust; /* the trusted issuers and their keys (immutable) */
+    struct auth_trust trust;  /* the trusted issuers and their keys (immutable) */
+    struct authcache *cache;  /* verdicts of tokens verified lately */
 };
 
 static const char *const reason_names[AUTH_REASON_COUNT] = {
@@ -42,6 +44,7 @@ static const char *const reason_names[AUTH_REASON_COUNT] = {
 /* What one verification found out, passed between the steps. */
 struct token_check {
     enum auth_reason reason;          /* why it failed (set with the error) */
+    uint64_t keys_serial;             /* serial of the key set the signature was checked with */
     const struct auth_trusted *ti;    /* the issuer named by "iss" */
     const char *typ;                  /* the header's typ, NULL when absent (borrows hdr) */
 };
@@ -93,7 +96,13 @@ struct auth_verifier *auth_verifier_new(const struct auth_config *cfg, struct er
         err_set(err, -AUTH_ENOMEM, "out of memory creating the auth verifier");
         return NULL;
     }
+    if (!(v->cache = authcache_new())) {
+        free(v);
+        err_set(err, -AUTH_ENOMEM, "out of memory creating the auth verifier");
+        return NULL;
+    }
     if (auth_trust_init(&v->trust, cfg, err) < 0) {
+        authcache_free(v->cache);
         free(v);
         return NULL;
     }
@@ -109,6 +118,7 @@ void auth_verifier_free(struct auth_verifier *v)
     if (!v)
         return;
     auth_trust_fini(&v->trust);
+    authcache_free(v->cache);
     free(v);
 }
 
@@ -263,10 +273,11 @@ static int check_typ(const struct auth_trusted *ti, const char *typ, const json_
  */
 static int check_signature(const struct auth_trusted *ti, const struct token_parts *t,
                            enum jwks_alg alg, const char *kid, size_t sig_len, int64_t now_s,
-                           enum auth_reason *why, struct err *err)
+                           struct token_check *tc, struct err *err)
 {
     const struct jwks_key *key = NULL;
     struct jwks_set *set = auth_trust_keys(ti, now_s);
+    enum auth_reason *why = &tc->reason;
     cjose_jws_t *jws;
     cjose_err cerr;
     int rc = 0;
@@ -298,8 +309,10 @@ static int check_signature(const struct auth_trusted *ti, const struct token_par
         rc = err_set(err, cerr.code == CJOSE_ERR_NO_MEMORY ? -AUTH_ENOMEM : -AUTH_EINVALID,
                      "token signature does not verify");
     cjose_jws_release(jws);
-    if (rc == 0)
+    if (rc == 0) {
         *why = AUTH_REASON_NONE;
+        tc->keys_serial = jwks_set_serial(set);
+    }
 out_put_set:
     jwks_set_put(set);
     return rc;
@@ -517,13 +530,29 @@ static int check_token(struct auth_verifier *v, const struct token_parts *t, int
     }
     tc->reason = AUTH_REASON_TYP;
     if ((rc = check_typ(tc->ti, tc->typ, claims, err)) < 0 ||
-        (rc = check_signature(tc->ti, t, alg, kid, sig_len, now_s, &tc->reason, err)) < 0)
+        (rc = check_signature(tc->ti, t, alg, kid, sig_len, now_s, tc, err)) < 0)
         goto out_free;
     rc = check_claims(tc->ti, v->trust.leeway_s, claims, now_s, p, &tc->reason, err);
 out_free:
     json_decref(claims);
     json_decref(hdr);
     return rc;
+}
+
+/* True with *out filled when the token of 'key' was verified lately with the key set its
+ * issuer still has (authcache.h). */
+static bool cached_verdict(struct auth_verifier *v, const unsigned char *key, int64_t now_s,
+                           struct auth_principal *out)
+{
+    struct authcache_verdict c;
+    if (!authcache_get(v->cache, key, now_s, &c))
+        return false;
+    struct jwks_set *set = auth_trust_keys(c.issuer, now_s);
+    bool same = set && jwks_set_serial(set) == c.keys_serial;
+    jwks_set_put(set);
+    if (same)
+        *out = c.p;
+    return same;
 }
 
 /*
@@ -545,7 +574,7 @@ out_free:
 int auth_check(struct auth_verifier *v, const char *authorization, int64_t now_s,
                struct auth_principal *out, enum auth_reason *reason, struct err *err)
 {
-    struct token_check tc = {AUTH_REASON_INTERNAL, NULL, NULL};
+    struct token_check tc = {.reason = AUTH_REASON_INTERNAL};
     struct token_parts t = {0};
     struct auth_principal p;
     int rc;
@@ -557,11 +586,23 @@ int auth_check(struct auth_verifier *v, const char *authorization, int64_t now_s
     }
     memset(out, 0, sizeof(*out));
     memset(&p, 0, sizeof(p));
+    unsigned char key[AUTHCACHE_KEY];
     rc = split_header(authorization, &t, err);
-    if (rc)
+    if (rc) {
         tc.reason = rc == -AUTH_EMISSING ? AUTH_REASON_MISSING : AUTH_REASON_MALFORMED;
-    else
+    } else {
+        /* A token verified lately is not verified again (authcache.h). */
+        authcache_key(t.compact, t.compact_len, key);
+        if (cached_verdict(v, key, now_s, out)) {
+            if (reason)
+                *reason = AUTH_REASON_NONE;
+            return 0;
+        }
         rc = check_token(v, &t, now_s, &p, &tc, err);
+        if (rc == 0)
+            authcache_put(v->cache, key, now_s,
+                          &(struct authcache_verdict){p, tc.ti, tc.keys_serial});
+    }
     if (rc == 0)
         *out = p;
     else if (rc == -AUTH_ENOMEM)

@@ -30,9 +30,13 @@ static const char *const alg_names[] = {
 
 struct jwks_set {
     atomic_uint refs;       /* one per holder: the cache, and each verification using it */
+    uint64_t serial;        /* unique to this set in the process (jwks_set_serial()) */
     size_t count;           /* usable keys in 'keys', at least 1 */
     struct jwks_key keys[]; /* in JWKS order */
 };
+
+/* The serial of the last set made (serials are never reused). */
+static atomic_uint_fast64_t set_serials;
 
 struct jwks_cache {
     char *path;                  /* own copy of the watched file's path */
@@ -186,6 +190,7 @@ static int set_from_array(json_t *arr, const char *path, struct jwks_set **out, 
     if (!set)
         return err_set(err, -JWKS_ENOMEM, "out of memory loading %s", path);
     atomic_init(&set->refs, 1);
+    set->serial = atomic_fetch_add_explicit(&set_serials, 1, memory_order_relaxed) + 1;
     set->count = 0;
     for (i = 0; i < n; i++) {
         rc = key_import(json_array_get(arr, i), &set->keys[set->count]);
@@ -277,6 +282,14 @@ struct jwks_set *jwks_set_get(struct jwks_set *set)
 {
     atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
     return set;
+}
+
+/* A number no other set of this process has had or will have (never 0): what a
+ * verdict cache compares to know the keys it was verified with are still the
+ * current ones.  Thread-safe. */
+uint64_t jwks_set_serial(const struct jwks_set *set)
+{
+    return set->serial;
 }
 
 /* The number of usable keys in 'set' (at least 1).  Thread-safe. */

@@ -57,6 +57,8 @@ MUST_CHECK int jwks_set_parse(const char *text, size_t len, const char *what,
 /* Take one more reference to 'set' (which the caller holds); returns 'set'.  Thread-safe. */
 struct jwks_set *jwks_set_get(struct jwks_set *set);
 /* Number of usable keys in 'set' (at least 1). */
+/* Unique to 'set' in this process, never 0 (keys changed = another serial). */
+uint64_t jwks_set_serial(const struct jwks_set *set);
 size_t jwks_set_count(const struct jwks_set *set);
 /* Choose the key for (alg, kid) (kid NULL: the set must have exactly one key); *key
  * borrows from 'set'.  0 or -JWKS_ENOKEY. */
