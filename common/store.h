@@ -111,6 +111,10 @@ struct store;
 /* Told the id of a task a sweep changed (requeued or failed). */
 typedef void store_changed_fn(void *arg, const char *task_id);
 
+/* Relaxed mode: commit without waiting for the WAL flush on stores connected from now on
+ * (a PostgreSQL crash may lose the last acknowledged writes).  Before threads start. */
+void store_set_relaxed_commit(bool on);
+
 /* A store for 'dsn' (libpq conninfo, "" = PG* variables).  Connects lazily; NULL only
  * when out of memory.  Release with store_free(). */
 struct store *store_new(const char *dsn, const char *app_name);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "metrics.h"
 
 METRIC_DEFINE(m_pg_conn_ok, METRIC_COUNTER, "taskwire_postgres_connects_total", "result=\"ok\"",
@@ -59,6 +60,24 @@ const struct store_pq_ops store_pq_libpq = {
     .cmd_tuples = PQcmdTuples,
     .clear = PQclear,
 };
+
+/* Set once at start-up (store_set_relaxed_commit()), before any store connects. */
+static bool relaxed_commit;
+
+/*
+ * Commit on every store connected from now on without waiting for the WAL
+ * flush (synchronous_commit = off): the opt-in relaxed mode (README), where a
+ * PostgreSQL crash may lose the last acknowledged writes.  Call before the
+ * threads start; not thread-safe.
+ */
+void store_set_relaxed_commit(bool on)
+{
+    relaxed_commit = on;
+    if (on)
+        LOG_WARN("relaxed commit (TASKWIRE_RELAXED_COMMIT=true): task writes do not wait for "
+                 "PostgreSQL's WAL flush; a PostgreSQL crash may lose the last acknowledged "
+                 "tasks and outcomes");
+}
 
 /* What store_new() uses; only tests change it (store_seam_set_default_ops()). */
 static const struct store_pq_ops *default_ops = &store_pq_libpq;
@@ -153,7 +172,10 @@ int store_conn_open(struct store *st, const struct store_stmt *stmts, int n, str
         return -STORE_EUNAVAILABLE;
     }
     metrics_add(&m_pg_conn_ok, 1);
-    st->pq->clear(st->pq->exec(st->conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s'"));
+    st->pq->clear(st->pq->exec(st->conn, relaxed_commit
+                                             ? "SET statement_timeout = '10s'; SET lock_timeout = "
+                                               "'5s'; SET synchronous_commit = off"
+                                             : "SET statement_timeout = '10s'; SET lock_timeout = '5s'"));
     for (int i = 0; i < n; i++) {
         PGresult *r = st->pq->prepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
         if (st->pq->result_status(r) != PGRES_COMMAND_OK) {

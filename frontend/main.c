@@ -59,7 +59,7 @@ struct settings {
     int64_t rate_per_s[QUOTA_BUDGETS], rate_burst[QUOTA_BUDGETS], max_sync, max_listen, max_live;
     int64_t frontends, stream_share_pct, header_timeout_ms, body_timeout_ms, idle_timeout_s;
     int64_t max_conns_per_address;
-    bool log_text, fixtures, fabric_insecure, redis_insecure;
+    bool log_text, fixtures, fabric_insecure, redis_insecure, relaxed_commit;
 };
 
 static struct settings s;
@@ -91,6 +91,10 @@ static const struct cfg_opt opts[] = {
     {"redis-user", CFG_STR, NULL, "Redis ACL user (unset: the default user)", &s.redis_user},
     {"redis-password", CFG_STR, NULL, "Redis password (AUTH), required unless redis-insecure",
      &s.redis_password, 0, 0, true},
+    {"relaxed-commit", CFG_BOOL, "false",
+     "commit task writes without waiting for PostgreSQL's WAL flush (synchronous_commit=off): "
+     "faster, but a PostgreSQL crash loses the last acknowledged writes (README: relaxed mode)",
+     &s.relaxed_commit},
     {"redis-insecure", CFG_BOOL, "false",
      "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"auth", CFG_STR, "jwt", "jwt (verify bearer tokens) or none (local development only)",
@@ -516,6 +520,7 @@ static int run(void)
     int status = 0;
     sigset_t sigs;
     startup_block_signals(&sigs); /* every thread started from here on inherits the mask */
+    store_set_relaxed_commit(s.relaxed_commit);
     if (otlp_start(s.otlp_endpoint, "taskwire-frontend", &e) < 0 ||
         build_shared(&sh, &mcp, &e) < 0 || serve(&sh, &mcp, &sigs, &e) < 0) {
         LOG_ERROR("cannot start", "error", e.msg);

@@ -35,7 +35,7 @@ struct settings {
     const char *redis_user, *redis_password, *otlp_endpoint;
     int64_t slots, lease_ms, progress_ms, idle_poll_ms, sweep_ms, grace_ms, resolve_ms;
     int64_t owner_max_running, reserved_slots;
-    bool log_text, fixtures, fabric_insecure, redis_insecure;
+    bool log_text, fixtures, fabric_insecure, redis_insecure, relaxed_commit;
 };
 
 static struct settings s;
@@ -62,6 +62,10 @@ static const struct cfg_opt opts[] = {
     {"redis-user", CFG_STR, NULL, "Redis ACL user (unset: the default user)", &s.redis_user},
     {"redis-password", CFG_STR, NULL, "Redis password (AUTH), required unless redis-insecure",
      &s.redis_password, 0, 0, true},
+    {"relaxed-commit", CFG_BOOL, "false",
+     "commit task writes without waiting for PostgreSQL's WAL flush (synchronous_commit=off): "
+     "faster, but a PostgreSQL crash loses the last acknowledged writes (README: relaxed mode)",
+     &s.relaxed_commit},
     {"redis-insecure", CFG_BOOL, "false",
      "talk to Redis without a password (local development only; logged)", &s.redis_insecure},
     {"worker-id", CFG_STR, default_id, "unique worker name (default hostname-pid)", &s.worker_id},
@@ -177,6 +181,7 @@ static int run(void)
     if (s.fabric_insecure)
         LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): this worker "
                  "takes jobs from any peer; use only for local development");
+    store_set_relaxed_commit(s.relaxed_commit);
     if (start_telemetry(&e) < 0)
         goto out_fail;
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
