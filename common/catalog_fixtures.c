@@ -39,6 +39,9 @@ static const struct builtin fixtures[] = {
     {TOOL("flaky_job", "Fails with a retryable error on its first attempts, then succeeds.",
           OBJ("\"failures\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10}")),
      TOOL_TASK_OPTIONAL},
+    {TOOL("bench_probe", "Benchmark probe: returns when it started; with hold, runs until cancelled.",
+          OBJ("\"hold\":{\"type\":\"boolean\"}")),
+     TOOL_TASK_OPTIONAL},
     /* ---- stateless core (server-stateless scenario) ---- */
     {TOOL("test_missing_capability", "Needs the sampling capability.", OBJ("")), TOOL_TASK_NEVER,
      false, "sampling"},

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "mcpdefs.h"
 
 /* An elicitation/create input request asking for one string or boolean field. */
@@ -76,6 +78,35 @@ static json_t *run_slow_compute(struct tool_ctx *ctx, json_t **error)
         tool_progress(ctx, i, steps, "computing");
     }
     return tool_text_resultf(false, "Computed %s in %g s", label ? label : "result", seconds);
+}
+
+/* The wall clock in microseconds, as a decimal string for the log. */
+static void now_us_string(char *buf, size_t size)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(buf, size, "%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* bench_probe (tests/bench): returns the wall-clock microsecond it started at, so the
+ * benchmark measures dispatch latency; with hold, runs until cancelled (at most an hour)
+ * and logs the microsecond it saw the cancel at, for the cancel latency. */
+static json_t *run_bench_probe(struct tool_ctx *ctx, json_t **error)
+{
+    char started[24], seen[24];
+    now_us_string(started, sizeof(started));
+    if (json_is_true(json_object_get(tool_args(ctx), "hold"))) {
+        if (!tool_sleep_ms(ctx, 3600 * 1000)) {
+            now_us_string(seen, sizeof(seen));
+            LOG_INFO("bench probe saw the cancel", "task_id", tool_task_id(ctx), "seen_at_us",
+                     seen);
+            return NULL;
+        }
+    }
+    json_t *r = tool_text_result(started, false);
+    json_object_set_new(r, "structuredContent",
+                        json_pack("{s:I}", "startedAtUs", (json_int_t)strtoll(started, NULL, 10)));
+    return r;
 }
 
 static json_t *run_failing_job(struct tool_ctx *ctx, json_t **error)
@@ -503,6 +534,7 @@ static json_t *run_elicitation_enums(struct tool_ctx *ctx, json_t **error)
 }
 
 static const struct tool_impl fixtures[] = {
+    {"bench_probe", run_bench_probe},
     {"confirm_delete", run_confirm_delete},
     {"failing_job", run_failing_job},
     {"flaky_job", run_flaky_job},
