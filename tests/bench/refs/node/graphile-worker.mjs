@@ -51,9 +51,9 @@ A warm-up of W jobs through the running runner comes first (not measured).
 
 Connection: libpq's environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD).
 The last line on stdout is one JSON object:
-  {"name":"graphile_worker","version":"0.17.3","jobs":2000,"inflight":8,"concurrency":8,
-   "batched":false,"insert_per_s":600.0,"e2e_per_s":400.0,"insert_alone_per_s":650.0,
-   "process_per_s":1200.0}
+  {"name":"graphile_worker","version":"0.17.3","node":"20.20.2","jobs":2000,"inflight":8,
+   "concurrency":8,"batched":false,"insert_per_s":600.0,"e2e_per_s":400.0,
+   "insert_alone_per_s":650.0,"process_per_s":1200.0}
 `;
 
 const opt = options(NAME, USAGE, { batched: { type: 'boolean' } });
@@ -136,6 +136,7 @@ async function main() {
   const out = {
     name: 'graphile_worker',
     version,
+    node: process.versions.node,
     jobs: opt.jobs,
     inflight: opt.inflight,
     concurrency: opt.concurrency,

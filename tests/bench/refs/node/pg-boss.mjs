@@ -55,8 +55,8 @@ A warm-up of W jobs through the running consumers comes first (not measured).
 
 Connection: libpq's environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD).
 The last line on stdout is one JSON object:
-  {"name":"pg_boss","version":"10.4.2","mode":"fetch","poll_ms":500,"jobs":2000,
-   "inflight":8,"concurrency":8,"insert_per_s":900.0,"e2e_per_s":200.0,
+  {"name":"pg_boss","version":"10.4.2","node":"20.20.2","mode":"fetch","poll_ms":500,
+   "jobs":2000,"inflight":8,"concurrency":8,"insert_per_s":900.0,"e2e_per_s":200.0,
    "insert_alone_per_s":1000.0,"process_per_s":220.0}
 `;
 
@@ -179,6 +179,7 @@ async function main() {
   const out = {
     name: 'pg_boss',
     version,
+    node: process.versions.node,
     mode,
     ...(mode === 'fetch' ? { poll_ms: pollMs } : { polling_interval_s: 0.5 }),
     jobs: opt.jobs,
