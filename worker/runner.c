@@ -55,7 +55,7 @@ struct slot {
     /* Everything below is guarded by r->mu. */
     enum slot_state state;        /* idle, assigned (job set) or busy (task claimed) */
     bool job_claimed;             /* job_row already claimed (idle poll) vs job_id to claim */
-    char job_id[TASKID_LEN + 1];  /* task to claim (from an envelope) */
+    char job_id[TASKID_LEN + 1];  /* task to claim (from an envelope); "": the fairest queued */
     int job_cap;                  /* running cap of that claim (fairclaim_cap) */
     struct task_row job_row;      /* claimed task (from the idle poll) */
     char task_id[TASKID_LEN + 1]; /* the task being run */
@@ -86,6 +86,7 @@ struct runner {
     int idle;                             /* slots in SLOT_IDLE */
     bool quit;                            /* threads must exit */
     bool draining;                        /* shutting down: claimed jobs are given back */
+    bool poll_again;                      /* a fair claim found a task: there may be more */
     volatile sig_atomic_t stop_requested; /* set by runner_stop */
 };
 
@@ -219,6 +220,15 @@ static int claim(struct slot *s, bool claimed, const char *id, int cap, struct t
     struct err e = {0};
     if (claimed)
         return 0;
+    if (!id[0]) {
+        /* An idle poll: the fairest queued task, claimed on this slot's own connection so
+         * that a backlog is taken by every free slot at once, not one claim at a time. */
+        int rc = store_task_claim_next(s->store, r->cfg.worker_id, r->cfg.lease_ms, cap, row, &e);
+        pthread_mutex_lock(&r->mu);
+        r->poll_again = rc == 0;
+        pthread_mutex_unlock(&r->mu);
+        return rc;
+    }
     int rc = fairclaim_take(&r->fair, s->store, id, r->cfg.worker_id, r->cfg.lease_ms, cap, row,
                             &e);
     if (rc == -STORE_ENOTFOUND)
@@ -467,11 +477,11 @@ static int slots_free(struct runner *r)
 /*
  * Give one of the 'idle' free slots work: from the fabric, but from
  * PostgreSQL every idle-poll-ms whatever the fabric is doing (a busy fabric
- * must not starve a requeued task that no one will push), with the running
- * cap of that slot (fairclaim.h).  *next_idle_poll is when PostgreSQL is
- * asked next.
+ * must not starve a requeued task that no one will push), and again at once
+ * while those polls find tasks; each claim carries the running cap of its
+ * slot (fairclaim.h).  *next_idle_poll is when PostgreSQL is asked next.
  */
-static void take_work(struct runner *r, int idle, int64_t *next_idle_poll)
+static void take_work(struct runner *r, int64_t *next_idle_poll)
 {
     char id[TASKID_LEN + 1];
     if (registry_draining(r->reg)) {
@@ -481,18 +491,18 @@ static void take_work(struct runner *r, int idle, int64_t *next_idle_poll)
             LOG_DEBUG("draining: envelope left to other workers", "task_id", id);
         return;
     }
+    pthread_mutex_lock(&r->mu);
+    if (r->poll_again)
+        *next_idle_poll = 0; /* the last idle poll found a task: there may be more */
+    r->poll_again = false;
+    pthread_mutex_unlock(&r->mu);
     if (clock_now_ms() < *next_idle_poll) {
         if (fabric_receive(r->fabric, RECEIVE_WAIT_MS, id))
             assign(r, id, NULL);
         return;
     }
     *next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
-    struct task_row row;
-    int cap = fairclaim_cap(&r->fair, idle, r->cfg.slots);
-    if (store_task_claim_next(r->store, r->cfg.worker_id, r->cfg.lease_ms, cap, &row, NULL) == 0) {
-        assign(r, NULL, &row);
-        *next_idle_poll = 0; /* there may be more */
-    }
+    assign(r, "", NULL); /* a slot claims the fairest queued task (claim()) */
 }
 
 /* Shutdown: let running tasks finish within the grace period, then give the rest back
@@ -539,9 +549,8 @@ void runner_run(struct runner *r)
             sweeper_pass(r->store, r->loop_pub, r->cfg.lease_ms);
             next_sweep = now + r->cfg.sweep_ms;
         }
-        int idle = slots_free(r);
-        if (idle > 0)
-            take_work(r, idle, &next_idle_poll);
+        if (slots_free(r) > 0)
+            take_work(r, &next_idle_poll);
     }
     fabric_close(r->fabric);
     LOG_INFO("stopping: no longer receiving; waiting for running tasks");
