@@ -502,7 +502,7 @@ static int setup_targets(struct opts *o)
         rc = usage_error("%s", "the token must be one line of at most 8000 bytes");
     for (int i = 0; rc == 0 && i < o->nurls; i++) {
         char hostport[512];
-        const char *path;
+        const char *path = "/";
         rc = parse_url(o->urls[i], &o->targets[i], hostport, sizeof(hostport), &path);
         if (rc == 0 && strlen(path) > 2000)
             rc = usage_error("'%s': the path is too long", o->urls[i]);
