@@ -620,7 +620,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct err *err)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)c->max_connections_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(12 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, reaper_notify,
         s->reaper, MHD_OPTION_UNESCAPE_CALLBACK, httpcheck_unescape_cb, NULL, MHD_OPTION_END);
     if (!d)
