@@ -3,9 +3,10 @@
 # ratios: {...}, table: [lines]}.
 # SPDX-License-Identifier: Apache-2.0
 def median: sort | .[length / 2 | floor];
-# The figure a round is judged by: a rate, or a size.
+# The figure a round is judged by: a rate, or a size; its latency: from create to tool
+# start (dispatch), from cancel to the tool seeing it (cancel), else of the request.
 def figure: .rate // .tasks_per_s // .e2e_per_s // .qps // .tps // .kib;
-def lat(p): (.lat_us // .dispatch_us // {})[p];
+def lat(p): (.dispatch_us // .cancel_seen_us // .lat_us // {})[p];
 def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     else ((. * 100 | round) / 100 | tostring) end;
 
@@ -27,6 +28,8 @@ def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     e2e_vs_pg_boss: ratio("e2e"; "pg_boss"),
     create_c8_vs_tpcb_c8: ratio("create_c8"; "pgbench_tpcb_c8"),
     create_c32_vs_tpcb_c32: ratio("create_c32"; "pgbench_tpcb_c32"),
+    create_alone_c8_vs_tpcb_c8: ratio("create_alone_c8"; "pgbench_tpcb_c8"),
+    create_alone_c32_vs_tpcb_c32: ratio("create_alone_c32"; "pgbench_tpcb_c32"),
     get_frontend_vs_pkread: ratio("get_frontend"; "pgbench_pkread"),
     get_proxy_vs_pkread: ratio("get_proxy"; "pgbench_pkread"),
     relaxed_vs_durable: ratio("e2e_relaxed"; "e2e"),
