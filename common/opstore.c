@@ -4,7 +4,7 @@
  *
  * Plain libpq with parameters (no prepared statements: these run seldom, a
  * few per second at most).  Every statement that reads tasks goes through a
- * partial index (tasks_queued_idx, tasks_running_idx) or the primary key, or
+ * partial index (tasks_queued_idx, tasks_owner_running_idx) or the primary key, or
  * reads the small tables of migration 0008; the status document is built by
  * PostgreSQL in one statement (json_build_object), so the CLI and the
  * dashboard read the same numbers.
@@ -29,7 +29,7 @@ struct opstore {
  * outcome kept, the last hour's: for rates)}], "totals": {the same summed,
  * failure_rate}, "workers": [{id, host, version, slots, busy, tools, started_at,
  * last_seen, last_seen_s, draining}]}.  Queued rows through tasks_queued_idx, running
- * through tasks_leased_idx / tasks_running_idx, outcomes from task_outcomes (at most an
+ * and waiting ones through tasks_owner_running_idx / tasks_owner_input_idx, outcomes from task_outcomes (at most an
  * hour of minutes). */
 static const char SQL_STATUS[] =
     "WITH q AS (SELECT tool, count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age"

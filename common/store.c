@@ -101,8 +101,8 @@ bool store_ping(struct store *st)
  * from the database).  The INSERT has committed when this returns 0.  A
  * duplicate id (only possible when a retry follows a lost connection whose
  * INSERT had committed) reads the row back instead.  When the owner has
- * t->max_live live tasks already (counted with a LIMIT through
- * tasks_owner_live_idx, so never more than that many rows are read), nothing
+ * t->max_live live tasks already (counted with a LIMIT through the partial
+ * index of each live status, so never more than that many rows are read), nothing
  * is inserted and the result is -STORE_ELIMIT; concurrent creates of one
  * owner may pass the cap by as many as run at once.
  */

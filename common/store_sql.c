@@ -32,6 +32,10 @@
     "greatest(coalesce((SELECT max(fair_key) + 1 FROM tasks WHERE owner = " p                     \
     " AND status = 'queued'), 0), coalesce((SELECT min(fair_key) FROM tasks"                      \
     " WHERE status = 'queued'), 0))"
+/* Whether owner p has fewer than cap c tasks of status st, counting at most c (each live
+ * status has its own partial index by owner: 0006, 0010). */
+#define UNDER(p, st, c) "(SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = " p \
+    " AND status = '" st "' LIMIT " c ") l)"
 /* How many tasks owner expression o runs now (tasks_owner_running_idx). */
 #define RUNNING_OF(o) "(SELECT count(*) FROM tasks r WHERE r.owner = " o " AND r.status = 'running')"
 #define FAIR_WINDOW "64" /* heads of the queue a claim looks at before it skips over owners */
@@ -61,9 +65,9 @@ const struct store_stmt store_stmts[S_COUNT] = {
                   " max_attempts, client_caps, input_responses, expires_at, fair_key)"
                   " SELECT $1::uuid, $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
                   " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ", " FAIR_KEY("$2")
-                  " WHERE $11::int IS NULL OR (SELECT count(*) FROM (SELECT 1 FROM tasks"
-                  " WHERE owner = $2 AND status IN ('queued', 'running', 'input_required')"
-                  " LIMIT $11::int) l) < $11::int RETURNING " ROW_COLS},
+                  " WHERE $11::int IS NULL OR " UNDER("$2", "queued", "$11::int") " + "
+                  UNDER("$2", "running", "$11::int") " + " UNDER("$2", "input_required", "$11::int")
+                  " < $11::int RETURNING " ROW_COLS},
     [S_GET] = {STORE_STMT_GET, "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
                          " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
     [S_CANCEL] = {STORE_STMT_CANCEL,
@@ -138,7 +142,7 @@ const struct store_stmt store_stmts[S_COUNT] = {
                         " expires_at = greatest(t.expires_at, now() + t.ttl_ms *"
                         " interval '1 millisecond'),"
                         " not_before = " BACKOFF("t.attempt")
-                        " FROM (SELECT id FROM tasks WHERE status IN ('running', 'input_required')"
+                        " FROM (SELECT id FROM tasks WHERE status = 'running'"
                         " AND lease_until < now() AND pg_postmaster_start_time() < now() -"
                         " ($2::bigint * interval '1 millisecond')"
                         " LIMIT $1::int FOR UPDATE SKIP LOCKED) s"
@@ -193,8 +197,8 @@ const struct store_stmt store_stmts[S_COUNT] = {
                         " AND pid = pg_backend_pid() AND classid = 0 AND objid = " STATS_LOCK
                         " AND objsubid = 1 AND granted) THEN true"
                         " ELSE pg_try_advisory_lock(" STATS_LOCK ") END"},
-    /* Live tasks by tool: reads the live rows only (tasks_owner_live_idx, 0006, is
-     * partial on exactly these statuses), never the finished ones. */
+    /* Live tasks by tool: reads the live rows only (through the partial indexes of
+     * each live status, 0006 and 0010), never the finished ones. */
     [S_TOOL_STATS] = {STORE_STMT_TOOL_STATS,
                       "SELECT tool, count(*) FILTER (WHERE status = 'queued'),"
                       " coalesce(extract(epoch FROM now() - min(created_at)"
@@ -207,8 +211,7 @@ const struct store_stmt store_stmts[S_COUNT] = {
                        "SELECT (SELECT count(*) FROM tasks WHERE status = 'queued'),"
                        " (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)"
                        " FROM tasks WHERE status = 'queued'),"
-                       " (SELECT count(*) FROM tasks WHERE status IN ('running', 'input_required')"
-                       " AND lease_until IS NOT NULL)"},
+                       " (SELECT count(*) FROM tasks WHERE status = 'running')"},
     /* A caller's ids, newest first, through an index on their own rows only.
      * Up to one typed character: tasks_owner_list_idx (0004) backwards, reading
      * at most about 16 rows per id returned.  Longer prefixes: the id range of
