@@ -181,7 +181,6 @@ static int run(void)
     if (s.fabric_insecure)
         LOG_WARN("the fabric is NOT authenticated (TASKWIRE_FABRIC_INSECURE=true): this worker "
                  "takes jobs from any peer; use only for local development");
-    store_set_relaxed_commit(s.relaxed_commit);
     if (start_telemetry(&e) < 0)
         goto out_fail;
     if (!(runner = runner_new(&rc_cfg, catalog, &e)))
@@ -230,6 +229,8 @@ int main(int argc, char **argv)
         .check = check_settings,
     };
     int rc = startup_begin(&sp, argc, argv);
+    if (rc == STARTUP_RUN)
+        store_set_relaxed_commit(s.relaxed_commit); /* before any connection */
     int status = rc == STARTUP_RUN ? run() : rc == STARTUP_DONE ? 0 : EXIT_CONFIG;
     cfg_fini(opts, NOPTS);
     return status;

@@ -215,7 +215,7 @@ function partialIndexes() {
   const idx = new Map();
   for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
     const sql = fs.readFileSync(path.join(dir, f), "utf8").replace(/--.*$/gm, "");
-    for (const m of sql.matchAll(/CREATE\s+INDEX\s+(\w+)\s+ON\s+tasks\s*\([^)]*\)\s+WHERE\s+([^;]+);|DROP\s+INDEX\s+(\w+)/gi)) {
+    for (const m of sql.matchAll(/CREATE\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s+ON\s+tasks\s*\([^)]*\)\s+WHERE\s+([^;]+);|DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?(\w+)/gi)) {
       if (m[3]) idx.delete(m[3]);
       else idx.set(m[1], m[2].replace(/\s+/g, " ").trim());
     }
