@@ -54,10 +54,8 @@ struct slot {
     bool tool_ready;           /* 'tool' was initialised */
     /* Everything below is guarded by r->mu. */
     enum slot_state state;        /* idle, assigned (job set) or busy (task claimed) */
-    bool job_claimed;             /* job_row already claimed (idle poll) vs job_id to claim */
     char job_id[TASKID_LEN + 1];  /* task to claim (from an envelope); "": the fairest queued */
     int job_cap;                  /* running cap of that claim (fairclaim_cap) */
-    struct task_row job_row;      /* claimed task (from the idle poll) */
     char task_id[TASKID_LEN + 1]; /* the task being run */
     char claim[TASKID_LEN + 1];   /* its claim token (store_task_claim) */
     bool verify;                  /* a cancel event named the task: read it before stopping */
@@ -71,7 +69,7 @@ struct runner {
     struct runner_cfg cfg;                /* settings (strings borrowed from main) */
     const struct catalog *catalog;        /* tool definitions */
     struct fabric *fabric;                /* the PULL socket */
-    struct store *store;                  /* receive-loop connection: idle claims and sweeps */
+    struct store *store;                  /* receive-loop connection: the sweeper */
     struct store *hb_store;               /* heartbeat thread's connection */
     struct notify_pub *hb_pub;            /* heartbeat thread's change-event publisher */
     struct notify_pub *loop_pub;          /* receive loop's publisher (sweeper events) */
@@ -212,14 +210,12 @@ static void run_task(struct slot *s, const struct task_row *row)
     trace_log_end();
 }
 
-/* Claim the job assigned to 's' (or, refused, the fairest eligible task) unless the idle
- * poll already did; 0 or a -STORE_* code. */
-static int claim(struct slot *s, bool claimed, const char *id, int cap, struct task_row *row)
+/* Claim the job assigned to 's' (or, refused, the fairest eligible task); 0 or a
+ * -STORE_* code. */
+static int claim(struct slot *s, const char *id, int cap, struct task_row *row)
 {
     struct runner *r = s->r;
     struct err e = {0};
-    if (claimed)
-        return 0;
     if (!id[0]) {
         /* An idle poll: the fairest queued task, claimed on this slot's own connection so
          * that a backlog is taken by every free slot at once, not one claim at a time. */
@@ -250,10 +246,10 @@ static void begin(struct slot *s, const struct task_row *row)
 }
 
 /* Claim and run the job assigned to 's'; called without r->mu. */
-static void serve(struct slot *s, bool claimed, const char *id, int cap, struct task_row *row)
+static void serve(struct slot *s, const char *id, int cap, struct task_row *row)
 {
     struct runner *r = s->r;
-    int rc = claim(s, claimed, id, cap, row);
+    int rc = claim(s, id, cap, row);
     pthread_mutex_lock(&r->mu);
     bool draining = r->draining;
     if (rc == 0 && !draining)
@@ -278,15 +274,13 @@ static void *slot_main(void *arg)
             pthread_cond_wait(&s->cv, &r->mu);
         if (s->state != SLOT_ASSIGNED)
             break;
-        struct task_row row = s->job_row;
-        memset(&s->job_row, 0, sizeof(s->job_row));
-        bool claimed = s->job_claimed;
+        struct task_row row = {0};
         char id[TASKID_LEN + 1];
         memcpy(id, s->job_id, sizeof(id));
         int cap = s->job_cap;
         pthread_mutex_unlock(&r->mu);
 
-        serve(s, claimed, id, cap, &row);
+        serve(s, id, cap, &row);
         task_row_fini(&row);
 
         pthread_mutex_lock(&r->mu);
@@ -300,8 +294,9 @@ static void *slot_main(void *arg)
     return NULL;
 }
 
-/* Hand a job to an idle slot; the caller saw r->idle > 0.  Takes ownership of *row. */
-static void assign(struct runner *r, const char *id, struct task_row *row)
+/* Hand task 'id' to an idle slot to claim ("": the fairest queued task); the caller saw
+ * r->idle > 0. */
+static void assign(struct runner *r, const char *id)
 {
     pthread_mutex_lock(&r->mu);
     for (int i = 0; i < r->cfg.slots; i++) {
@@ -309,12 +304,8 @@ static void assign(struct runner *r, const char *id, struct task_row *row)
         if (s->state != SLOT_IDLE)
             continue;
         s->state = SLOT_ASSIGNED;
-        s->job_claimed = row != NULL;
         s->job_cap = fairclaim_cap(&r->fair, r->idle, r->cfg.slots);
-        if (row)
-            s->job_row = *row;
-        else
-            snprintf(s->job_id, sizeof(s->job_id), "%s", id);
+        snprintf(s->job_id, sizeof(s->job_id), "%s", id);
         r->idle--;
         toolmetrics_busy(r->cfg.slots - r->idle);
         pthread_cond_signal(&s->cv);
@@ -498,11 +489,11 @@ static void take_work(struct runner *r, int64_t *next_idle_poll)
     pthread_mutex_unlock(&r->mu);
     if (clock_now_ms() < *next_idle_poll) {
         if (fabric_receive(r->fabric, RECEIVE_WAIT_MS, id))
-            assign(r, id, NULL);
+            assign(r, id);
         return;
     }
     *next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
-    assign(r, "", NULL); /* a slot claims the fairest queued task (claim()) */
+    assign(r, ""); /* a slot claims the fairest queued task (claim()) */
 }
 
 /* Shutdown: let running tasks finish within the grace period, then give the rest back
@@ -676,7 +667,6 @@ void runner_free(struct runner *r)
             pthread_join(s->thread, NULL);
         store_free(s->store);
         notify_pub_free(s->pub);
-        task_row_fini(&s->job_row);
         pthread_cond_destroy(&s->cv);
         if (s->tool_ready)
             toolctx_state_fini(&s->tool);
