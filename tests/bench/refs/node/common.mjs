@@ -171,6 +171,44 @@ export function withDeadline(p, deadline, what) {
 /* Jobs per second, one decimal. */
 export const rate = (jobs, ms) => Math.round((jobs / (ms / 1000)) * 10) / 10;
 
+/*
+ * The phases every reference measures, adding their rates to `out`: a warm-up, then end to
+ * end (the runner works while opt.jobs are submitted: insert_per_s, e2e_per_s), then, unless
+ * opt.e2eOnly, apart (insert with no runner, then start one: insert_alone_per_s,
+ * process_per_s).  start() starts a runner and returns { done: a Tally of finished jobs,
+ * stop() }; submit(n) submits n jobs and returns the milliseconds; pending() counts the
+ * jobs the database has not completed.
+ */
+export async function measure(opt, out, { start, submit, pending }) {
+  const finished = async (done, n) => {
+    const deadline = now() + opt.timeoutS * 1000;
+    await withDeadline(done.reach(n), deadline, `${n} jobs to finish`);
+    // A library may commit a completion after it says the job finished: wait for the table.
+    await until(async () => (await pending()) === 0, 2, deadline, 'the completions');
+  };
+  let runner = await start();
+  await submit(opt.warmup);
+  await finished(runner.done, opt.warmup);
+  const t0 = now();
+  const insertMs = await submit(opt.jobs);
+  await finished(runner.done, opt.warmup + opt.jobs);
+  const e2eMs = now() - t0;
+  await runner.stop();
+  out.insert_per_s = rate(opt.jobs, insertMs);
+  out.e2e_per_s = rate(opt.jobs, e2eMs);
+  if (opt.e2eOnly) return out;
+  const insertAloneMs = await submit(opt.jobs);
+  if ((await pending()) !== opt.jobs) throw new Error('jobs were processed with no runner');
+  const t1 = now();
+  runner = await start();
+  await finished(runner.done, opt.jobs);
+  const processMs = now() - t1;
+  await runner.stop();
+  out.insert_alone_per_s = rate(opt.jobs, insertAloneMs);
+  out.process_per_s = rate(opt.jobs, processMs);
+  return out;
+}
+
 /* Prints the result: one JSON object, the last line on stdout. */
 export function report(obj) {
   process.stdout.write(`${JSON.stringify(obj)}\n`);

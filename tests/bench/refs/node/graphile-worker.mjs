@@ -22,7 +22,7 @@
 import { EventEmitter } from 'node:events';
 
 import {
-  fail, load, now, options, rate, report, submitAll, Tally, until, withDeadline,
+  fail, load, measure, options, report, submitAll, Tally,
 } from './common.mjs';
 
 const NAME = 'graphile-worker';
@@ -111,22 +111,14 @@ const submit = (n) => submitAll(n, opt.inflight, async () => {
  * given to run(), so that no success is missed while it starts).
  */
 async function startRunner() {
-  const succeeded = new Tally();
+  const done = new Tally();
   const events = new EventEmitter();
-  events.on('job:success', () => succeeded.add());
+  events.on('job:success', () => done.add());
   const runner = await gw.run({ ...runnerOptions(runnerPool), events });
-  return { runner, succeeded };
-}
-
-/* Waits until n jobs have succeeded and no job is left in the table. */
-async function finished(succeeded, n, deadline) {
-  await withDeadline(succeeded.reach(n), deadline, `${n} jobs to succeed`);
-  // A job's completion is committed after its job:success event: wait for an empty table.
-  await until(async () => (await pending()) === 0, 2, deadline, 'the completions');
+  return { done, stop: () => runner.stop() };
 }
 
 async function main() {
-  const deadline = () => now() + opt.timeoutS * 1000;
   await admin.connect();
   adminConnected = true;
   await admin.query('SET client_min_messages = warning');
@@ -142,32 +134,7 @@ async function main() {
     concurrency: opt.concurrency,
     batched,
   };
-
-  // Warm-up, then end to end: the runner is running while the jobs are submitted.
-  let { runner, succeeded } = await startRunner();
-  await submit(opt.warmup);
-  await finished(succeeded, opt.warmup, deadline());
-  const t0 = now();
-  const insertMs = await submit(opt.jobs);
-  await finished(succeeded, opt.warmup + opt.jobs, deadline());
-  const e2eMs = now() - t0;
-  await runner.stop();
-  out.insert_per_s = rate(opt.jobs, insertMs);
-  out.e2e_per_s = rate(opt.jobs, e2eMs);
-
-  if (!opt.e2eOnly) {
-    // Apart: insert with no runner, then start one and let it process them.
-    const insertAloneMs = await submit(opt.jobs);
-    if ((await pending()) !== opt.jobs) throw new Error('jobs were processed with no runner');
-    const t1 = now();
-    ({ runner, succeeded } = await startRunner());
-    await finished(succeeded, opt.jobs, deadline());
-    const processMs = now() - t1;
-    await runner.stop();
-    out.insert_alone_per_s = rate(opt.jobs, insertAloneMs);
-    out.process_per_s = rate(opt.jobs, processMs);
-  }
-  return out;
+  return measure(opt, out, { start: startRunner, submit, pending });
 }
 
 let result;

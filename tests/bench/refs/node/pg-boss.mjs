@@ -22,7 +22,7 @@
 //
 // SPDX-License-Identifier: Apache-2.0
 import {
-  fail, load, now, options, rate, report, sleep, submitAll, Tally, until, withDeadline,
+  fail, load, measure, options, report, sleep, submitAll, Tally,
 } from './common.mjs';
 
 const NAME = 'pg-boss';
@@ -110,21 +110,21 @@ const handler = async () => {}; // the no-op job
 
 /*
  * Starts the C consumers; each completed job is counted in the returned tally.  Returns
- * { completed, stop }: stop() ends the consumers and resolves when none runs any more.
+ * { done, stop }: stop() ends the consumers and resolves when none runs any more.
  */
 async function startConsumers() {
-  const completed = new Tally();
+  const done = new Tally();
   if (mode === 'work') {
     for (let i = 0; i < opt.concurrency; i++) {
       // pg-boss completes the job after the handler returns (not awaited by the worker):
-      // finished() waits until the database shows every job completed.
+      // measure() waits until the database shows every job completed.
       await consumer.work(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
         await handler(job);
-        completed.add();
+        done.add();
       });
     }
     return {
-      completed,
+      done,
       stop: async () => {
         await consumer.offWork(QUEUE);
         await sleep(100); // a fetch in flight when offWork was called ends meanwhile
@@ -147,12 +147,12 @@ async function startConsumers() {
       }
       await handler(jobs[0]);
       await consumer.complete(QUEUE, jobs[0].id);
-      completed.add();
+      done.add();
     }
   };
   const loops = Array.from({ length: opt.concurrency }, loop);
   return {
-    completed,
+    done,
     stop: async () => {
       stopping = true;
       for (const wake of wakers) wake();
@@ -161,14 +161,7 @@ async function startConsumers() {
   };
 }
 
-/* Waits until n jobs are completed, as counted and in the database. */
-async function finished(completed, n, deadline) {
-  await withDeadline(completed.reach(n), deadline, `${n} jobs to complete`);
-  await until(async () => (await pending()) === 0, 2, deadline, 'the completions');
-}
-
 async function main() {
-  const deadline = () => now() + opt.timeoutS * 1000;
   await admin.connect();
   adminConnected = true;
   await admin.query('SET client_min_messages = warning');
@@ -187,31 +180,7 @@ async function main() {
     concurrency: opt.concurrency,
   };
 
-  // Warm-up, then end to end: the consumers are running while the jobs are submitted.
-  let c = await startConsumers();
-  await submit(opt.warmup);
-  await finished(c.completed, opt.warmup, deadline());
-  const t0 = now();
-  const insertMs = await submit(opt.jobs);
-  await finished(c.completed, opt.warmup + opt.jobs, deadline());
-  const e2eMs = now() - t0;
-  await c.stop();
-  out.insert_per_s = rate(opt.jobs, insertMs);
-  out.e2e_per_s = rate(opt.jobs, e2eMs);
-
-  if (!opt.e2eOnly) {
-    // Apart: insert with no consumer, then start them and let them process the jobs.
-    const insertAloneMs = await submit(opt.jobs);
-    if ((await pending()) !== opt.jobs) throw new Error('jobs were processed with no consumer');
-    const t1 = now();
-    c = await startConsumers();
-    await finished(c.completed, opt.jobs, deadline());
-    const processMs = now() - t1;
-    await c.stop();
-    out.insert_alone_per_s = rate(opt.jobs, insertAloneMs);
-    out.process_per_s = rate(opt.jobs, processMs);
-  }
-  return out;
+  return measure(opt, out, { start: startConsumers, submit, pending });
 }
 
 let result;
