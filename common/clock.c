@@ -40,6 +40,14 @@ int64_t clock_wall_ms(void)
     return timespec_ms(&ts);
 }
 
+/* Microseconds since the epoch on CLOCK_REALTIME.  Thread-safe. */
+int64_t clock_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /*
  * The CLOCK_MONOTONIC time 'ms' milliseconds from now (negative counts as 0),
  * normalised so that tv_nsec < 1e9.  Thread-safe.

@@ -21,6 +21,8 @@ int64_t clock_now_ms(void);
 int64_t clock_now_us(void);
 /* Milliseconds since the Unix epoch on CLOCK_REALTIME. */
 int64_t clock_wall_ms(void);
+/* Microseconds since the Unix epoch on CLOCK_REALTIME (compared across processes). */
+int64_t clock_wall_us(void);
 /* The absolute CLOCK_MONOTONIC time 'ms' from now, for pthread_cond_timedwait on a
  * condition variable made by clock_cond_init(). */
 struct timespec clock_deadline_in(int64_t ms);

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mcpdefs.h"
 
@@ -80,32 +80,21 @@ static json_t *run_slow_compute(struct tool_ctx *ctx, json_t **error)
     return tool_text_resultf(false, "Computed %s in %g s", label ? label : "result", seconds);
 }
 
-/* The wall clock in microseconds, as a decimal string for the log. */
-static void now_us_string(char *buf, size_t size)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(buf, size, "%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 /* bench_probe (tests/bench): returns the wall-clock microsecond it started at, so the
  * benchmark measures dispatch latency; with hold, runs until cancelled (at most an hour)
  * and logs the microsecond it saw the cancel at, for the cancel latency. */
 static json_t *run_bench_probe(struct tool_ctx *ctx, json_t **error)
 {
-    char started[24], seen[24];
-    now_us_string(started, sizeof(started));
-    if (json_is_true(json_object_get(tool_args(ctx), "hold"))) {
-        if (!tool_sleep_ms(ctx, 3600 * 1000)) {
-            now_us_string(seen, sizeof(seen));
-            LOG_INFO("bench probe saw the cancel", "task_id", tool_task_id(ctx), "seen_at_us",
-                     seen);
-            return NULL;
-        }
+    int64_t started = clock_wall_us();
+    if (json_is_true(json_object_get(tool_args(ctx), "hold")) && !tool_sleep_ms(ctx, 3600 * 1000)) {
+        char seen[24];
+        snprintf(seen, sizeof(seen), "%lld", (long long)clock_wall_us());
+        LOG_INFO("bench probe saw the cancel", "task_id", tool_task_id(ctx), "seen_at_us", seen);
+        return NULL;
     }
-    json_t *r = tool_text_result(started, false);
+    json_t *r = tool_text_resultf(false, "%lld", (long long)started);
     json_object_set_new(r, "structuredContent",
-                        json_pack("{s:I}", "startedAtUs", (json_int_t)strtoll(started, NULL, 10)));
+                        json_pack("{s:I}", "startedAtUs", (json_int_t)started));
     return r;
 }
 
