@@ -61,6 +61,11 @@ const struct store_pq_ops store_pq_libpq = {
     .clear = PQclear,
 };
 
+/* The settings of every store session. */
+#define SESSION_SQL                                                                              \
+    "SET statement_timeout = '10s'; SET lock_timeout = '5s';"                                     \
+    " SET plan_cache_mode = force_generic_plan"
+
 /* Set once at start-up (store_set_relaxed_commit()), before any store connects. */
 static bool relaxed_commit;
 
@@ -172,10 +177,12 @@ int store_conn_open(struct store *st, const struct store_stmt *stmts, int n, str
         return -STORE_EUNAVAILABLE;
     }
     metrics_add(&m_pg_conn_ok, 1);
-    st->pq->clear(st->pq->exec(st->conn, relaxed_commit
-                                             ? "SET statement_timeout = '10s'; SET lock_timeout = "
-                                               "'5s'; SET synchronous_commit = off"
-                                             : "SET statement_timeout = '10s'; SET lock_timeout = '5s'"));
+    /* Generic plans: the store's statements look rows up by key or read the partial
+     * indexes by their literal predicates, so a parameter never changes the right plan,
+     * and statements with an optional parameter ("$n IS NULL OR ...") were planned again
+     * at every execution under the default plan_cache_mode (README, Performance). */
+    st->pq->clear(st->pq->exec(st->conn, relaxed_commit ? SESSION_SQL "; SET synchronous_commit = off"
+                                                        : SESSION_SQL));
     for (int i = 0; i < n; i++) {
         PGresult *r = st->pq->prepare(st->conn, stmts[i].name, stmts[i].sql, 0, NULL);
         if (st->pq->result_status(r) != PGRES_COMMAND_OK) {
