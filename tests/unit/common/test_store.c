@@ -324,6 +324,30 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
+/* Every session gets its timeouts and generic plans (README, Performance: a claim or create
+ * with an optional limit was planned again at every execution), and synchronous_commit = off
+ * only in relaxed mode. */
+static void test_store_sessions_use_generic_plans_and_relax_commits_only_when_asked(void **state)
+{
+    static const char base[] = "SET statement_timeout = '10s'; SET lock_timeout = '5s';"
+                               " SET plan_cache_mode = force_generic_plan";
+    struct store *st = *state;
+
+    assert_true(store_ping(st));
+    assert_int_equal(fakepq_execs(base), 1);
+    store_set_relaxed_commit(true);
+    struct store *relaxed = store_new_with_ops("dbname=fake", "test", &fakepq_ops);
+    assert_non_null(relaxed);
+    assert_true(store_ping(relaxed));
+    store_set_relaxed_commit(false);
+    assert_int_equal(fakepq_execs("SET statement_timeout = '10s'; SET lock_timeout = '5s';"
+                                  " SET plan_cache_mode = force_generic_plan;"
+                                  " SET synchronous_commit = off"),
+                     1);
+    assert_int_equal(fakepq_execs(base), 1);
+    store_free(relaxed);
+}
+
 static void test_store_unreachable_database_is_unavailable(void **state)
 {
     struct store *st = *state;
@@ -1166,6 +1190,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_store_connects_lazily_and_prepares_every_statement_once),
+        T(test_store_sessions_use_generic_plans_and_relax_commits_only_when_asked),
         T(test_store_unreachable_database_is_unavailable),
         T(test_store_unmigrated_schema_is_internal_and_not_kept),
         T(test_store_maps_every_statement_failure_by_sqlstate),
