@@ -1,12 +1,14 @@
 # perf-summary.jq - the medians, spreads and ratios of tests/bench/perf's rounds.
 # Input: every round (jq -s); output: {scenarios: {NAME: {median, min, max, rounds, ...}},
 # paired: {NAME: {median, min, max, rounds}} (ratios of rounds run back to back),
+# cost_ms: {postgres_ms, ...} (taskwire's CPU per task at half load, medians),
 # ratios: {...} (of the scenarios' medians), table: [lines]}.
 # SPDX-License-Identifier: Apache-2.0
 def median: sort | .[length / 2 | floor];
 # The figure a round is judged by: a rate, or a size; its latency: from create to tool
 # start (dispatch), from cancel to the tool seeing it (cancel), else of the request.
-def figure: .rate // .tasks_per_s // .e2e_per_s // .qps // .tps // .kib;
+# CPU per task rounds (cost, pgbench_lifecycle_cost) are judged by PostgreSQL's ms per task.
+def figure: .postgres_ms // .rate // .tasks_per_s // .e2e_per_s // .qps // .tps // .kib;
 def lat(p): (.dispatch_us // .cancel_seen_us // .lat_us // {})[p];
 def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     else ((. * 100 | round) / 100 | tostring) end;
@@ -36,8 +38,14 @@ def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     e2e_vs_pg_boss: paired("e2e"; "pg_boss"),
     create_c8_vs_tpcb_c8: paired("create_c8"; "pgbench_tpcb_c8"),
     create_c32_vs_tpcb_c32: paired("create_c32"; "pgbench_tpcb_c32"),
-    get_frontend_vs_pkread: paired("get_frontend"; "pgbench_pkread")
+    get_frontend_vs_pkread: paired("get_frontend"; "pgbench_pkread"),
+    pg_cpu_per_task_lifecycle_over_taskwire: paired("pgbench_lifecycle_cost"; "cost")
   },
+  # Where taskwire's CPU per task goes at half load (medians of the cost rounds, ms).
+  cost_ms: ([$rounds[] | select(.scenario == "cost")] as $c
+    | if ($c | length) == 0 then null else
+      reduce ("postgres_ms", "frontends_ms", "workers_ms", "proxy_ms", "redis_ms", "total_ms")
+      as $k ({}; .[$k] = ([$c[][$k]] | median)) end),
   ratios: {
     create_alone_c8_vs_tpcb_c8: ratio("create_alone_c8"; "pgbench_tpcb_c8"),
     create_alone_c32_vs_tpcb_c32: ratio("create_alone_c32"; "pgbench_tpcb_c32"),
@@ -52,5 +60,9 @@ def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     + [.scenarios | to_entries[] | "| \(.key) | \(.value.median | fmt) | \(.value.min | fmt)-\(.value.max | fmt) | \(.value.p50_ms | fmt) | \(.value.p99_ms | fmt) | \(.value.rounds) |"]
     + ["", "| ratio (paired rounds) | median | spread (min-max) | rounds |", "|---|---|---|---|"]
     + [.paired | to_entries[] | "| \(.key) | \(.value.median | fmt) | \(.value.min | fmt)-\(.value.max | fmt) | \(.value.rounds // 0) |"]
+    + (if .cost_ms then ["", "| CPU per task at half load, ms | postgres | frontends | workers | proxy | redis | all |",
+        "|---|---|---|---|---|---|---|",
+        "| taskwire (cost) | \(.cost_ms | [.postgres_ms, .frontends_ms, .workers_ms, .proxy_ms, .redis_ms, .total_ms] | map(fmt) | join(" | ")) |"]
+       else [] end)
     + ["", "| ratio (of medians) | value |", "|---|---|"]
     + [.ratios | to_entries[] | "| \(.key) | \(.value | fmt) |"])
