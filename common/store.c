@@ -280,6 +280,30 @@ int store_task_heartbeat(struct store *st, const char *id, const char *worker, c
     return run_owned(st, S_HEARTBEAT, 8, p, err);
 }
 
+enum { FINISH_NPARAMS = 10 };
+
+/* The parameters of S_FINISH for 'o' into p (prog and tot: 32 bytes each); -1 when
+ * o->status is not an outcome. */
+static int finish_params(const struct task_outcome *o, const char **p, char *prog, char *tot)
+{
+    if (o->status != TASK_COMPLETED && o->status != TASK_FAILED)
+        return -1;
+    snprintf(prog, 32, "%.17g", o->progress);
+    snprintf(tot, 32, "%.17g", o->total);
+    const char *v[FINISH_NPARAMS] = {o->id,
+                                     o->worker,
+                                     o->claim,
+                                     taskstate_name(o->status),
+                                     o->status == TASK_COMPLETED ? o->json : NULL,
+                                     o->status == TASK_FAILED ? o->json : NULL,
+                                     o->status_message,
+                                     o->progress >= 0 ? prog : NULL,
+                                     o->progress >= 0 && o->total > 0 ? tot : NULL,
+                                     o->log};
+    memcpy(p, v, sizeof(v));
+    return 0;
+}
+
 /*
  * Record the outcome of a task this worker runs: TASK_COMPLETED with a
  * CallToolResult, or TASK_FAILED with a JSON-RPC error object.  Exactly one
@@ -292,24 +316,51 @@ int store_task_finish(struct store *st, const char *id, const char *worker, cons
                       enum task_status status, const char *json, const char *status_message,
                       double progress, double total, const char *log, struct err *err)
 {
-    if (status != TASK_COMPLETED && status != TASK_FAILED)
-        return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
+    const struct task_outcome o = {id, worker, claim, status, json, status_message, progress, total,
+                                   log};
+    const char *p[FINISH_NPARAMS];
     char prog[32], tot[32];
-    snprintf(prog, sizeof(prog), "%.17g", progress);
-    snprintf(tot, sizeof(tot), "%.17g", total);
-    const char *p[] = {id,
-                       worker,
-                       claim,
-                       taskstate_name(status),
-                       status == TASK_COMPLETED ? json : NULL,
-                       status == TASK_FAILED ? json : NULL,
-                       status_message,
-                       progress >= 0 ? prog : NULL,
-                       progress >= 0 && total > 0 ? tot : NULL,
-                       log};
-    return run_owned(st, S_FINISH, 10, p, err);
+    if (finish_params(&o, p, prog, tot) < 0)
+        return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
+    return run_owned(st, S_FINISH, FINISH_NPARAMS, p, err);
 }
 
+/*
+ * The outcome and the next claim share a commit: under load a slot's next
+ * task costs no round trip of its own.  The claimed task's columns are NULL
+ * when nothing was claimed (see store_task_claim()); the last column says
+ * whether the outcome was stored.
+ */
+int store_task_finish_claim(struct store *st, const struct task_outcome *o, const char *next,
+                            int64_t lease_ms, int max_running, struct task_row *out, bool *claimed,
+                            struct err *err)
+{
+    const char *p[FINISH_NPARAMS + 3];
+    char prog[32], tot[32], lease[24], cap[16];
+    *claimed = false;
+    if (finish_params(o, p, prog, tot) < 0)
+        return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
+    snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+    p[FINISH_NPARAMS] = taskid_valid(next) ? next : NULL; /* NULL claims nothing */
+    p[FINISH_NPARAMS + 1] = lease;
+    p[FINISH_NPARAMS + 2] = cap_param(max_running, cap, sizeof(cap));
+    PGresult *r;
+    int rc = run(st, S_FINISH_CLAIM, FINISH_NPARAMS + 3, p, &r, err);
+    if (rc < 0)
+        return rc;
+    int flag = STORE_TASK_NCOLS;
+    if (PQntuples(r) != 1 || PQnfields(r) != flag + 1) {
+        rc = err_set(err, -STORE_EINTERNAL, "unexpected result of a finish and claim");
+    } else {
+        if (strcmp(PQgetvalue(r, 0, flag), "t") != 0)
+            rc = err_set(err, -STORE_ELOST, "task no longer owned (cancelled or lease lost)");
+        /* A claimed row that cannot be read is left to its lease, like store_task_claim()'s. */
+        *claimed = !PQgetisnull(r, 0, 0) &&
+                   store_row_read(r, 0, STORE_ROW_TASK_AND_ONE, out, NULL) == 0;
+    }
+    st->pq->clear(r);
+    return rc;
+}
 /*
  * Park a running task until the client answers: 'requests' is the JSON text
  * of an inputRequests map holding only the keys still unanswered.  The task

@@ -166,6 +166,23 @@ MUST_CHECK int store_task_finish(struct store *st, const char *id, const char *w
                                  const char *claim, enum task_status status, const char *json,
                                  const char *status_message, double progress, double total,
                                  const char *log, struct err *err);
+/* The arguments of store_task_finish(), as one value. */
+struct task_outcome {
+    const char *id, *worker, *claim; /* the task and the run it belongs to */
+    enum task_status status;         /* TASK_COMPLETED or TASK_FAILED */
+    const char *json;                /* the CallToolResult or the JSON-RPC error */
+    const char *status_message;      /* or NULL: unchanged */
+    double progress, total;          /* the last progress (negative: unchanged) */
+    const char *log;                 /* log messages to append (JSON array), or NULL */
+};
+/* store_task_finish() of 'o' and store_task_claim() of pushed task 'next' for
+ * o->worker, in one statement and one commit.  Returns what the finish
+ * returns (-STORE_EUNAVAILABLE and the like: neither was written); *claimed
+ * tells, whatever the finish found, whether 'next' was claimed into *out
+ * (caller owns it). */
+MUST_CHECK int store_task_finish_claim(struct store *st, const struct task_outcome *o,
+                                       const char *next, int64_t lease_ms, int max_running,
+                                       struct task_row *out, bool *claimed, struct err *err);
 /* Park a running task in input_required with the outstanding inputRequests (JSON
  * text), releasing it from this worker until the answers arrive. */
 MUST_CHECK int store_task_request_input(struct store *st, const char *id, const char *worker,

@@ -95,9 +95,10 @@ int store_row_read(const PGresult *r, int row, enum store_row_shape shape, struc
     const struct column *cols = columns_of(shape, &ncols);
 
     memset(t, 0, sizeof(*t));
-    if (PQnfields(r) != ncols)
+    int want = ncols + (shape == STORE_ROW_TASK_AND_ONE);
+    if (PQnfields(r) != want)
         return err_set(err, -STORE_EINTERNAL, "a task result has %d columns, not %d", PQnfields(r),
-                       ncols);
+                       want);
     for (int col = 0; col < ncols; col++) {
         rc = read_column(r, row, col, &cols[col], t, err);
         if (rc < 0) {
@@ -149,7 +150,7 @@ static const char *column_text(const struct column *c, const struct task_row *t,
  */
 PGresult *store_row_result(enum store_row_shape shape, const struct task_row *rows, int n)
 {
-    PGresAttDesc attrs[STORE_TASK_NCOLS];
+    PGresAttDesc attrs[STORE_TASK_NCOLS + 1];
     int ncols;
     const struct column *cols = columns_of(shape, &ncols);
     PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
@@ -160,7 +161,8 @@ PGresult *store_row_result(enum store_row_shape shape, const struct task_row *ro
     memset(attrs, 0, sizeof(attrs));
     for (int col = 0; col < ncols; col++)
         attrs[col] = (PGresAttDesc){.name = (char *)cols[col].name, .typlen = -1};
-    if (!PQsetResultAttrs(r, ncols, attrs))
+    attrs[ncols] = (PGresAttDesc){.name = "one", .typlen = -1}; /* STORE_ROW_TASK_AND_ONE */
+    if (!PQsetResultAttrs(r, ncols + (shape == STORE_ROW_TASK_AND_ONE), attrs))
         goto out_clear;
     for (int i = 0; i < n; i++) {
         for (int col = 0; col < ncols; col++) {

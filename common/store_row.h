@@ -100,14 +100,15 @@ enum store_dispatch_col {
 enum store_row_shape {
     STORE_ROW_TASK,     /* STORE_TASK_COLUMNS: every field */
     STORE_ROW_DISPATCH, /* STORE_DISPATCH_COLUMNS: id, tool, owner, attempt, trace */
+    STORE_ROW_TASK_AND_ONE, /* STORE_TASK_COLUMNS, then one column the caller reads */
 };
 
 /* Fill *out (zeroed first) from row 'row' of 'r', a result of 'shape'.  0, or
  * -STORE_EINTERNAL (wrong shape, unknown status, out of memory) with *out zeroed. */
 MUST_CHECK int store_row_read(const PGresult *r, int row, enum store_row_shape shape,
                               struct task_row *out, struct err *err);
-/* 'n' rows as a new in-memory PGresult of 'shape' (for tests and fakes; PQclear() it),
- * or NULL when out of memory. */
+/* 'n' rows as a new in-memory PGresult of 'shape' (for tests and fakes; PQclear() it;
+ * STORE_ROW_TASK_AND_ONE's last column left empty), or NULL when out of memory. */
 PGresult *store_row_result(enum store_row_shape shape, const struct task_row *rows, int n);
 
 #endif

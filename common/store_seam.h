@@ -45,6 +45,7 @@
 #define STORE_STMT_CLAIM_NEXT    "tw_claim_next"    /* store_task_claim_next() */
 #define STORE_STMT_HEARTBEAT     "tw_heartbeat"     /* store_task_heartbeat() */
 #define STORE_STMT_FINISH        "tw_finish"        /* store_task_finish() */
+#define STORE_STMT_FINISH_CLAIM  "tw_finish_claim"  /* store_task_finish_claim() */
 #define STORE_STMT_RELEASE       "tw_release"       /* store_task_release() */
 #define STORE_STMT_SWEEP_LEASES  "tw_sweep_leases"  /* store_sweep(), first */
 #define STORE_STMT_SWEEP_EXPIRED "tw_sweep_expired" /* store_sweep(), second */

@@ -43,6 +43,18 @@
     " WHERE status = 'running' UNION ALL SELECT " c " FROM tasks WHERE status = 'input_required'"
 /* How many tasks owner expression o runs now (tasks_owner_running_idx). */
 #define RUNNING_OF(o) "(SELECT count(*) FROM tasks r WHERE r.owner = " o " AND r.status = 'running')"
+/* A claim by worker w with a lease of l ms: the attempt counted, a fresh claim token. */
+#define CLAIM_SET(w, l)                                                                           \
+    "status = 'running', worker_id = " w ", attempt = attempt + 1, claim = gen_random_uuid(),"    \
+    " lease_until = " LEASE(l) ", updated_at = now()"
+#define CLAIMABLE "status = 'queued' AND not_before <= now()"
+/* An outcome: status $4, result $5 or error $6, message $7, progress $8 of $9, log $10. */
+#define FINISH_SET                                                                                \
+    "status = $4, result = $5::jsonb, error = $6::jsonb,"                                        \
+    " status_message = coalesce($7, status_message), lease_until = NULL, claim = NULL,"          \
+    " progress = coalesce($8::float8, progress),"                                                \
+    " progress_total = coalesce($9::float8, progress_total)," LOG_APPEND("$10")                   \
+    " updated_at = now(), " KEEP
 #define FAIR_WINDOW "64" /* heads of the queue a claim looks at before it skips over owners */
 #define STATS_LOCK "1952543595" /* advisory lock key of the per-tool statistics ("task") */
 #define FAIR_PICK "8"    /* candidates locked in turn (SKIP LOCKED falls through to the next) */
@@ -81,13 +93,9 @@ const struct store_stmt store_stmts[S_COUNT] = {
                   " updated_at = now(), " KEEP " WHERE id = $1::uuid AND owner = $2 AND " VISIBLE
                   " AND status IN ('queued', 'running', 'input_required') RETURNING id"},
     /* A pushed task, unless its owner runs $4 tasks already (NULL: no cap). */
-    [S_CLAIM] = {STORE_STMT_CLAIM,
-                 "UPDATE tasks t SET status = 'running', worker_id = $2, attempt = attempt + 1,"
-                 " claim = gen_random_uuid(),"
-                 " lease_until = " LEASE("$3") ", updated_at = now() WHERE id = $1::uuid"
-                 " AND status = 'queued' AND not_before <= now()"
-                 " AND ($4::int IS NULL OR " RUNNING_OF("t.owner") " < $4::int)"
-                 " RETURNING " ROW_COLS},
+    [S_CLAIM] = {STORE_STMT_CLAIM, "UPDATE tasks t SET " CLAIM_SET("$2", "$3") " WHERE"
+                                   " id = $1::uuid AND " CLAIMABLE " AND ($4::int IS NULL OR "
+                                   RUNNING_OF("t.owner") " < $4::int) RETURNING " ROW_COLS},
     /* The fairest claimable task (lowest fair_key) of an owner running fewer than $3:
      * first among the FAIR_WINDOW heads of the queue; only when none of those is
      * eligible, among the head of every owner with queued work (a skip scan of
@@ -110,9 +118,7 @@ const struct store_stmt store_stmts[S_COUNT] = {
                       " ORDER BY h.fair_key, h.created_at LIMIT " FAIR_PICK "),"
                       " cand AS (SELECT id FROM ok UNION ALL SELECT id FROM far"
                       " WHERE NOT EXISTS (SELECT 1 FROM ok))"
-                      " UPDATE tasks SET status = 'running', worker_id = $1, attempt = attempt + 1,"
-                      " claim = gen_random_uuid(),"
-                      " lease_until = " LEASE("$2") ", updated_at = now() WHERE id = ("
+                      " UPDATE tasks SET " CLAIM_SET("$1", "$2") " WHERE id = ("
                       "SELECT c.id FROM tasks c WHERE c.id IN (SELECT id FROM cand)"
                       " AND c.status = 'queued' AND c.not_before <= now()"
                       " ORDER BY c.fair_key, c.created_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED)"
@@ -124,12 +130,18 @@ const struct store_stmt store_stmts[S_COUNT] = {
                      " progress_total = coalesce($7::float8, progress_total)," LOG_APPEND("$8")
                      " updated_at = CASE WHEN $5 IS NULL AND $6::float8 IS NULL"
                      " AND $8::jsonb IS NULL THEN updated_at ELSE now() END WHERE " OWNED},
-    [S_FINISH] = {STORE_STMT_FINISH,
-                  "UPDATE tasks SET status = $4, result = $5::jsonb, error = $6::jsonb,"
-                  " status_message = coalesce($7, status_message), lease_until = NULL, claim = NULL,"
-                  " progress = coalesce($8::float8, progress),"
-                  " progress_total = coalesce($9::float8, progress_total)," LOG_APPEND("$10")
-                  " updated_at = now(), " KEEP " WHERE " OWNED},
+    [S_FINISH] = {STORE_STMT_FINISH, "UPDATE tasks SET " FINISH_SET " WHERE " OWNED},
+    /* S_FINISH, then S_CLAIM of pushed task $11 (lease $12, cap $13) in the same
+     * commit; the finished task no longer counts as running for the cap.  One row:
+     * the claimed task's columns (NULL when none was claimed), then whether the
+     * outcome was stored. */
+    [S_FINISH_CLAIM] = {STORE_STMT_FINISH_CLAIM,
+                        "WITH f AS (UPDATE tasks SET " FINISH_SET " WHERE " OWNED " RETURNING owner),"
+                        " c AS (UPDATE tasks t SET " CLAIM_SET("$2", "$12") " WHERE id = $11::uuid"
+                        " AND " CLAIMABLE " AND ($13::int IS NULL OR " RUNNING_OF("t.owner")
+                        " - (SELECT count(*) FROM f WHERE f.owner = t.owner) < $13::int)"
+                        " RETURNING " ROW_COLS ")"
+                        " SELECT c.*, EXISTS (SELECT 1 FROM f) FROM (SELECT 1) one LEFT JOIN c ON true"},
     [S_RELEASE] = {STORE_STMT_RELEASE,
                    "UPDATE tasks SET status = 'queued', worker_id = NULL, lease_until = NULL,"
                    " claim = NULL, attempt = attempt - 1, dispatched_at = now(), updated_at = now()"

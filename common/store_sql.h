@@ -21,6 +21,7 @@ enum stmt {
     S_CLAIM_NEXT,
     S_HEARTBEAT,
     S_FINISH,
+    S_FINISH_CLAIM,
     S_RELEASE,
     S_SWEEP_LEASES,
     S_SWEEP_EXPIRED,

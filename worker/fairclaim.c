@@ -57,9 +57,22 @@ int fairclaim_take(struct fairclaim *fc, struct store *st, const char *id, const
                    int64_t lease_ms, int cap, struct task_row *row, struct err *err)
 {
     int rc = store_task_claim(st, id, worker, lease_ms, cap, row, err);
-    if (rc != -STORE_ENOTFOUND || !fairclaim_may_fall_back(fc, clock_now_ms()))
+    if (rc != -STORE_ENOTFOUND)
         return rc;
-    rc = store_task_claim_next(st, worker, lease_ms, cap, row, NULL);
+    return fairclaim_fall_back(fc, st, worker, lease_ms, cap, row);
+}
+
+/*
+ * After a claim of a pushed task found nothing: the fairest eligible task
+ * under 'cap', unless a fallback found nothing within the quiet period.
+ * 0 with *row filled, or -STORE_ENOTFOUND (or the store's failure).
+ */
+int fairclaim_fall_back(struct fairclaim *fc, struct store *st, const char *worker,
+                        int64_t lease_ms, int cap, struct task_row *row)
+{
+    if (!fairclaim_may_fall_back(fc, clock_now_ms()))
+        return -STORE_ENOTFOUND;
+    int rc = store_task_claim_next(st, worker, lease_ms, cap, row, NULL);
     if (rc == -STORE_ENOTFOUND)
         fairclaim_found_nothing(fc, clock_now_ms());
     return rc;

@@ -47,5 +47,8 @@ void fairclaim_found_nothing(struct fairclaim *fc, int64_t now_ms);
 MUST_CHECK int fairclaim_take(struct fairclaim *fc, struct store *st, const char *id,
                               const char *worker, int64_t lease_ms, int cap,
                               struct task_row *row, struct err *err);
+/* The second half of fairclaim_take(), for a pushed task whose claim found nothing. */
+MUST_CHECK int fairclaim_fall_back(struct fairclaim *fc, struct store *st, const char *worker,
+                                   int64_t lease_ms, int cap, struct task_row *row);
 
 #endif

@@ -7,8 +7,11 @@
  * Redis subscriber delivering them.  One mutex (r->mu) guards all slot
  * state; it is never held across a database or network call.  What a running
  * tool shares with these threads is a struct toolctx_state behind its own
- * lock (worker/toolctx.h), taken after r->mu, never before.  The fabric
- * socket is worker/fabric.c; the tool API is worker/toolctx.c.
+ * lock (worker/toolctx.h), taken after r->mu, never before.  While every
+ * slot is busy the receive loop holds the next envelopes (one per slot), and
+ * a slot's outcome claims the oldest in its own commit (worker/outcome.c),
+ * so under load a task costs one round trip fewer and the slot never idles.
+ * The fabric socket is worker/fabric.c; the tool API is worker/toolctx.c.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -29,6 +32,7 @@
 #include "mcpdefs.h"
 #include "metrics.h"
 #include "notify.h"
+#include "outcome.h"
 #include "registry.h"
 #include "store.h"
 #include "sweeper.h"
@@ -39,7 +43,6 @@
 #include "trace.h"
 
 #define HEARTBEAT_TICK_MS 50
-#define RETRY_MS          500
 #define RECEIVE_WAIT_MS   100 /* longest wait for the fabric or a free slot */
 
 enum slot_state { SLOT_IDLE, SLOT_ASSIGNED, SLOT_BUSY };
@@ -85,6 +88,8 @@ struct runner {
     bool quit;                            /* threads must exit */
     bool draining;                        /* shutting down: claimed jobs are given back */
     bool poll_again;                      /* a fair claim found a task: there may be more */
+    char (*held)[TASKID_LEN + 1];         /* envelopes received while every slot was busy: */
+    int held_first, nheld;                /* a ring of cfg.slots, oldest at held_first */
     volatile sig_atomic_t stop_requested; /* set by runner_stop */
 };
 
@@ -96,67 +101,45 @@ static double run_seconds(const struct slot *s)
     return (double)(clock_now_ms() - s->started_ms) / 1e3;
 }
 
-/* Store the outcome; retried while PostgreSQL is unreachable, up to one lease. */
-static void finish(struct slot *s, const struct task_row *row, enum task_status status,
-                   const char *json)
+/* The oldest envelope held into 'id'; false when none is.  Called with r->mu held. */
+static bool unhold(struct runner *r, char *id)
 {
-    struct err e = {0};
-    int64_t give_up = clock_now_ms() + s->r->cfg.lease_ms;
-    double progress, total;
-    toolctx_state_last_progress(&s->tool, &progress, &total);
-    char *logs = toolctx_state_take_logs(&s->tool);
-    int rc;
-    while ((rc = store_task_finish(s->store, row->id, s->r->cfg.worker_id, row->claim, status,
-                                   json, status == TASK_COMPLETED ? "completed" : "failed",
-                                   progress, total, logs, &e)) == -STORE_EUNAVAILABLE &&
-           clock_now_ms() < give_up)
-        clock_sleep_ms(RETRY_MS);
-    free(logs);
-    if (rc == 0) {
-        notify_publish(s->pub, NOTIFY_CHANGED, row->id);
-        toolmetrics_ran(row->tool, run_seconds(s),
-                        status == TASK_COMPLETED ? TOOLMETRICS_COMPLETED : TOOLMETRICS_FAILED);
-        registry_outcome(s->r->reg, row->id, row->tool, taskstate_name(status),
-                         status == TASK_FAILED ? json : NULL);
-        LOG_INFO("task finished", "task_id", row->id, "status", taskstate_name(status));
-    } else if (rc == -STORE_ELOST) {
-        LOG_INFO("result discarded: task cancelled or lease lost", "task_id", row->id);
-    } else {
-        LOG_ERROR("cannot store result; the lease will expire and the task be retried", "task_id",
-                  row->id, "error", e.msg);
-    }
+    if (r->nheld == 0)
+        return false;
+    memcpy(id, r->held[r->held_first], TASKID_LEN + 1);
+    r->held_first = (r->held_first + 1) % r->cfg.slots;
+    toolmetrics_held(--r->nheld);
+    pthread_cond_broadcast(&r->free_cv); /* the receive loop may hold the next one */
+    return true;
 }
 
-/* Queue the task again after a backoff (or fail it at its last attempt). */
-static void retry(struct slot *s, const struct task_row *row, const char *reason)
+/* Take the oldest envelope held by runner 'arg', with the cap of a claim into this slot
+ * once it is free; false when there is none or the worker is shutting down or drained.
+ * A slot's outcome claims it in its commit (outcome_slot.take_next). */
+static bool take_held(void *arg, char *id, int *cap)
 {
-    bool failed = false;
-    struct err e = {0};
-    if (store_task_retry(s->store, row->id, s->r->cfg.worker_id, row->claim, reason, &failed,
-                         &e) == 0) {
-        notify_publish(s->pub, NOTIFY_CHANGED, row->id);
-        toolmetrics_ran(row->tool, run_seconds(s),
-                        failed ? TOOLMETRICS_FAILED : TOOLMETRICS_RETRIED);
-        if (failed)
-            registry_outcome(s->r->reg, row->id, row->tool, "failed", reason);
-        LOG_INFO(failed ? "task failed: no attempts left" : "task will be retried", "task_id",
-                 row->id, "reason", reason);
-    }
+    struct runner *r = arg;
+    pthread_mutex_lock(&r->mu);
+    bool taken = !r->draining && !registry_draining(r->reg) && unhold(r, id);
+    if (taken)
+        *cap = fairclaim_cap(&r->fair, r->idle + 1, r->cfg.slots);
+    pthread_mutex_unlock(&r->mu);
+    return taken;
 }
 
-/* Give a claimed task back without counting the attempt (shutdown). */
-static void release(struct slot *s, const struct task_row *row)
+/* The outcome module's view of slot 's' (outcome.h). */
+static struct outcome_slot writer(struct slot *s)
 {
-    if (store_task_release(s->store, row->id, s->r->cfg.worker_id, row->claim, NULL) == 0)
-        LOG_INFO("task released for another worker (shutdown)", "task_id", row->id);
+    struct runner *r = s->r;
+    return (struct outcome_slot){s->store,         s->pub,          r->reg,         &r->fair,
+                                 r->cfg.worker_id, r->cfg.lease_ms, run_seconds(s), &s->tool,
+                                 take_held,        r};
 }
 
-/*
- * Act on what the run left: a retry, a parked task, a release at shutdown, a
- * stopped tool, or an outcome to store.  Takes ownership of 'result' and
- * 'error'.
- */
-static void settle(struct slot *s, const struct task_row *row, json_t *result, json_t *error)
+/* Act on what the run left (outcome_settle()); takes ownership of 'result' and 'error';
+ * true when an outcome's commit claimed the slot's *next task. */
+static bool settle(struct slot *s, const struct task_row *row, json_t *result, json_t *error,
+                   struct task_row *next)
 {
     struct toolctx_outcome out;
     /* In this order: drain() sets release under r->mu before it stops the tool, so a
@@ -165,35 +148,13 @@ static void settle(struct slot *s, const struct task_row *row, json_t *result, j
     pthread_mutex_lock(&s->r->mu);
     bool shutdown = s->release;
     pthread_mutex_unlock(&s->r->mu);
-
-    if (out.retry[0] && !out.stopped) {
-        retry(s, row, out.retry);
-    } else if (out.parked) {
-        LOG_INFO("task waits for input; slot released", "task_id", row->id);
-    } else if (shutdown && !result) {
-        /* Shutdown stopped the tool (its error, if any, is an artefact of that). */
-        release(s, row);
-    } else if (out.stopped && !shutdown && !result) {
-        toolmetrics_ran(row->tool, run_seconds(s), TOOLMETRICS_STOPPED);
-        LOG_INFO("tool stopped: task cancelled or lease lost", "task_id", row->id);
-    } else {
-        /* A result (even one that raced a cancel or the end of the grace period) is
-         * offered: the conditional write keeps it only if the task is still ours. */
-        json_t *outcome = result ? result : error;
-        if (!outcome)
-            outcome = error =
-                tool_error(MCP_EINTERNAL, "tool returned neither a result nor an error");
-        char *text = json_dumps(outcome, JSON_COMPACT);
-        if (text)
-            finish(s, row, result ? TASK_COMPLETED : TASK_FAILED, text);
-        free(text);
-    }
-    json_decref(result);
-    json_decref(error);
+    struct outcome_slot os = writer(s);
+    return outcome_settle(&os, row, &out, shutdown, result, error, next);
 }
 
-/* Run the claimed task 'row' on slot 's' and store or act on what it gives. */
-static void run_task(struct slot *s, const struct task_row *row)
+/* Run the claimed task 'row' on slot 's' and store or act on what it gives; true with
+ * the slot's next task claimed into *next. */
+static bool run_task(struct slot *s, const struct task_row *row, struct task_row *next)
 {
     struct tool_ctx ctx;
     json_t *error = NULL;
@@ -204,10 +165,11 @@ static void run_task(struct slot *s, const struct task_row *row)
     ctx.trace = &trace;
     LOG_INFO("task started", "task_id", row->id, "tool", row->tool, "worker", s->r->cfg.worker_id);
     json_t *result = toolrun_invoke(s->r->catalog, &ctx, &error);
-    settle(s, row, result, error);
+    bool more = settle(s, row, result, error, next);
     toolmetrics_spans(&trace, row->tool, row->created_us, run_seconds(s));
     toolctx_fini(&ctx);
     trace_log_end();
+    return more;
 }
 
 /* Claim the job assigned to 's' (or, refused, the fairest eligible task); 0 or a
@@ -245,22 +207,29 @@ static void begin(struct slot *s, const struct task_row *row)
     s->last_write_ms = s->last_renew_ms = s->started_ms = clock_now_ms();
 }
 
-/* Claim and run the job assigned to 's'; called without r->mu. */
+/* Claim and run the job assigned to 's', and the tasks its outcomes' commits claimed;
+ * called without r->mu. */
 static void serve(struct slot *s, const char *id, int cap, struct task_row *row)
 {
     struct runner *r = s->r;
-    int rc = claim(s, id, cap, row);
-    pthread_mutex_lock(&r->mu);
-    bool draining = r->draining;
-    if (rc == 0 && !draining)
-        begin(s, row);
-    if (rc == 0)
+    bool claimed = claim(s, id, cap, row) == 0;
+    while (claimed) {
+        pthread_mutex_lock(&r->mu);
+        bool draining = r->draining;
+        if (!draining)
+            begin(s, row);
         toolmetrics_claimed(row->tool, row->created_us);
-    pthread_mutex_unlock(&r->mu);
-    if (rc == 0 && draining)
-        release(s, row); /* claimed while the worker shuts down: give it straight back */
-    else if (rc == 0)
-        run_task(s, row);
+        pthread_mutex_unlock(&r->mu);
+        if (draining) {
+            struct outcome_slot os = writer(s); /* claimed while shutting down: give it back */
+            outcome_release(&os, row);
+            return;
+        }
+        struct task_row next = {0};
+        claimed = run_task(s, row, &next);
+        task_row_fini(row);
+        *row = next;
+    }
 }
 
 /* A slot's thread: wait for a job, claim it, run it, become idle again. */
@@ -452,12 +421,13 @@ static void *heartbeat_main(void *arg)
 
 /* ---- receive loop ---- */
 
-/* Wait up to RECEIVE_WAIT_MS for a free slot; the number free (0: none yet). */
+/* The number of free slots (0: none), after waiting up to RECEIVE_WAIT_MS for one
+ * when every slot is busy and as many envelopes are held. */
 static int slots_free(struct runner *r)
 {
     pthread_mutex_lock(&r->mu);
     int idle = r->idle;
-    if (idle == 0) {
+    if (idle == 0 && r->nheld == r->cfg.slots) {
         struct timespec until = clock_deadline_in(RECEIVE_WAIT_MS);
         pthread_cond_timedwait(&r->free_cv, &r->mu, &until);
     }
@@ -486,7 +456,12 @@ static void take_work(struct runner *r, int64_t *next_idle_poll)
     if (r->poll_again)
         *next_idle_poll = 0; /* the last idle poll found a task: there may be more */
     r->poll_again = false;
+    bool held = unhold(r, id);
     pthread_mutex_unlock(&r->mu);
+    if (held) {
+        assign(r, id);
+        return;
+    }
     if (clock_now_ms() < *next_idle_poll) {
         if (fabric_receive(r->fabric, RECEIVE_WAIT_MS, id))
             assign(r, id);
@@ -494,6 +469,26 @@ static void take_work(struct runner *r, int64_t *next_idle_poll)
     }
     *next_idle_poll = clock_now_ms() + r->cfg.idle_poll_ms;
     assign(r, ""); /* a slot claims the fairest queued task (claim()) */
+}
+
+/* Every slot is busy: receive the next envelope and hold it (up to one per slot) for a
+ * slot's outcome to claim in its commit (take_held()), or for the next slot to free. */
+static void hold_next(struct runner *r)
+{
+    char id[TASKID_LEN + 1];
+    pthread_mutex_lock(&r->mu);
+    bool full = r->nheld == r->cfg.slots;
+    pthread_mutex_unlock(&r->mu);
+    if (full || !fabric_receive(r->fabric, RECEIVE_WAIT_MS, id))
+        return;
+    if (registry_draining(r->reg)) {
+        LOG_DEBUG("draining: envelope left to other workers", "task_id", id);
+        return;
+    }
+    pthread_mutex_lock(&r->mu);
+    memcpy(r->held[(r->held_first + r->nheld++) % r->cfg.slots], id, sizeof(id));
+    toolmetrics_held(r->nheld);
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* Shutdown: let running tasks finish within the grace period, then give the rest back
@@ -542,6 +537,8 @@ void runner_run(struct runner *r)
         }
         if (slots_free(r) > 0)
             take_work(r, &next_idle_poll);
+        else
+            hold_next(r);
     }
     fabric_close(r->fabric);
     LOG_INFO("stopping: no longer receiving; waiting for running tasks");
@@ -626,10 +623,12 @@ struct runner *runner_new(const struct runner_cfg *cfg, const struct catalog *ca
     r->hb_pub = notify_pub_new(cfg->redis_addr);
     r->loop_pub = notify_pub_new(cfg->redis_addr);
     r->slots = calloc((size_t)cfg->slots, sizeof(*r->slots));
+    r->held = calloc((size_t)cfg->slots, sizeof(*r->held));
     const struct registry_cfg reg_cfg = {cfg->pg_dsn, cfg->worker_id, cfg->slots, cfg->lease_ms,
                                          cfg->sweep_ms};
     r->reg = registry_new(&reg_cfg, catalog);
-    if (!r->store || !r->hb_store || !r->hb_pub || !r->loop_pub || !r->slots || !r->reg) {
+    if (!r->store || !r->hb_store || !r->hb_pub || !r->loop_pub || !r->slots || !r->held ||
+        !r->reg) {
         err_set(err, -RUNNER_ENOMEM, "out of memory");
         goto out_free;
     }
@@ -673,6 +672,7 @@ void runner_free(struct runner *r)
     }
     registry_free(r->reg); /* after every slot: they count outcomes */
     free(r->slots);
+    free(r->held);
     store_free(r->store);
     store_free(r->hb_store);
     notify_pub_free(r->hb_pub);

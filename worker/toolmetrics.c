@@ -30,9 +30,13 @@ METRIC_DEFINE(m_stopped, METRIC_COUNTER, "taskwire_tasks_stopped_total", NULL,
               "Tools stopped because their task was cancelled or its lease lost");
 METRIC_DEFINE(m_claim_miss, METRIC_COUNTER, "taskwire_claims_missed_total", NULL,
               "Envelopes whose task was no longer queued (duplicate, cancelled, claimed)");
+METRIC_DEFINE(m_held, METRIC_GAUGE, "taskwire_worker_envelopes_held", NULL,
+              "Envelopes received while every slot was busy, held for the next slot to free");
+METRIC_DEFINE(m_claim_joined, METRIC_COUNTER, "taskwire_claims_with_outcome_total", NULL,
+              "Tasks claimed in the commit of the slot's previous outcome (under load)");
 
 static struct metric *const plain[] = {
-    &m_busy, &m_slots, &m_done, &m_failed, &m_stopped, &m_retried, &m_claim_miss,
+    &m_busy, &m_slots, &m_done, &m_failed, &m_stopped, &m_retried, &m_claim_miss, &m_claim_joined, &m_held,
 };
 /* The unlabelled counter of each outcome. */
 static struct metric *const outcome_plain[TOOLMETRICS_OUTCOMES] = {
@@ -160,6 +164,18 @@ void toolmetrics_busy(int busy)
 void toolmetrics_claim_missed(void)
 {
     metrics_add(&m_claim_miss, 1);
+}
+
+/* Set the held envelopes gauge. */
+void toolmetrics_held(int held)
+{
+    metrics_set(&m_held, held);
+}
+
+/* Count a task claimed in the commit of an outcome. */
+void toolmetrics_claim_joined(void)
+{
+    metrics_add(&m_claim_joined, 1);
 }
 
 /* Observe the queue wait of a task of 'tool' claimed now. */

@@ -36,6 +36,10 @@ MUST_CHECK int toolmetrics_init(const struct catalog *catalog, int slots);
 void toolmetrics_busy(int busy);
 /* An envelope named a task that was no longer queued. */
 void toolmetrics_claim_missed(void);
+/* 'held' envelopes wait in the worker for a slot. */
+void toolmetrics_held(int held);
+/* A task was claimed in the commit of the slot's previous outcome. */
+void toolmetrics_claim_joined(void);
 /* A task of 'tool' created at 'created_us' (Unix microseconds) was claimed now. */
 void toolmetrics_claimed(const char *tool, int64_t created_us);
 /* A run of 'tool' took 'seconds' and ended with 'outcome' (also counted without the

@@ -8,8 +8,10 @@
  * the same worker claims it again under the same attempt number.  Every
  * write of the parked run (heartbeat, progress, input, finish, retry,
  * release) must now find nothing and change nothing, while the fresh run's
- * writes succeed.  Prints one line per check and "N passed, M failed"; exits
- * 1 on any failure, 2 on usage or setup errors.
+ * writes succeed.  Then an outcome that claims the next task in its commit:
+ * refused, it frees no room under the owner's running cap; stored, it does.
+ * Prints one line per check and "N passed, M failed"; exits 1 on any
+ * failure, 2 on usage or setup errors.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -91,6 +93,56 @@ static void stale_writes_lost(struct store *st, const char *id, const char *stal
     task_row_fini(&after);
 }
 
+/* A new queued task of 'owner' into 'id'; false when it cannot be created. */
+static bool create(struct store *st, const char *owner, char *id)
+{
+    struct err e = {0};
+    struct task_row row;
+    struct task_new t = {.owner = owner, .tool = "echo", .args = "{}", .ttl_ms = 600000,
+                         .poll_interval_ms = 1000, .max_attempts = 3};
+    if (taskid_new(id) < 0 || (t.id = id, store_task_create(st, &t, &row, &e)) < 0)
+        return fprintf(stderr, "claims: create: %s\n", e.msg), false;
+    task_row_fini(&row);
+    return true;
+}
+
+/* An outcome that claims the slot's next task in its commit: a refused outcome writes
+ * nothing and frees no room under the running cap; a stored one does. */
+static void finish_claim_checks(struct store *st)
+{
+    static const char owner[] = "claims-capped";
+    char a[TASKID_LEN + 1], b[TASKID_LEN + 1];
+    struct err e = {0};
+    struct task_row ra = {0}, rb = {0}, row = {0};
+    bool claimed = true;
+    if (!create(st, owner, a) || !create(st, owner, b) ||
+        store_task_claim(st, a, WORKER, 60000, 1, &ra, &e) < 0)
+        return check(false, "create two tasks of one owner and claim the first");
+    struct task_outcome o = {a, WORKER, "00000000-0000-4000-8000-000000000000", TASK_COMPLETED,
+                             "{\"content\":[]}", "completed", -1, 0, NULL};
+    check(store_task_finish_claim(st, &o, b, 60000, 1, &rb, &claimed, &e) == -STORE_ELOST &&
+              !claimed,
+          "a stale outcome is refused and its running task still fills the owner's cap of 1");
+    check(get(st, b, &row) && row.status == TASK_QUEUED, "so the next task stays queued");
+    task_row_fini(&row);
+    o.claim = ra.claim;
+    check(store_task_finish_claim(st, &o, b, 60000, 1, &rb, &claimed, &e) == 0 && claimed &&
+              rb.status == TASK_RUNNING && rb.attempt == 1 && rb.claim[0] &&
+              strcmp(rb.worker_id, WORKER) == 0,
+          "the outcome stored frees the cap: the next task is claimed in the same commit");
+    check(get(st, a, &row) && row.status == TASK_COMPLETED && row.result && !row.claim[0],
+          "the first task is completed with its result");
+    task_row_fini(&row);
+    check(store_task_finish_claim(st, &o, b, 60000, 0, &row, &claimed, &e) == -STORE_ELOST &&
+              !claimed,
+          "the same outcome again is refused and claims nothing (the next task runs already)");
+    check(get(st, b, &row) && row.status == TASK_RUNNING && strcmp(row.claim, rb.claim) == 0,
+          "the running task keeps its claim");
+    task_row_fini(&row);
+    task_row_fini(&ra);
+    task_row_fini(&rb);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -116,6 +168,7 @@ int main(int argc, char **argv)
     task_row_fini(&row);
     task_row_fini(&first);
     task_row_fini(&second);
+    finish_claim_checks(st);
     store_free(st);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -27,6 +27,7 @@
 
 #define ID    "0b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
 #define CLAIM "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d" /* a claim token */
+#define ID2   "1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5" /* a second task */
 #define OTHER "ffffffff-0000-4000-8000-000000000001"
 
 /* ---- fixture ---- */
@@ -286,6 +287,17 @@ static int call_end_input(struct store *st, struct err *e)
     return store_task_end_input(st, ID, "alice", "{\"content\":[],\"isError\":true}", e);
 }
 
+static int call_finish_claim(struct store *st, struct err *e)
+{
+    const struct task_outcome o = {ID, "w-1", CLAIM, TASK_COMPLETED, "{}", NULL, -1, 0, NULL};
+    struct task_row next;
+    bool claimed;
+    int rc = store_task_finish_claim(st, &o, ID2, 1000, 0, &next, &claimed, e);
+    if (claimed)
+        task_row_fini(&next);
+    return rc;
+}
+
 static const struct call calls[] = {
     {"create", STORE_STMT_CREATE, call_create},
     {"get", STORE_STMT_GET, call_get},
@@ -294,6 +306,8 @@ static const struct call calls[] = {
     {"claim_next", STORE_STMT_CLAIM_NEXT, call_claim_next},
     {"heartbeat", STORE_STMT_HEARTBEAT, call_heartbeat},
     {"finish", STORE_STMT_FINISH, call_finish},
+    {"finish_claim", STORE_STMT_FINISH_CLAIM, call_finish_claim},
+    {"finish_claim", STORE_STMT_FINISH_CLAIM, call_finish_claim},
     {"request_input", STORE_STMT_REQUEST_INPUT, call_request_input},
     {"answer", STORE_STMT_ANSWER, call_answer},
     {"retry", STORE_STMT_RETRY, call_retry},
@@ -320,7 +334,7 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(fakepq_connects(), 1);
-    assert_int_equal(fakepq_prepares(), 21);
+    assert_int_equal(fakepq_prepares(), 22);
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
@@ -472,7 +486,7 @@ static void test_store_dropped_connection_is_unavailable_and_the_next_call_recon
     assert_int_equal(call_finish(st, &e), 0);
     assert_int_equal(fakepq_connects(), 3);
     assert_int_equal(fakepq_open_conns(), 1);
-    assert_int_equal(fakepq_prepares(), 42);
+    assert_int_equal(fakepq_prepares(), 44);
 }
 
 static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
@@ -813,6 +827,61 @@ static void test_store_finish_puts_the_outcome_in_its_column(void **state)
     assert_int_equal(store_task_finish(st, ID, "w-1", CLAIM, TASK_RUNNING, "{}", NULL, -1, 0, NULL, &e),
                      -STORE_EINVALID);
     assert_int_equal(fakepq_execs(STORE_STMT_FINISH), 2);
+}
+
+/* The reply of a finish and claim: 'row' claimed (NULL: none), outcome 'stored' ("t"/"f"). */
+static void reply_finish_claim(const struct task_row *row, const char *stored)
+{
+    PGresult *r = store_row_result(STORE_ROW_TASK_AND_ONE, row, row ? 1 : 0);
+    for (int col = 0; !row && col < STORE_TASK_NCOLS; col++)
+        assert_true(PQsetvalue(r, 0, col, NULL, -1));
+    assert_true(PQsetvalue(r, 0, STORE_TASK_NCOLS, (char *)stored, 1));
+    fakepq_reply_rows(STORE_STMT_FINISH_CLAIM, r);
+}
+
+/* Under load an outcome's commit claims the slot's next task: the finish's parameters,
+ * then the pushed task, lease and cap; whether each happened is told apart. */
+static void test_store_finish_claim_tells_the_outcome_and_the_claim_apart(void **state)
+{
+    struct store *st = *state;
+    struct err e = {0};
+    struct task_row next, queued = queued_row(ID2);
+    const struct task_outcome o = {ID, "w-1", CLAIM, TASK_COMPLETED, "{\"r\":1}", "done", 1, 4,
+                                   "[1]"};
+    bool claimed;
+
+    queued.status = TASK_RUNNING;
+    reply_finish_claim(&queued, "t");
+    assert_int_equal(store_task_finish_claim(st, &o, ID2, 30000, 2, &next, &claimed, &e), 0);
+    assert_true(claimed);
+    assert_string_equal(next.id, ID2);
+    assert_int_equal(next.status, TASK_RUNNING);
+    task_row_fini(&next);
+    assert_int_equal(fakepq_nparams(STORE_STMT_FINISH_CLAIM), 13);
+    const char *want[] = {ID, "w-1", CLAIM, "completed", "{\"r\":1}", NULL, "done", "1", "4",
+                          "[1]", ID2, "30000", "2"};
+    for (int i = 0; i < 13; i++)
+        assert_str_or_null(fakepq_param(STORE_STMT_FINISH_CLAIM, i), want[i]);
+
+    /* The outcome stored, the pushed task gone: no claim, no cap (0 = none). */
+    reply_finish_claim(NULL, "t");
+    assert_int_equal(store_task_finish_claim(st, &o, ID2, 30000, 0, &next, &claimed, &e), 0);
+    assert_false(claimed);
+    assert_null(fakepq_param(STORE_STMT_FINISH_CLAIM, 12));
+
+    /* The outcome refused (cancelled, lease lost), the next task claimed all the same. */
+    reply_finish_claim(&queued, "f");
+    assert_int_equal(store_task_finish_claim(st, &o, ID2, 30000, 0, &next, &claimed, &e),
+                     -STORE_ELOST);
+    assert_true(claimed);
+    task_row_fini(&next);
+
+    /* Not an outcome: nothing is sent. */
+    const struct task_outcome running = {ID, "w-1", CLAIM, TASK_RUNNING, "{}", NULL, -1, 0, NULL};
+    assert_int_equal(store_task_finish_claim(st, &running, ID2, 30000, 0, &next, &claimed, &e),
+                     -STORE_EINVALID);
+    assert_false(claimed);
+    assert_int_equal(fakepq_execs(STORE_STMT_FINISH_CLAIM), 3);
 }
 
 static void test_store_heartbeat_sends_progress_only_when_known(void **state)
@@ -1211,6 +1280,7 @@ int main(void)
         T(test_store_cancel_is_idempotent_for_finished_tasks),
         T(test_store_answer_resumes_only_when_queued_again),
         T(test_store_finish_puts_the_outcome_in_its_column),
+        T(test_store_finish_claim_tells_the_outcome_and_the_claim_apart),
         T(test_store_heartbeat_sends_progress_only_when_known),
         T(test_store_task_ids_asks_for_the_owners_id_range_newest_first),
         T(test_store_task_ids_of_one_character_reads_the_newest_that_match),
