@@ -41,12 +41,21 @@ void authcache_free(struct authcache *c)
     free(c);
 }
 
+static EVP_MD *sha256;                        /* fetched once: a fetch per request cost */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT; /* as much as the digest (perf) */
+
+static void fetch_sha256(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 /* The SHA-256 of 'token' into 'key' (all zero if OpenSSL fails: then nothing matches,
- * since an empty slot is never valid). */
+ * since an empty slot is never valid).  Thread-safe. */
 void authcache_key(const char *token, size_t len, unsigned char key[AUTHCACHE_KEY])
 {
     unsigned int n = 0;
-    if (EVP_Digest(token, len, key, &n, EVP_sha256(), NULL) != 1 || n != AUTHCACHE_KEY)
+    pthread_once(&sha256_once, fetch_sha256);
+    if (!sha256 || EVP_Digest(token, len, key, &n, sha256, NULL) != 1 || n != AUTHCACHE_KEY)
         memset(key, 0, AUTHCACHE_KEY);
 }
 
