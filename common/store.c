@@ -361,6 +361,7 @@ int store_task_finish_claim(struct store *st, const struct task_outcome *o, cons
     st->pq->clear(r);
     return rc;
 }
+
 /*
  * Park a running task until the client answers: 'requests' is the JSON text
  * of an inputRequests map holding only the keys still unanswered.  The task
