@@ -2,6 +2,7 @@
 # Input: every round (jq -s); output: {scenarios: {NAME: {median, min, max, rounds, ...}},
 # paired: {NAME: {median, min, max, rounds}} (ratios of rounds run back to back),
 # cost_ms: {postgres_ms, ...} (taskwire's CPU per task at half load, medians),
+# cost_e2e_ms: the same at saturation (the e2e rounds' cpu),
 # ratios: {...} (of the scenarios' medians), table: [lines]}.
 # SPDX-License-Identifier: Apache-2.0
 def median: sort | .[length / 2 | floor];
@@ -23,6 +24,10 @@ def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     p99_ms: (map(lat("p99") // empty) | if length > 0 then median / 1000 else null end)
 }}) | from_entries) as $s
 | def m(n): $s[n].median;
+  # Medians of each kind's CPU per task over the CPU figures cs (cpu_per_task's), or null.
+  def costs(cs): if (cs | length) == 0 then null else
+      reduce ("postgres_ms", "frontends_ms", "workers_ms", "proxy_ms", "redis_ms", "total_ms")
+      as $k ({}; .[$k] = ([cs[][$k]] | median)) end;
   def ratio(a; b): if m(a) and m(b) and m(b) > 0 then m(a) / m(b) else null end;
   # Paired: a's figure over b's in each round that has both (they ran back to back).
   def paired(a; b): [$rounds[] | select(.scenario == a)] as $xs
@@ -42,10 +47,9 @@ def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     pg_cpu_per_task_lifecycle_over_taskwire: paired("pgbench_lifecycle_cost"; "cost")
   },
   # Where taskwire's CPU per task goes at half load (medians of the cost rounds, ms).
-  cost_ms: ([$rounds[] | select(.scenario == "cost")] as $c
-    | if ($c | length) == 0 then null else
-      reduce ("postgres_ms", "frontends_ms", "workers_ms", "proxy_ms", "redis_ms", "total_ms")
-      as $k ({}; .[$k] = ([$c[][$k]] | median)) end),
+  cost_ms: costs([$rounds[] | select(.scenario == "cost")]),
+  # The same at saturation: the e2e rounds' CPU per task.
+  cost_e2e_ms: costs([$rounds[] | select(.scenario == "e2e") | .cpu // empty]),
   ratios: {
     create_alone_c8_vs_tpcb_c8: ratio("create_alone_c8"; "pgbench_tpcb_c8"),
     create_alone_c32_vs_tpcb_c32: ratio("create_alone_c32"; "pgbench_tpcb_c32"),
@@ -60,9 +64,9 @@ def fmt: if . == null then "-" elif . >= 100 then (. | round | tostring)
     + [.scenarios | to_entries[] | "| \(.key) | \(.value.median | fmt) | \(.value.min | fmt)-\(.value.max | fmt) | \(.value.p50_ms | fmt) | \(.value.p99_ms | fmt) | \(.value.rounds) |"]
     + ["", "| ratio (paired rounds) | median | spread (min-max) | rounds |", "|---|---|---|---|"]
     + [.paired | to_entries[] | "| \(.key) | \(.value.median | fmt) | \(.value.min | fmt)-\(.value.max | fmt) | \(.value.rounds // 0) |"]
-    + (if .cost_ms then ["", "| CPU per task at half load, ms | postgres | frontends | workers | proxy | redis | all |",
-        "|---|---|---|---|---|---|---|",
-        "| taskwire (cost) | \(.cost_ms | [.postgres_ms, .frontends_ms, .workers_ms, .proxy_ms, .redis_ms, .total_ms] | map(fmt) | join(" | ")) |"]
-       else [] end)
+    + ["", "| CPU per task, ms | postgres | frontends | workers | proxy | redis | all |",
+       "|---|---|---|---|---|---|---|"]
+    + [["at half load (cost)", .cost_ms], ["at saturation (e2e)", .cost_e2e_ms]
+       | select(.[1]) | "| \(.[0]) | \(.[1] | [.postgres_ms, .frontends_ms, .workers_ms, .proxy_ms, .redis_ms, .total_ms] | map(fmt) | join(" | ")) |"]
     + ["", "| ratio (of medians) | value |", "|---|---|"]
     + [.ratios | to_entries[] | "| \(.key) | \(.value | fmt) |"])
