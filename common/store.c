@@ -280,16 +280,16 @@ int store_task_heartbeat(struct store *st, const char *id, const char *worker, c
     return run_owned(st, S_HEARTBEAT, 8, p, err);
 }
 
-enum { FINISH_NPARAMS = 10 };
+enum { FINISH_NPARAMS = 10, NUM_TEXT = 32 /* a double as text ("%.17g") */ };
 
-/* The parameters of S_FINISH for 'o' into p (prog and tot: 32 bytes each); -1 when
- * o->status is not an outcome. */
+/* The parameters of S_FINISH for 'o' into p (prog and tot: NUM_TEXT bytes each); -1
+ * when o->status is not an outcome. */
 static int finish_params(const struct task_outcome *o, const char **p, char *prog, char *tot)
 {
     if (o->status != TASK_COMPLETED && o->status != TASK_FAILED)
         return -1;
-    snprintf(prog, 32, "%.17g", o->progress);
-    snprintf(tot, 32, "%.17g", o->total);
+    snprintf(prog, NUM_TEXT, "%.17g", o->progress);
+    snprintf(tot, NUM_TEXT, "%.17g", o->total);
     const char *v[FINISH_NPARAMS] = {o->id,
                                      o->worker,
                                      o->claim,
@@ -319,7 +319,7 @@ int store_task_finish(struct store *st, const char *id, const char *worker, cons
     const struct task_outcome o = {id, worker, claim, status, json, status_message, progress, total,
                                    log};
     const char *p[FINISH_NPARAMS];
-    char prog[32], tot[32];
+    char prog[NUM_TEXT], tot[NUM_TEXT];
     if (finish_params(&o, p, prog, tot) < 0)
         return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
     return run_owned(st, S_FINISH, FINISH_NPARAMS, p, err);
@@ -336,7 +336,7 @@ int store_task_finish_claim(struct store *st, const struct task_outcome *o, cons
                             struct err *err)
 {
     const char *p[FINISH_NPARAMS + 3];
-    char prog[32], tot[32], lease[24], cap[16];
+    char prog[NUM_TEXT], tot[NUM_TEXT], lease[24], cap[16];
     *claimed = false;
     if (finish_params(o, p, prog, tot) < 0)
         return err_set(err, -STORE_EINVALID, "finish takes completed or failed");
