@@ -174,7 +174,7 @@ function pgStatus(id) {
 // ---- one host page with the View ----
 
 // Open the host page for 'tool' with 'args'; returns {page, view (a FrameLocator of the
-// View), frame (the View's Frame), host (a reader of window.__host), problems}.
+// View), inView (runs a function in the View), host (a reader of window.__host), problems}.
 async function openHost(context, tool, args, extra = '') {
   const page = await context.newPage();
   const problems = [];
@@ -194,8 +194,10 @@ async function openHost(context, tool, args, extra = '') {
   });
   check(`${tool}: the host read the App, rendered it and sent the tool result (20 s)`, ready,
     await host().catch((e) => String(e)));
-  const frame = page.frames().find((f) => f.url() === 'about:srcdoc' && f.parentFrame()?.parentFrame() === page.mainFrame());
-  return { page, view, frame, host, problems };
+  // Runs fn inside the View, waiting for its document (a frame looked up once can still be
+  // about:blank or replaced).
+  const inView = (fn, arg) => view.locator('html').evaluate(fn, arg, { timeout: 5000 });
+  return { page, view, inView, host, problems };
 }
 
 const text = (loc) => loc.textContent({ timeout: 1000 }).then((t) => t.trim());
@@ -209,7 +211,7 @@ async function checkCommon(name, h) {
     state.calls.every((c) => APP_TOOLS.includes(c)) && state.refused.length === 0, state.calls);
   const sized = await until(5000, async () => (await h.host()).sizes.find((s) => s.height > 0));
   check(`${name}: the View reported its size (ui/notifications/size-changed)`, sized, (await h.host()).sizes);
-  const fits = await h.frame?.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  const fits = await h.inView(() => document.documentElement.scrollWidth <= window.innerWidth + 1).catch(String);
   check(`${name}: the View fits its 300 px frame (no horizontal overflow)`, fits === true, fits);
   check(`${name}: no page, proxy or View logged an error`, h.problems.length === 0, h.problems);
 }
@@ -264,7 +266,7 @@ async function caseCancel(context, served) {
   check('the View went through taskwire_task_cancel', (await h.host()).calls.includes('taskwire_task_cancel'));
   await checkCommon('cancel', h);
   // The View's own CSP: no connection, no script it did not ship.
-  const blocked = await h.frame?.evaluate(async (u) => {
+  const blocked = await h.inView(async (u) => {
     let fetched;
     try { await fetch(u); fetched = true; } catch { fetched = false; }
     const s = document.createElement('script');
