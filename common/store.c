@@ -10,8 +10,10 @@
 #include "store.h"
 #include "store_seam.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store_conn.h"
 #include "store_row.h"
@@ -132,6 +134,78 @@ int store_task_create(struct store *st, const struct task_new *t, struct task_ro
     return rc;
 }
 
+/* The JSON array S_CREATE_MANY reads: one object per task of t[0..n); NULL when a
+ * field is no valid JSON string (its task then goes through store_task_create()). */
+static char *create_many_param(const struct task_new *t, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < n; i++) {
+        json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:i, s:s?, s:s?, s:o?}",
+                              "i", i, "id", t[i].id, "owner", t[i].owner, "tool", t[i].tool, "args",
+                              t[i].args, "trace", t[i].trace, "ttl", (json_int_t)t[i].ttl_ms,
+                              "poll", (json_int_t)t[i].poll_interval_ms, "att", t[i].max_attempts,
+                              "caps", t[i].client_caps, "answers", t[i].input_responses, "live",
+                              t[i].max_live > 0 ? json_integer(t[i].max_live) : NULL);
+        if (!o || json_array_append_new(a, o) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return text;
+}
+
+/*
+ * Insert tasks t[0..n) in one statement and one commit: afterwards rcs[i] and
+ * out[i] (when rcs[i] is 0) are what store_task_create(st, &t[i], &out[i],
+ * &errs[i]) gives, and errs[i] is set when rcs[i] < 0 (errs may be NULL).  A
+ * task the statement did not insert (a duplicate id, the owner's cap), and
+ * every task when the statement fails for another reason than an unreachable
+ * server, goes through store_task_create() on its own.
+ */
+void store_task_create_many(struct store *st, const struct task_new *t, int n, struct task_row *out,
+                            int *rcs, struct err *errs)
+{
+    enum { PENDING = 1 };
+    for (int i = 0; i < n; i++)
+        rcs[i] = PENDING;
+    char *json = n > 1 ? create_many_param(t, n) : NULL;
+    PGresult *r = NULL;
+    struct err e = {0};
+    int rc =
+        json ? run(st, S_CREATE_MANY, 1, (const char *const[]){json}, &r, &e) : -STORE_EINVALID;
+    free(json);
+    for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
+        struct task_row got;
+        if (store_row_read(r, row, STORE_ROW_TASK, &got, NULL) < 0)
+            continue; /* read back by store_task_create() below */
+        int i = 0;
+        while (i < n && (rcs[i] != PENDING || strcasecmp(t[i].id, got.id) != 0))
+            i++;
+        if (i < n) {
+            out[i] = got;
+            rcs[i] = 0;
+        } else {
+            task_row_fini(&got);
+        }
+    }
+    if (r)
+        st->pq->clear(r);
+    for (int i = 0; i < n; i++) {
+        if (rcs[i] != PENDING)
+            continue;
+        struct err *ei = errs ? &errs[i] : NULL;
+        if (rc == -STORE_EUNAVAILABLE) {
+            rcs[i] = rc;
+            if (ei)
+                *ei = e;
+        } else {
+            rcs[i] = store_task_create(st, &t[i], &out[i], ei);
+        }
+    }
+}
+
 /*
  * Read task 'id' if it exists, is not past its TTL and (when 'owner' is not
  * NULL) belongs to 'owner'.  Anything else is -STORE_ENOTFOUND, so a foreign
@@ -246,8 +320,8 @@ int store_task_claim(struct store *st, const char *id, const char *worker, int64
  * claimers hold locked.  -STORE_ENOTFOUND when none is claimable.  The cap is
  * soft: workers claiming at the same moment may each see room for one more.
  */
-int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms,
-                          int max_running, struct task_row *out, struct err *err)
+int store_task_claim_next(struct store *st, const char *worker, int64_t lease_ms, int max_running,
+                          struct task_row *out, struct err *err)
 {
     char lease[24], cap[16];
     snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
@@ -316,8 +390,8 @@ int store_task_finish(struct store *st, const char *id, const char *worker, cons
                       enum task_status status, const char *json, const char *status_message,
                       double progress, double total, const char *log, struct err *err)
 {
-    const struct task_outcome o = {id, worker, claim, status, json, status_message, progress, total,
-                                   log};
+    const struct task_outcome o = {id,       worker, claim, status, json, status_message,
+                                   progress, total,  log};
     const char *p[FINISH_NPARAMS];
     char prog[NUM_TEXT], tot[NUM_TEXT];
     if (finish_params(&o, p, prog, tot) < 0)
@@ -355,8 +429,8 @@ int store_task_finish_claim(struct store *st, const struct task_outcome *o, cons
         if (strcmp(PQgetvalue(r, 0, flag), "t") != 0)
             rc = err_set(err, -STORE_ELOST, "task no longer owned (cancelled or lease lost)");
         /* A claimed row that cannot be read is left to its lease, like store_task_claim()'s. */
-        *claimed = !PQgetisnull(r, 0, 0) &&
-                   store_row_read(r, 0, STORE_ROW_TASK_AND_ONE, out, NULL) == 0;
+        *claimed =
+            !PQgetisnull(r, 0, 0) && store_row_read(r, 0, STORE_ROW_TASK_AND_ONE, out, NULL) == 0;
     }
     st->pq->clear(r);
     return rc;
@@ -370,8 +444,9 @@ int store_task_finish_claim(struct store *st, const struct task_outcome *o, cons
  * is queued again and the tool re-runs with the answers.  -STORE_ELOST when
  * the task is no longer this worker's.
  */
-int store_task_request_input(struct store *st, const char *id, const char *worker, const char *claim,
-                             const char *requests, const char *status_message, struct err *err)
+int store_task_request_input(struct store *st, const char *id, const char *worker,
+                             const char *claim, const char *requests, const char *status_message,
+                             struct err *err)
 {
     const char *p[] = {id, worker, claim, requests, status_message};
     return run_owned(st, S_REQUEST_INPUT, 5, p, err);

@@ -130,6 +130,11 @@ bool store_ping(struct store *st);
  * -STORE_ELIMIT when the owner has t->max_live live tasks already. */
 MUST_CHECK int store_task_create(struct store *st, const struct task_new *t, struct task_row *out,
                                  struct err *err);
+/* store_task_create() of each of t[0..n), in one statement and one commit where it can:
+ * rcs[i], out[i] (when rcs[i] is 0) and errs[i] (when rcs[i] < 0; errs may be NULL)
+ * are what that call would give. */
+void store_task_create_many(struct store *st, const struct task_new *t, int n,
+                            struct task_row *out, int *rcs, struct err *errs);
 /* Read a task visible to 'owner' (owner NULL = any, for workers and tests) into *out
  * (caller owns it); a foreign task reads as -STORE_ENOTFOUND. */
 MUST_CHECK int store_task_get(struct store *st, const char *id, const char *owner,

@@ -36,6 +36,11 @@
  * status has its own partial index by owner: 0006, 0010). */
 #define UNDER(p, st, c) "(SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = " p \
     " AND status = '" st "' LIMIT " c ") l)"
+/* How many live tasks owner p has, counting at most c of each live status. */
+#define LIVE(p, c) UNDER(p, "queued", c) " + " UNDER(p, "running", c) " + " UNDER(p, "input_required", c)
+#define INSERT_TASK                                                                               \
+    "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms, max_attempts,"   \
+    " client_caps, input_responses, expires_at, fair_key)"
 /* Columns c of every live row, one status at a time so that each is read through its
  * partial index (no index covers all three: a single IN list reads the whole table). */
 #define LIVE_ROWS(c)                                                                              \
@@ -78,13 +83,24 @@ const struct store_stmt store_stmts[S_COUNT] = {
     /* A new task goes after its owner's queued ones, never before the head of the
      * queue (FAIR_KEY); none when the owner has $11 live tasks already (0 rows). */
     [S_CREATE] = {STORE_STMT_CREATE,
-                  "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms,"
-                  " max_attempts, client_caps, input_responses, expires_at, fair_key)"
-                  " SELECT $1::uuid, $2, $3, $4::jsonb, $5, $6::bigint, $7::int, $8::int,"
-                  " coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ", " FAIR_KEY("$2")
-                  " WHERE $11::int IS NULL OR " UNDER("$2", "queued", "$11::int") " + "
-                  UNDER("$2", "running", "$11::int") " + " UNDER("$2", "input_required", "$11::int")
-                  " < $11::int RETURNING " ROW_COLS},
+                  INSERT_TASK " SELECT $1::uuid, $2, $3, $4::jsonb, $5, $6::bigint, $7::int,"
+                  " $8::int, coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ", " FAIR_KEY("$2")
+                  " WHERE $11::int IS NULL OR " LIVE("$2", "$11::int") " < $11::int"
+                  " RETURNING " ROW_COLS},
+    /* S_CREATE for every element of JSON array $1 (keys as in x below; i orders them):
+     * the k-th new task of an owner in the array comes k places after the one before
+     * it and counts k more live tasks against the cap.  A duplicate id inserts
+     * nothing (ON CONFLICT): the rows returned are the tasks inserted. */
+    [S_CREATE_MANY] = {STORE_STMT_CREATE_MANY,
+                       "WITH b AS (SELECT x.*, row_number() OVER (PARTITION BY x.owner ORDER BY"
+                       " x.i) - 1 AS k FROM json_to_recordset($1::json) AS x(i int, id uuid,"
+                       " owner text, tool text, args text, trace text, ttl bigint, poll int,"
+                       " att int, caps text, answers text, live int)) " INSERT_TASK
+                       " SELECT id, owner, tool, args::jsonb, trace, ttl, poll, att,"
+                       " coalesce(caps::jsonb, '{}'), answers::jsonb, " LEASE("ttl") ", "
+                       FAIR_KEY("b.owner") " + k FROM b WHERE live IS NULL OR "
+                       LIVE("b.owner", "live") " + k < live ORDER BY i"
+                       " ON CONFLICT (id) DO NOTHING RETURNING " ROW_COLS},
     [S_GET] = {STORE_STMT_GET, "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
                          " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
     [S_CANCEL] = {STORE_STMT_CANCEL,

@@ -15,6 +15,7 @@
 /* The statements, by number (store_stmts[] holds their names and texts). */
 enum stmt {
     S_CREATE,
+    S_CREATE_MANY,
     S_GET,
     S_CANCEL,
     S_CLAIM,

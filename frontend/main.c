@@ -19,6 +19,7 @@
 #include "authfile.h"
 #include "catalog.h"
 #include "cfg.h"
+#include "createq.h"
 #include "dispatch.h"
 #include "fabkeys.h"
 #include "fileio.h"
@@ -58,7 +59,7 @@ struct settings {
     int64_t sync_task_ttl_ms, redispatch_ms, session_ttl_s;
     int64_t rate_per_s[QUOTA_BUDGETS], rate_burst[QUOTA_BUDGETS], max_sync, max_listen, max_live;
     int64_t frontends, stream_share_pct, header_timeout_ms, body_timeout_ms, idle_timeout_s;
-    int64_t max_conns_per_address;
+    int64_t max_conns_per_address, create_batch;
     bool log_text, fixtures, fabric_insecure, redis_insecure, relaxed_commit;
 };
 
@@ -192,6 +193,10 @@ static const struct cfg_opt opts[] = {
     {"max-listen-streams", CFG_INT, "16",
      "subscriptions/listen streams one principal may hold open (0 = no cap)", &s.max_listen, 0,
      1000000000},
+    {"create-batch", CFG_INT, "16",
+     "most new tasks written in one statement and commit when requests create them at once "
+     "(group commit; 1 = one commit per task)",
+     &s.create_batch, 1, 32},
     {"max-live-tasks", CFG_INT, "500",
      "queued, running and input_required tasks one principal may have (0 = no cap)",
      &s.max_live, 0, 1000000000},
@@ -364,6 +369,7 @@ struct shared {
     struct quota *quota;                 /* limits per principal */
     struct ratelimit *rate;              /* their rate buckets */
     struct guard *guard;                 /* admission: rates, caps, the stream budget */
+    struct createq *creates;             /* group commit of new tasks */
 };
 
 /* Build the limits per principal, their rate buckets and the guard into 'sh'. */
@@ -464,6 +470,8 @@ static int build_shared(struct shared *sh, struct mcp_server *mcp, struct err *e
         return rc;
     prompts_register(&sh->content, s.fixtures);
     mcp->content = &sh->content;
+    if (!(mcp->creates = sh->creates = createq_new((int)s.create_batch, NULL)))
+        return err_set(e, -ENOMEM, "out of memory");
     mcp->prompts_list_changed = s.fixtures; /* only the fixture test_trigger_prompt_change signals */
     mcp->tools_private = sh->verifier && catalog_has_tool_scopes(sh->catalog);
     return 0;
@@ -509,6 +517,7 @@ static int run(void)
     store_metrics_register();
     notify_metrics_register();
     mcp_metrics_register();
+    createq_metrics_register();
     zap_metrics_register();
     otlp_metrics_register();
     if (notify_set_auth(s.redis_addr, s.redis_user, s.redis_password) < 0)
@@ -527,6 +536,7 @@ static int run(void)
         status = EXIT_START;
     }
     dispatch_free(sh.fabric);
+    createq_free(sh.creates);
     guard_free(sh.guard);
     ratelimit_free(sh.rate);
     quota_free(sh.quota);

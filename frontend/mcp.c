@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "content_methods.h"
+#include "createq.h"
 #include "log.h"
 #include "metrics.h"
 #include "hub.h"
@@ -269,7 +270,8 @@ static json_t *create_task(struct mcp_call *c, const struct rpc_request *req, in
                          .input_responses = answers, .max_live = c->max_live};
     struct task_row row;
     struct err e = {0};
-    int rc = store_task_create(c->store, &t, &row, &e);
+    int rc = c->srv->creates ? createq_create(c->srv->creates, c->store, &t, &row, &e)
+                             : store_task_create(c->store, &t, &row, &e);
     free(caps);
     free(answers);
     if (rc < 0)

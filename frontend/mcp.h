@@ -45,6 +45,7 @@ struct mcp_server {
     const struct content *content; /* resources, templates and prompts (NULL: none served) */
     bool prompts_list_changed;     /* advertise prompts.listChanged (a tool can signal it) */
     bool tools_private;            /* tools/list depends on the caller's scopes */
+    struct createq *creates;       /* group commit of new tasks (NULL: one commit each) */
 };
 
 /* How a tools/call decides between a task and a synchronous answer. */

@@ -1,5 +1,5 @@
 /*
- * claims.c - claim tokens against real PostgreSQL (run by test_claims.sh).
+ * claims.c - claim tokens and batched creates against real PostgreSQL (run by test_claims.sh).
  *
  *   claims DSN      (a migrated, otherwise idle database: no worker may claim)
  *
@@ -9,7 +9,8 @@
  * write of the parked run (heartbeat, progress, input, finish, retry,
  * release) must now find nothing and change nothing, while the fresh run's
  * writes succeed.  Then an outcome that claims the next task in its commit:
- * refused, it frees no room under the owner's running cap; stored, it does.
+ * refused, it frees no room under the owner's running cap; stored, it does.  Then tasks
+ * created in one statement (store_task_create_many).
  * Prints one line per check and "N passed, M failed"; exits 1 on any
  * failure, 2 on usage or setup errors.
  *
@@ -143,6 +144,65 @@ static void finish_claim_checks(struct store *st)
     task_row_fini(&rb);
 }
 
+/* Tasks created in one statement: each gets what store_task_create() alone would give it
+ * (a duplicate id its existing row, a capped owner -STORE_ELIMIT, bad arguments an error
+ * of their own), and an owner's tasks queue in the order they were given. */
+static void create_many_checks(struct store *st, const char *existing)
+{
+    enum { N = 7 };
+    char ids[N][TASKID_LEN + 1];
+    struct task_new t[N];
+    const char *owners[N] = {"batch-a", "batch-a", "batch-a", OWNER,
+                             "batch-b", "batch-c", "batch-c"};
+    for (int i = 0; i < N; i++) {
+        if (taskid_new(ids[i]) < 0)
+            return check(false, "task ids for the batch");
+        t[i] = (struct task_new){.id = ids[i],
+                                 .owner = owners[i],
+                                 .tool = "echo",
+                                 .args = "{\"n\":1}",
+                                 .ttl_ms = 600000,
+                                 .poll_interval_ms = 1000,
+                                 .max_attempts = 3,
+                                 .max_live = 2};
+    }
+    t[3].id = existing; /* a retry of a create that committed: owner and tool are the first's */
+    t[5].args = "{";    /* no JSON: fails its statement; t[6] is then written on its own */
+    struct task_row out[N];
+    int rcs[N];
+    struct err errs[N] = {0};
+    store_task_create_many(st, t, 5, out, rcs, errs);
+    store_task_create_many(st, t + 5, 2, out + 5, rcs + 5, errs + 5);
+    check(rcs[0] == 0 && rcs[1] == 0 && strcmp(out[0].id, ids[0]) == 0 &&
+              strcmp(out[1].id, ids[1]) == 0 && strcmp(out[1].owner, "batch-a") == 0 &&
+              out[0].status == TASK_QUEUED,
+          "a batch's tasks are created, each answered with its own row");
+    check(rcs[2] == -STORE_ELIMIT, "the third of one owner's tasks in a batch meets its cap of 2");
+    check(rcs[3] == 0 && strcmp(out[3].id, existing) == 0 && strcmp(out[3].owner, OWNER) == 0,
+          "a duplicate id in a batch reads the existing task back");
+    check(rcs[4] == 0 && strcmp(out[4].owner, "batch-b") == 0, "another owner's task is created");
+    check(rcs[5] == -STORE_EINVALID && errs[5].msg[0] && rcs[6] == 0,
+          "arguments that are no JSON are refused, not the task beside them");
+    struct task_row row;
+    struct err e = {0};
+    check(store_task_get(st, ids[2], NULL, &row, &e) == -STORE_ENOTFOUND &&
+              store_task_get(st, ids[5], NULL, &row, &e) == -STORE_ENOTFOUND,
+          "the refused tasks are not stored");
+    for (int i = 0; i < N; i++)
+        if (rcs[i] == 0)
+            task_row_fini(&out[i]);
+    /* Queued now: a0, a1, b4 and c6.  a1 is a's second task: it waits a round, so it is
+     * claimed after the first task of every owner, c6 included (a later statement). */
+    char order[4][TASKID_LEN + 1] = {{0}};
+    for (int i = 0; i < 4; i++)
+        if (store_task_claim_next(st, WORKER, 60000, 0, &row, &e) == 0) {
+            memcpy(order[i], row.id, sizeof(order[i]));
+            task_row_fini(&row);
+        }
+    check(strcmp(order[3], ids[1]) == 0,
+          "an owner's second task of a batch is claimed after the first tasks of every owner");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -169,6 +229,7 @@ int main(int argc, char **argv)
     task_row_fini(&first);
     task_row_fini(&second);
     finish_claim_checks(st);
+    create_many_checks(st, id);
     store_free(st);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -307,7 +307,6 @@ static const struct call calls[] = {
     {"heartbeat", STORE_STMT_HEARTBEAT, call_heartbeat},
     {"finish", STORE_STMT_FINISH, call_finish},
     {"finish_claim", STORE_STMT_FINISH_CLAIM, call_finish_claim},
-    {"finish_claim", STORE_STMT_FINISH_CLAIM, call_finish_claim},
     {"request_input", STORE_STMT_REQUEST_INPUT, call_request_input},
     {"answer", STORE_STMT_ANSWER, call_answer},
     {"retry", STORE_STMT_RETRY, call_retry},
@@ -334,7 +333,7 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(fakepq_connects(), 1);
-    assert_int_equal(fakepq_prepares(), 22);
+    assert_int_equal(fakepq_prepares(), 23);
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
@@ -373,6 +372,28 @@ static void test_store_unreachable_database_is_unavailable(void **state)
     assert_string_equal(e.msg, "database unreachable: fakepq: connection refused");
     assert_int_equal(fakepq_execs(STORE_STMT_GET), 0);
     assert_int_equal(fakepq_open_conns(), 0); /* the failed connection is finished */
+}
+
+/* Creates written together against a server that is away: each task is unavailable,
+ * with its own error, and none is tried again on its own. */
+static void test_store_create_many_fails_every_task_when_unreachable(void **state)
+{
+    struct store *st = *state;
+    struct task_new t[3];
+    struct task_row out[3];
+    int rcs[3];
+    struct err errs[3] = {0};
+    for (int i = 0; i < 3; i++)
+        t[i] = (struct task_new){.id = ID, .owner = "alice", .tool = "echo", .args = "{}",
+                                 .ttl_ms = 1000, .poll_interval_ms = 100, .max_attempts = 1};
+    fakepq_fail_connects(2);
+    store_task_create_many(st, t, 3, out, rcs, errs);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rcs[i], -STORE_EUNAVAILABLE);
+        assert_int_equal(errs[i].code, -STORE_EUNAVAILABLE);
+    }
+    assert_int_equal(fakepq_execs(STORE_STMT_CREATE), 0);
+    assert_int_equal(fakepq_connects(), 1); /* one try: the call gives up, not each task */
 }
 
 static void test_store_unmigrated_schema_is_internal_and_not_kept(void **state)
@@ -486,7 +507,7 @@ static void test_store_dropped_connection_is_unavailable_and_the_next_call_recon
     assert_int_equal(call_finish(st, &e), 0);
     assert_int_equal(fakepq_connects(), 3);
     assert_int_equal(fakepq_open_conns(), 1);
-    assert_int_equal(fakepq_prepares(), 44);
+    assert_int_equal(fakepq_prepares(), 46);
 }
 
 static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
@@ -1261,6 +1282,7 @@ int main(void)
         T(test_store_connects_lazily_and_prepares_every_statement_once),
         T(test_store_sessions_use_generic_plans_and_relax_commits_only_when_asked),
         T(test_store_unreachable_database_is_unavailable),
+        T(test_store_create_many_fails_every_task_when_unreachable),
         T(test_store_unmigrated_schema_is_internal_and_not_kept),
         T(test_store_maps_every_statement_failure_by_sqlstate),
         T(test_store_lost_connection_states_are_unavailable_after_one_retry),
