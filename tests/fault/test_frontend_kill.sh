@@ -56,7 +56,8 @@ pg_ports_of() {
     done < <(awk -v ino="$inodes" -v pg="$pg" 'NR > 1 { split($2, l, ":"); split($3, r, ":")
                    if (r[2] == pg && index(ino, " " $10 " ")) print l[2] }' "/proc/$1/net/tcp")
 }
-# waiting_inserts PORTS: INSERTs into tasks from those client ports that wait on a lock.
+# waiting_inserts PORTS: INSERTs into tasks from those client ports that wait on a lock (one
+# create, or several written together: "WITH b AS (...) INSERT INTO tasks").
 waiting_inserts() {
     local ports
     ports=$(paste -sd, <<<"$1")
@@ -65,7 +66,7 @@ waiting_inserts() {
         return
     }
     psql_q "SELECT count(*) FROM pg_stat_activity WHERE client_port IN ($ports)
-            AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO tasks%'"
+            AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO tasks%'"
 }
 
 for ((s = 1; s <= STREAMS; s++)); do
