@@ -37,7 +37,8 @@
 #define UNDER(p, st, c) "(SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = " p \
     " AND status = '" st "' LIMIT " c ") l)"
 /* How many live tasks owner p has, counting at most c of each live status. */
-#define LIVE(p, c) UNDER(p, "queued", c) " + " UNDER(p, "running", c) " + " UNDER(p, "input_required", c)
+#define LIVE(p, c)                                                                                \
+    UNDER(p, "queued", c) " + " UNDER(p, "running", c) " + " UNDER(p, "input_required", c)
 #define INSERT_TASK                                                                               \
     "INSERT INTO tasks (id, owner, tool, args, trace, ttl_ms, poll_interval_ms, max_attempts,"   \
     " client_caps, input_responses, expires_at, fair_key)"
@@ -84,7 +85,8 @@ const struct store_stmt store_stmts[S_COUNT] = {
      * queue (FAIR_KEY); none when the owner has $11 live tasks already (0 rows). */
     [S_CREATE] = {STORE_STMT_CREATE,
                   INSERT_TASK " SELECT $1::uuid, $2, $3, $4::jsonb, $5, $6::bigint, $7::int,"
-                  " $8::int, coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ", " FAIR_KEY("$2")
+                  " $8::int, coalesce($9::jsonb, '{}'), $10::jsonb, " LEASE("$6") ", "
+                  FAIR_KEY("$2")
                   " WHERE $11::int IS NULL OR " LIVE("$2", "$11::int") " < $11::int"
                   " RETURNING " ROW_COLS},
     /* S_CREATE for every element of JSON array $1 (keys as in x below; i orders them):
