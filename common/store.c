@@ -207,17 +207,29 @@ void store_task_create_many(struct store *st, const struct task_new *t, int n, s
 }
 
 /*
- * Read task 'id' if it exists, is not past its TTL and (when 'owner' is not
- * NULL) belongs to 'owner'.  Anything else is -STORE_ENOTFOUND, so a foreign
- * task reads exactly like an unknown one.
+ * Read task 'id' by 'stmt' (S_GET or S_GET_BRIEF) if it exists, is not past its
+ * TTL and (when 'owner' is not NULL) belongs to 'owner'.  Anything else is
+ * -STORE_ENOTFOUND, so a foreign task reads exactly like an unknown one.
  */
-int store_task_get(struct store *st, const char *id, const char *owner, struct task_row *out,
-                   struct err *err)
+static int get_row(struct store *st, enum stmt stmt, const char *id, const char *owner,
+                   struct task_row *out, struct err *err)
 {
     if (!taskid_valid(id))
         return err_set(err, -STORE_ENOTFOUND, "no such task");
     const char *p[] = {id, owner};
-    return run_row(st, S_GET, 2, p, out, err);
+    return run_row(st, stmt, 2, p, out, err);
+}
+
+int store_task_get(struct store *st, const char *id, const char *owner, struct task_row *out,
+                   struct err *err)
+{
+    return get_row(st, S_GET, id, owner, out, err);
+}
+
+int store_task_get_brief(struct store *st, const char *id, const char *owner,
+                         struct task_row *out, struct err *err)
+{
+    return get_row(st, S_GET_BRIEF, id, owner, out, err);
 }
 
 /*

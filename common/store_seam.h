@@ -41,6 +41,7 @@
 #define STORE_STMT_CREATE        "tw_create"        /* store_task_create() */
 #define STORE_STMT_CREATE_MANY   "tw_create_many"   /* store_task_create_many() */
 #define STORE_STMT_GET           "tw_get"           /* store_task_get(); read-backs of others */
+#define STORE_STMT_GET_BRIEF     "tw_get_brief"     /* store_task_get_brief() */
 #define STORE_STMT_CANCEL        "tw_cancel"        /* store_task_cancel() */
 #define STORE_STMT_CLAIM         "tw_claim"         /* store_task_claim() */
 #define STORE_STMT_CLAIM_NEXT    "tw_claim_next"    /* store_task_claim_next() */

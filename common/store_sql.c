@@ -105,6 +105,16 @@ const struct store_stmt store_stmts[S_COUNT] = {
                        " ON CONFLICT (id) DO NOTHING RETURNING " ROW_COLS},
     [S_GET] = {STORE_STMT_GET, "SELECT " ROW_COLS " FROM tasks WHERE id = $1::uuid"
                          " AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
+    /* S_GET from a view of the row without what tasks/get does not answer with (the
+     * planner flattens it: the same index scan), so a poll never reads or sends the
+     * arguments, the answers, the client's capabilities or the log. */
+    [S_GET_BRIEF] = {STORE_STMT_GET_BRIEF,
+                     "SELECT " ROW_COLS " FROM (SELECT id, status, owner, tool, NULL::jsonb AS args,"
+                     " status_message, progress, progress_total, result, error, input_requests,"
+                     " NULL::jsonb AS input_responses, attempt, claim, max_attempts, worker_id, trace,"
+                     " created_at, updated_at, expires_at, poll_interval_ms,"
+                     " NULL::jsonb AS client_caps, NULL::jsonb AS log, log_seq FROM tasks) tasks"
+                     " WHERE id = $1::uuid AND ($2::text IS NULL OR owner = $2) AND " VISIBLE},
     [S_CANCEL] = {STORE_STMT_CANCEL,
                   "UPDATE tasks SET status = 'cancelled', status_message = 'cancelled by client',"
                   " worker_id = NULL, claim = NULL, lease_until = NULL, input_requests = NULL,"

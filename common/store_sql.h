@@ -17,6 +17,7 @@ enum stmt {
     S_CREATE,
     S_CREATE_MANY,
     S_GET,
+    S_GET_BRIEF,
     S_CANCEL,
     S_CLAIM,
     S_CLAIM_NEXT,

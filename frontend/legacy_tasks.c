@@ -76,7 +76,7 @@ static bool read_task(const struct legacy_req *x, struct mcp_outcome *oc, struct
     const char *id = task_id(x, oc);
     const char *owner = any ? scopes_task_owner(x->mc->principal, x->mc->owner) : x->mc->owner;
     struct err e = {0};
-    int rc = id ? store_task_get(x->mc->store, id, owner, row, &e) : 0;
+    int rc = id ? store_task_get_brief(x->mc->store, id, owner, row, &e) : 0;
     if (rc < 0)
         store_failed(x, oc, rc, &e);
     return id && rc == 0;

@@ -354,7 +354,8 @@ static json_t *do_tasks_get(struct mcp_call *c, const struct rpc_request *req, i
         return reply;
     struct task_row row;
     struct err e = {0};
-    int rc = store_task_get(c->store, id, scopes_task_owner(c->principal, c->owner), &row, &e);
+    int rc = store_task_get_brief(c->store, id, scopes_task_owner(c->principal, c->owner), &row,
+                                  &e);
     if (rc < 0)
         return reply_store_error(req, status, rc, &e);
     reply = reply_ok(req, status, taskjson_detailed(&row, req->client_caps));

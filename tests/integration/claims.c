@@ -10,7 +10,7 @@
  * release) must now find nothing and change nothing, while the fresh run's
  * writes succeed.  Then an outcome that claims the next task in its commit:
  * refused, it frees no room under the owner's running cap; stored, it does.  Then tasks
- * created in one statement (store_task_create_many).
+ * created in one statement (store_task_create_many), and the brief read of tasks/get.
  * Prints one line per check and "N passed, M failed"; exits 1 on any
  * failure, 2 on usage or setup errors.
  *
@@ -203,6 +203,66 @@ static void create_many_checks(struct store *st, const char *existing)
           "an owner's second task of a batch is claimed after the first tasks of every owner");
 }
 
+/* Compare store_task_get_brief() of 'id' with store_task_get(): the same task, without the
+ * arguments and the log. */
+static void brief_matches(struct store *st, const char *id, const char *when)
+{
+    struct err e = {0};
+    struct task_row full, brief;
+    char what[160];
+    if (!get(st, id, &full) || store_task_get_brief(st, id, OWNER, &brief, &e) < 0) {
+        snprintf(what, sizeof(what), "%s: both reads of the task", when);
+        return check(false, what);
+    }
+    bool done = full.status == TASK_COMPLETED;
+    snprintf(what, sizeof(what),
+             "%s: the brief read has the status, message, progress, times and trace, "
+             "and no arguments or log%s", when, done ? "; the result" : " or result");
+    check(brief.status == full.status && strcmp(brief.id, full.id) == 0 && full.args && !brief.args &&
+              full.log && !brief.log && !brief.client_caps &&
+              strcmp(brief.status_message ? brief.status_message : "",
+                     full.status_message ? full.status_message : "") == 0 &&
+              brief.progress == full.progress && brief.progress_total == full.progress_total &&
+              strcmp(brief.created_at, full.created_at) == 0 &&
+              strcmp(brief.updated_at, full.updated_at) == 0 && brief.ttl_ms == full.ttl_ms &&
+              strcmp(brief.trace ? brief.trace : "", full.trace ? full.trace : "") == 0 &&
+              (done ? brief.result && strcmp(brief.result, full.result) == 0 : !brief.result),
+          what);
+    task_row_fini(&full);
+    task_row_fini(&brief);
+}
+
+/* tasks/get's read (store_task_get_brief) of a task with large arguments and a log. */
+static void brief_checks(struct store *st)
+{
+    static char args[8200];
+    char id[TASKID_LEN + 1];
+    struct err e = {0};
+    struct task_row row, claimed;
+    int n = snprintf(args, sizeof(args), "{\"text\":\"");
+    memset(args + n, 'x', 8000);
+    strcpy(args + n + 8000, "\"}");
+    struct task_new t = {.owner = OWNER, .tool = "echo", .args = args, .ttl_ms = 600000,
+                         .poll_interval_ms = 1000, .max_attempts = 1,
+                         .trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"};
+    if (taskid_new(id) < 0 || (t.id = id, store_task_create(st, &t, &row, &e)) < 0)
+        return check(false, "create a task with 8 KB of arguments");
+    task_row_fini(&row);
+    if (store_task_claim(st, id, WORKER, 60000, 0, &claimed, &e) < 0 ||
+        store_task_heartbeat(st, id, WORKER, claimed.claim, 60000, "halfway", 1, 2,
+                             "[{\"level\":\"info\",\"data\":\"hello\"}]", &e) < 0)
+        return check(false, "claim it and log a message");
+    brief_matches(st, id, "running");
+    check(store_task_finish(st, id, WORKER, claimed.claim, TASK_COMPLETED,
+                            "{\"content\":[{\"type\":\"text\",\"text\":\"done\"}]}", NULL,
+                            2, 2, NULL, &e) == 0, "finish it");
+    brief_matches(st, id, "completed");
+    check(store_task_get_brief(st, id, "someone-else", &row, &e) == -STORE_ENOTFOUND &&
+              store_task_get_brief(st, "not-a-task", OWNER, &row, &e) == -STORE_ENOTFOUND,
+          "the brief read of another owner's task or of a malformed id finds nothing");
+    task_row_fini(&claimed);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -230,6 +290,7 @@ int main(int argc, char **argv)
     task_row_fini(&second);
     finish_claim_checks(st);
     create_many_checks(st, id);
+    brief_checks(st);
     store_free(st);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -333,7 +333,7 @@ static void test_store_connects_lazily_and_prepares_every_statement_once(void **
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(call_heartbeat(st, &e), 0);
     assert_int_equal(fakepq_connects(), 1);
-    assert_int_equal(fakepq_prepares(), 23);
+    assert_int_equal(fakepq_prepares(), 24);
     assert_int_equal(fakepq_execs(STORE_STMT_HEARTBEAT), 2);
 }
 
@@ -507,7 +507,7 @@ static void test_store_dropped_connection_is_unavailable_and_the_next_call_recon
     assert_int_equal(call_finish(st, &e), 0);
     assert_int_equal(fakepq_connects(), 3);
     assert_int_equal(fakepq_open_conns(), 1);
-    assert_int_equal(fakepq_prepares(), 46);
+    assert_int_equal(fakepq_prepares(), 48);
 }
 
 static void test_store_sends_a_statement_again_on_a_fresh_connection_after_a_drop(void **state)
