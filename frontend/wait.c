@@ -201,7 +201,7 @@ static void listen_key(struct wait *w, struct threadconn *tc, int i, bool all)
         return;
     }
     struct task_row row;
-    if (store_task_get(tc->store, w->hw.keys[i], w->owner, &row, NULL) < 0)
+    if (store_task_get_brief(tc->store, w->hw.keys[i], w->owner, &row, NULL) < 0)
         return;
     char state[sizeof(w->sent[0])];
     snprintf(state, sizeof(state), "%s %d %.3f", row.updated_at, (int)row.status, row.progress);
