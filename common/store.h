@@ -139,8 +139,9 @@ void store_task_create_many(struct store *st, const struct task_new *t, int n,
  * (caller owns it); a foreign task reads as -STORE_ENOTFOUND. */
 MUST_CHECK int store_task_get(struct store *st, const char *id, const char *owner,
                               struct task_row *out, struct err *err);
-/* store_task_get() of what tasks/get and listen streams answer with: args, input_responses, client_caps
- * and log read as NULL (a poll's cost does not grow with them). */
+/* store_task_get() of what tasks/get and listen streams answer with: args,
+ * input_responses, client_caps and log read as NULL (a poll's cost does not grow
+ * with them). */
 MUST_CHECK int store_task_get_brief(struct store *st, const char *id, const char *owner,
                                     struct task_row *out, struct err *err);
 /* Ids of the visible tasks of 'owner' that start with 'prefix' ("" = any), newest

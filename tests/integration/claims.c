@@ -218,8 +218,8 @@ static void brief_matches(struct store *st, const char *id, const char *when)
     snprintf(what, sizeof(what),
              "%s: the brief read has the status, message, progress, times and trace, "
              "and no arguments or log%s", when, done ? "; the result" : " or result");
-    check(brief.status == full.status && strcmp(brief.id, full.id) == 0 && full.args && !brief.args &&
-              full.log && !brief.log && !brief.client_caps &&
+    check(brief.status == full.status && strcmp(brief.id, full.id) == 0 && full.args &&
+              !brief.args && full.log && !brief.log && !brief.client_caps &&
               strcmp(brief.status_message ? brief.status_message : "",
                      full.status_message ? full.status_message : "") == 0 &&
               brief.progress == full.progress && brief.progress_total == full.progress_total &&

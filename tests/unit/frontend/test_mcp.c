@@ -598,7 +598,7 @@ static void store_start(struct fixture *f)
 {
     fakepq_reset();
     fakepq_serve(STORE_STMT_GET, serve_get, f);
-    fakepq_serve(STORE_STMT_GET_BRIEF, serve_get, f); /* the same row: the view only blanks columns */
+    fakepq_serve(STORE_STMT_GET_BRIEF, serve_get, f); /* the same row, some columns blank */
     fakepq_serve(STORE_STMT_CREATE, serve_create, f);
     fakepq_serve(STORE_STMT_CANCEL, serve_cancel, f);
     fakepq_serve(STORE_STMT_ANSWER, serve_answer, f);
